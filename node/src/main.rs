@@ -1,0 +1,16 @@
+//! `cpchain-node`: the CPChain node.
+
+mod benchmarking;
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() {
+    if let Err(error) = command::run() {
+        // One readable line instead of the Debug dump `main` would print.
+        eprintln!("Error: {error}");
+        std::process::exit(1);
+    }
+}

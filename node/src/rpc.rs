@@ -1,0 +1,59 @@
+//! The node's RPC methods beyond sc-service's standard set.
+
+use std::sync::Arc;
+
+use cpchain_primitives::{AccountId, Balance, Hash, Nonce, OpaqueBlock as Block};
+use futures::channel::mpsc;
+use jsonrpsee::RpcModule;
+use sc_consensus_manual_seal::{
+    rpc::{ManualSeal, ManualSealApiServer},
+    EngineCommand,
+};
+use sc_transaction_pool_api::TransactionPool;
+use sp_api::ProvideRuntimeApi;
+use sp_block_builder::BlockBuilder;
+use sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata};
+
+/// What the RPC methods need from the node.
+pub struct FullDeps<C, P> {
+    pub client: Arc<C>,
+    pub pool: Arc<P>,
+    /// Where `engine_createBlock` and `engine_finalizeBlock` send their
+    /// commands, when the node seals blocks on request.
+    pub sealing_commands: Option<mpsc::Sender<EngineCommand<Hash>>>,
+}
+
+/// `system_accountNextIndex`, `system_dryRun`, `payment_*`, and `engine_*`
+/// on a node with manual or interval sealing.
+pub fn create_full<C, P>(
+    deps: FullDeps<C, P>,
+) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
+where
+    C: ProvideRuntimeApi<Block>
+        + HeaderBackend<Block>
+        + HeaderMetadata<Block, Error = BlockChainError>
+        + Send
+        + Sync
+        + 'static,
+    C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
+        + pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
+        + BlockBuilder<Block>,
+    P: TransactionPool + 'static,
+{
+    use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
+    use substrate_frame_rpc_system::{System, SystemApiServer};
+
+    let FullDeps {
+        client,
+        pool,
+        sealing_commands,
+    } = deps;
+
+    let mut module = RpcModule::new(());
+    module.merge(System::new(client.clone(), pool).into_rpc())?;
+    module.merge(TransactionPayment::new(client).into_rpc())?;
+    if let Some(commands) = sealing_commands {
+        module.merge(ManualSeal::new(commands).into_rpc())?;
+    }
+    Ok(module)
+}

@@ -1,0 +1,303 @@
+//! Assembles the node: client, database, transaction pool, network, RPC and
+//! block sealing.
+
+use std::{sync::Arc, time::Duration};
+
+use codec::Decode;
+use cpchain_primitives::{Hash, OpaqueBlock as Block};
+use cpchain_runtime::RuntimeApi;
+use futures::{channel::mpsc, FutureExt, StreamExt};
+use sc_client_api::{Backend, StorageProvider};
+use sc_consensus_manual_seal::EngineCommand;
+use sc_executor::WasmExecutor;
+use sc_service::{error::Error as ServiceError, Configuration, TaskManager};
+use sc_telemetry::{Telemetry, TelemetryWorker};
+use sc_transaction_pool_api::OffchainTransactionPoolFactory;
+use sp_runtime::traits::Block as BlockT;
+
+use crate::cli::Sealing;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub type HostFunctions = (
+    sp_io::SubstrateHostFunctions,
+    frame_benchmarking_cli::frame_benchmarking::benchmarking::HostFunctions,
+);
+#[cfg(not(feature = "runtime-benchmarks"))]
+pub type HostFunctions = sp_io::SubstrateHostFunctions;
+
+pub type FullClient = sc_service::TFullClient<Block, RuntimeApi, WasmExecutor<HostFunctions>>;
+pub type FullBackend = sc_service::TFullBackend<Block>;
+type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
+type FullPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
+
+pub type Service = sc_service::PartialComponents<
+    FullClient,
+    FullBackend,
+    FullSelectChain,
+    sc_consensus::DefaultImportQueue<Block>,
+    FullPool,
+    Option<Telemetry>,
+>;
+
+/// The parts of a node that commands other than `run` need too.
+pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
+    let telemetry = config
+        .telemetry_endpoints
+        .clone()
+        .filter(|endpoints| !endpoints.is_empty())
+        .map(|endpoints| -> Result<_, sc_telemetry::Error> {
+            let worker = TelemetryWorker::new(16)?;
+            let telemetry = worker.handle().new_telemetry(endpoints);
+            Ok((worker, telemetry))
+        })
+        .transpose()?;
+
+    let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
+    let (client, backend, keystore_container, task_manager) =
+        sc_service::new_full_parts::<Block, RuntimeApi, _>(
+            config,
+            telemetry.as_ref().map(|(_, telemetry)| telemetry.handle()),
+            executor,
+            vec![],
+        )?;
+    let client = Arc::new(client);
+
+    let telemetry = telemetry.map(|(worker, telemetry)| {
+        task_manager
+            .spawn_handle()
+            .spawn("telemetry", None, worker.run());
+        telemetry
+    });
+
+    let select_chain = sc_consensus::LongestChain::new(backend.clone());
+
+    let transaction_pool = Arc::from(
+        sc_transaction_pool::Builder::new(
+            task_manager.spawn_essential_handle(),
+            client.clone(),
+            config.role.is_authority().into(),
+        )
+        .with_options(config.transaction_pool.clone())
+        .with_prometheus(config.prometheus_registry())
+        .build(),
+    );
+
+    let import_queue = sc_consensus_manual_seal::import_queue(
+        Box::new(client.clone()),
+        &task_manager.spawn_essential_handle(),
+        config.prometheus_registry(),
+    );
+
+    Ok(sc_service::PartialComponents {
+        client,
+        backend,
+        task_manager,
+        import_queue,
+        keystore_container,
+        select_chain,
+        transaction_pool,
+        other: telemetry,
+    })
+}
+
+/// Starts a full node, sealing blocks as `sealing` says (or not at all).
+pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
+    config: Configuration,
+    sealing: Option<Sealing>,
+) -> Result<TaskManager, ServiceError> {
+    let sc_service::PartialComponents {
+        client,
+        backend,
+        mut task_manager,
+        import_queue,
+        keystore_container,
+        select_chain,
+        transaction_pool,
+        other: mut telemetry,
+    } = new_partial(&config)?;
+
+    let net_config =
+        sc_network::config::FullNetworkConfiguration::<Block, <Block as BlockT>::Hash, N>::new(
+            &config.network,
+            config
+                .prometheus_config
+                .as_ref()
+                .map(|cfg| cfg.registry.clone()),
+        );
+    let metrics = N::register_notification_metrics(config.prometheus_registry());
+
+    let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
+        sc_service::build_network(sc_service::BuildNetworkParams {
+            config: &config,
+            net_config,
+            client: client.clone(),
+            transaction_pool: transaction_pool.clone(),
+            spawn_handle: task_manager.spawn_handle(),
+            spawn_essential_handle: task_manager.spawn_essential_handle(),
+            import_queue,
+            block_announce_validator_builder: None,
+            // Sealed blocks carry no finality proofs to warp from.
+            warp_sync_config: None,
+            block_relay: None,
+            metrics,
+            gap_sync_body_policy: None,
+        })?;
+
+    if config.offchain_worker.enabled {
+        let offchain_workers =
+            sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
+                runtime_api_provider: client.clone(),
+                is_validator: config.role.is_authority(),
+                keystore: Some(keystore_container.keystore()),
+                offchain_db: backend.offchain_storage(),
+                transaction_pool: Some(OffchainTransactionPoolFactory::new(
+                    transaction_pool.clone(),
+                )),
+                network_provider: Arc::new(network.clone()),
+                enable_http_requests: true,
+                custom_extensions: |_| vec![],
+            })?;
+        task_manager.spawn_handle().spawn(
+            "offchain-workers-runner",
+            "offchain-worker",
+            offchain_workers
+                .run(client.clone(), task_manager.spawn_handle())
+                .boxed(),
+        );
+    }
+
+    // Manual sealing, and interval sealing too, take commands from the
+    // engine_* RPC methods.
+    let (sealing_command_sink, rpc_sealing_commands) = mpsc::channel(1024);
+    let sealing_commands = matches!(sealing, Some(Sealing::Manual | Sealing::Interval(_)))
+        .then_some(sealing_command_sink);
+
+    let rpc_extensions_builder = {
+        let client = client.clone();
+        let pool = transaction_pool.clone();
+        Box::new(move |_| {
+            crate::rpc::create_full(crate::rpc::FullDeps {
+                client: client.clone(),
+                pool: pool.clone(),
+                sealing_commands: sealing_commands.clone(),
+            })
+            .map_err(Into::into)
+        })
+    };
+
+    let prometheus_registry = config.prometheus_registry().cloned();
+
+    sc_service::spawn_tasks(sc_service::SpawnTasksParams {
+        network,
+        client: client.clone(),
+        keystore: keystore_container.keystore(),
+        task_manager: &mut task_manager,
+        transaction_pool: transaction_pool.clone(),
+        rpc_builder: rpc_extensions_builder,
+        backend,
+        system_rpc_tx,
+        tx_handler_controller,
+        sync_service,
+        config,
+        telemetry: telemetry.as_mut(),
+        tracing_execute_block: None,
+    })?;
+
+    let Some(sealing) = sealing else {
+        log::info!(
+            "This node does not author blocks: DPoR authoring is not available yet. \
+             Pass --sealing (or run an authority such as --dev) to seal blocks."
+        );
+        return Ok(task_manager);
+    };
+    log::info!("Sealing blocks: {sealing}");
+
+    let proposer = sc_basic_authorship::ProposerFactory::new(
+        task_manager.spawn_handle(),
+        client.clone(),
+        transaction_pool.clone(),
+        prometheus_registry.as_ref(),
+        telemetry.as_ref().map(|telemetry| telemetry.handle()),
+    );
+    let create_inherent_data_providers = {
+        let client = client.clone();
+        move |parent: Hash, ()| {
+            let timestamp = next_timestamp(&client, parent);
+            async move { Ok(sp_timestamp::InherentDataProvider::new(timestamp.into())) }
+        }
+    };
+
+    let sealing_task = match sealing {
+        Sealing::Instant => sc_consensus_manual_seal::run_instant_seal_and_finalize(
+            sc_consensus_manual_seal::InstantSealParams {
+                block_import: client.clone(),
+                env: proposer,
+                client,
+                pool: transaction_pool,
+                select_chain,
+                consensus_data_provider: None,
+                create_inherent_data_providers,
+            },
+        )
+        .boxed(),
+        Sealing::Manual | Sealing::Interval(_) => {
+            let commands_stream = match sealing {
+                Sealing::Interval(period) => {
+                    futures::stream::select(rpc_sealing_commands, sealing_ticks(period)).boxed()
+                }
+                _ => rpc_sealing_commands.boxed(),
+            };
+            sc_consensus_manual_seal::run_manual_seal(sc_consensus_manual_seal::ManualSealParams {
+                block_import: client.clone(),
+                env: proposer,
+                client,
+                pool: transaction_pool,
+                commands_stream,
+                select_chain,
+                consensus_data_provider: None,
+                create_inherent_data_providers,
+            })
+            .boxed()
+        }
+    };
+    task_manager
+        .spawn_essential_handle()
+        .spawn_blocking("sealing", None, sealing_task);
+
+    Ok(task_manager)
+}
+
+/// A command to seal and finalize a block every `period`.
+fn sealing_ticks(
+    period: Duration,
+) -> impl futures::Stream<Item = EngineCommand<Hash>> + Send + 'static {
+    let mut interval = tokio::time::interval(period);
+    // After a slow block, carry on at the period rather than catching up in a burst.
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    futures::stream::unfold(interval, |mut interval| async move {
+        interval.tick().await;
+        let command = EngineCommand::SealNewBlock {
+            create_empty: true,
+            finalize: true,
+            parent_hash: None,
+            sender: None,
+        };
+        Some((command, interval))
+    })
+}
+
+/// The timestamp of a block built on `parent`: the wall clock, but always
+/// past the parent's, so that bursts of instant sealing stay valid.
+fn next_timestamp(client: &FullClient, parent: Hash) -> u64 {
+    let now = sp_timestamp::Timestamp::current().as_millis();
+    let key = sp_storage::StorageKey(
+        pallet_timestamp::Now::<cpchain_runtime::Runtime>::hashed_key().to_vec(),
+    );
+    let parent_timestamp = client
+        .storage(parent, &key)
+        .ok()
+        .flatten()
+        .and_then(|data| u64::decode(&mut &data.0[..]).ok())
+        .unwrap_or(0);
+    now.max(parent_timestamp.saturating_add(1))
+}

@@ -1,0 +1,257 @@
+//! Starting `cpchain-node` processes on loopback and talking JSON-RPC to them.
+
+#![allow(dead_code)]
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::{TcpListener, TcpStream},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{json, Value};
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("the OS hands out a free loopback port")
+}
+
+/// A running node. Dropping it stops the node (also when a test panics).
+pub struct Node {
+    child: Option<Child>,
+    pub rpc_port: u16,
+    pub log: PathBuf,
+}
+
+impl Node {
+    /// Starts `cpchain-node` with `args`, RPC and p2p on free loopback ports.
+    pub fn start(name: &str, args: &[&str]) -> Node {
+        let rpc_port = free_port();
+        let p2p_port = free_port();
+        let log = std::env::temp_dir().join(format!(
+            "cpchain-test-{name}-{}-{rpc_port}.log",
+            std::process::id()
+        ));
+        let log_file = std::fs::File::create(&log).expect("log file can be created");
+        let child = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
+            .args(args)
+            .args([
+                "--rpc-port",
+                &rpc_port.to_string(),
+                "--listen-addr",
+                &format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+                "--no-prometheus",
+                "--no-telemetry",
+                "--no-mdns",
+            ])
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("cpchain-node starts");
+        Node {
+            child: Some(child),
+            rpc_port,
+            log,
+        }
+    }
+
+    /// The last lines the node logged, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// Calls `method`; Err carries a JSON-RPC or transport error.
+    pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let mut stream =
+            TcpStream::connect(("127.0.0.1", self.rpc_port)).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .map_err(|e| e.to_string())?;
+        write!(
+            stream,
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .map_err(|e| e.to_string())?;
+        let mut reader = BufReader::new(stream);
+        let mut chunked = false;
+        let mut content_length = None;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).map_err(|e| e.to_string())?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let lower = line.to_ascii_lowercase();
+            if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+                chunked = true;
+            }
+            if let Some(len) = lower.strip_prefix("content-length:") {
+                content_length = len.trim().parse::<usize>().ok();
+            }
+        }
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                let mut size = String::new();
+                reader.read_line(&mut size).map_err(|e| e.to_string())?;
+                let size = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
+                if size == 0 {
+                    break;
+                }
+                let mut chunk = vec![0; size + 2];
+                reader.read_exact(&mut chunk).map_err(|e| e.to_string())?;
+                body.extend_from_slice(&chunk[..size]);
+            }
+        } else if let Some(len) = content_length {
+            body.resize(len, 0);
+            reader.read_exact(&mut body).map_err(|e| e.to_string())?;
+        } else {
+            reader.read_to_end(&mut body).map_err(|e| e.to_string())?;
+        }
+        let response: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        match response.get("error") {
+            Some(error) => Err(error.to_string()),
+            None => Ok(response["result"].clone()),
+        }
+    }
+
+    pub fn rpc(&self, method: &str, params: Value) -> Value {
+        self.try_rpc(method, params).unwrap_or_else(|e| {
+            panic!(
+                "{method} failed: {e}\n--- node log ---\n{}",
+                self.log_tail()
+            )
+        })
+    }
+
+    /// Polls `probe` until it returns Some, or fails the test after `timeout`.
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut probe: impl FnMut(&Node) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(value) = probe(self) {
+                return value;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}\n--- node log ---\n{}",
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Waits until the RPC server answers.
+    pub fn wait_for_rpc(&self) {
+        self.wait_for("the RPC server", Duration::from_secs(60), |node| {
+            node.try_rpc("system_health", json!([])).ok()
+        });
+    }
+
+    pub fn finalized_number(&self) -> Option<u64> {
+        let hash = self.try_rpc("chain_getFinalizedHead", json!([])).ok()?;
+        let header = self.try_rpc("chain_getHeader", json!([hash])).ok()?;
+        parse_hex_u64(header["number"].as_str()?)
+    }
+
+    /// Stops the node with SIGTERM, then SIGKILL if it lingers.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Whether the process has exited; its status if so.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten())
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
+    }
+}
+
+pub fn parse_hex_u64(hex: &str) -> Option<u64> {
+    u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok()
+}
+
+pub fn hex_decode(hex: &str) -> Vec<u8> {
+    let hex = hex.trim_start_matches("0x");
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("valid hex"))
+        .collect()
+}
+
+pub fn hex_encode(bytes: &[u8]) -> String {
+    let mut out = String::from("0x");
+    for b in bytes {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Runs `cpchain-node` with `args` to completion and returns (status, stderr).
+pub fn run_to_exit(args: &[&str], timeout: Duration) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cpchain-node starts");
+    // Drain stderr on a thread so a chatty node cannot block on a full pipe.
+    let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut stderr = String::new();
+        let _ = stderr_pipe.read_to_string(&mut stderr);
+        stderr
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("cpchain-node {args:?} did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    (status, stderr_reader.join().unwrap_or_default())
+}

@@ -1,0 +1,10 @@
+//! The pallets `cpchain-node benchmark pallet` measures.
+
+frame_benchmarking::define_benchmarks!(
+    [frame_system, SystemBench::<Runtime>]
+    [pallet_balances, Balances]
+    [pallet_timestamp, Timestamp]
+    [pallet_sudo, Sudo]
+    [pallet_collective, Council]
+    [pallet_membership, CouncilMembership]
+);

@@ -1,0 +1,347 @@
+//! Runtime tests: genesis presets, signed transfers and fees, and who may
+//! call privileged calls.
+
+use crate::{
+    configs::EXISTENTIAL_DEPOSIT,
+    currency::CPC,
+    genesis_config_presets::{self, DEV_ENDOWMENT},
+    *,
+};
+use codec::Encode;
+use frame_support::{
+    assert_noop, assert_ok,
+    dispatch::GetDispatchInfo,
+    traits::{fungible::Inspect, Hooks},
+};
+use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve};
+use sp_runtime::{traits::Header as _, DispatchError};
+
+/// Deep-merges `patch` into `base`, as the node does with a preset.
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+    match (base, patch) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
+            for (key, value) in patch {
+                merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+            }
+        }
+        (base, patch) => *base = patch,
+    }
+}
+
+fn genesis_config(preset: &str) -> RuntimeGenesisConfig {
+    let patch = genesis_config_presets::get_preset(&PresetId::from(preset))
+        .unwrap_or_else(|| panic!("preset {preset} exists"));
+    let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+    merge(&mut config, serde_json::from_slice(&patch).unwrap());
+    serde_json::from_value(config).expect("preset matches the genesis config")
+}
+
+fn new_test_ext(preset: &str) -> sp_io::TestExternalities {
+    let storage = genesis_config(preset).build_storage().unwrap();
+    let mut ext = sp_io::TestExternalities::new(storage);
+    ext.execute_with(|| System::set_block_number(1));
+    ext
+}
+
+fn dev_ext() -> sp_io::TestExternalities {
+    new_test_ext(DEV_RUNTIME_PRESET)
+}
+
+fn account(who: Sr25519Keyring) -> AccountId {
+    who.to_account_id()
+}
+
+fn free_balance(who: Sr25519Keyring) -> Balance {
+    Balances::balance(&account(who))
+}
+
+/// Starts a block as a block author would, so that signed extrinsics run
+/// through the full transaction pipeline.
+fn initialize_block(number: BlockNumber) {
+    let header = Header::new(
+        number,
+        Default::default(),
+        Default::default(),
+        System::parent_hash(),
+        Default::default(),
+    );
+    Executive::initialize_block(&header);
+    Timestamp::on_initialize(number);
+    assert_ok!(Timestamp::set(
+        RuntimeOrigin::none(),
+        u64::from(number) * MILLISECS_PER_BLOCK
+    ));
+}
+
+#[test]
+fn both_presets_build_a_genesis() {
+    for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+        new_test_ext(preset).execute_with(|| {
+            for who in [Alice, Bob, Charlie, Dave, Eve] {
+                assert_eq!(free_balance(who), DEV_ENDOWMENT);
+            }
+            assert_eq!(Sudo::key(), Some(account(Alice)));
+            let council = vec![account(Alice), account(Bob), account(Charlie)];
+            let mut sorted = council.clone();
+            sorted.sort();
+            assert_eq!(
+                pallet_membership::Members::<Runtime, pallet_membership::Instance1>::get().to_vec(),
+                sorted
+            );
+            assert_eq!(
+                pallet_collective::Members::<Runtime, configs::CouncilCollective>::get(),
+                sorted
+            );
+        });
+    }
+}
+
+#[test]
+fn presets_are_listed_and_unknown_ones_refused() {
+    let names = genesis_config_presets::preset_names();
+    assert!(names.contains(&PresetId::from(DEV_RUNTIME_PRESET)));
+    assert!(names.contains(&PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)));
+    assert!(genesis_config_presets::get_preset(&PresetId::from("mainnet")).is_none());
+}
+
+#[test]
+fn a_signed_transfer_executes_and_pays_its_fee() {
+    dev_ext().execute_with(|| {
+        initialize_block(1);
+        let value = 10 * CPC;
+        let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+            dest: account(Bob).into(),
+            value,
+        });
+        let info = call.get_dispatch_info();
+        let genesis_hash = System::block_hash(0);
+        let xt = sign_extrinsic(call, &Alice.pair(), 0, genesis_hash);
+        let len = xt.encoded_size() as u32;
+        let expected_fee = TransactionPayment::compute_fee(len, &info, 0);
+        assert!(expected_fee > 0, "a transfer must cost a fee");
+
+        let issuance_before = Balances::total_issuance();
+        assert_ok!(Executive::apply_extrinsic(xt).expect("transaction is valid"));
+
+        assert_eq!(free_balance(Alice), DEV_ENDOWMENT - value - expected_fee);
+        assert_eq!(free_balance(Bob), DEV_ENDOWMENT + value);
+        assert_eq!(System::account_nonce(account(Alice)), 1);
+        // Fees are burned until the committee pays them to block proposers.
+        assert_eq!(Balances::total_issuance(), issuance_before - expected_fee);
+        System::assert_has_event(
+            pallet_transaction_payment::Event::TransactionFeePaid {
+                who: account(Alice),
+                actual_fee: expected_fee,
+                tip: 0,
+            }
+            .into(),
+        );
+    });
+}
+
+#[test]
+fn fees_grow_with_the_extrinsic_length() {
+    dev_ext().execute_with(|| {
+        let remark = |bytes: usize| {
+            RuntimeCall::System(SystemCall::remark {
+                remark: vec![0; bytes],
+            })
+        };
+        let fee = |call: RuntimeCall| {
+            let info = call.get_dispatch_info();
+            TransactionPayment::compute_fee(call.encoded_size() as u32, &info, 0)
+        };
+        assert!(fee(remark(1_000)) >= fee(remark(0)) + 1_000 * configs::FEE_PER_BYTE);
+    });
+}
+
+#[test]
+fn bad_transactions_are_refused_without_moving_funds() {
+    dev_ext().execute_with(|| {
+        initialize_block(1);
+        let genesis_hash = System::block_hash(0);
+        let transfer = |value| {
+            RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+                dest: account(Bob).into(),
+                value,
+            })
+        };
+
+        // A nonce from the future.
+        let xt = sign_extrinsic(transfer(CPC), &Alice.pair(), 5, genesis_hash);
+        assert!(Executive::apply_extrinsic(xt).is_err());
+
+        // Signed for another chain.
+        let xt = sign_extrinsic(transfer(CPC), &Alice.pair(), 0, Hash::repeat_byte(7));
+        assert!(Executive::apply_extrinsic(xt).is_err());
+
+        // A sender that cannot pay the fee.
+        let poor = sp_core::sr25519::Pair::from_string("//Poor", None).unwrap();
+        let xt = sign_extrinsic(transfer(CPC), &poor, 0, genesis_hash);
+        assert!(Executive::apply_extrinsic(xt).is_err());
+
+        assert_eq!(free_balance(Alice), DEV_ENDOWMENT);
+        assert_eq!(free_balance(Bob), DEV_ENDOWMENT);
+    });
+}
+
+#[test]
+fn transfers_below_the_existential_deposit_to_new_accounts_fail() {
+    dev_ext().execute_with(|| {
+        let fresh = AccountId::from([9u8; 32]);
+        assert_noop!(
+            Balances::transfer_allow_death(
+                RuntimeOrigin::signed(account(Alice)),
+                fresh.into(),
+                EXISTENTIAL_DEPOSIT - 1
+            ),
+            pallet_balances::Error::<Runtime>::ExistentialDeposit
+        );
+    });
+}
+
+fn add_council_member_call(who: Sr25519Keyring) -> RuntimeCall {
+    RuntimeCall::CouncilMembership(pallet_membership::Call::add_member {
+        who: account(who).into(),
+    })
+}
+
+fn is_council_member(who: Sr25519Keyring) -> bool {
+    pallet_collective::Members::<Runtime, configs::CouncilCollective>::get().contains(&account(who))
+}
+
+#[test]
+fn a_plain_account_cannot_call_privileged_calls() {
+    dev_ext().execute_with(|| {
+        // Council membership.
+        assert_noop!(
+            CouncilMembership::add_member(
+                RuntimeOrigin::signed(account(Dave)),
+                account(Eve).into()
+            ),
+            DispatchError::BadOrigin
+        );
+        // Runtime upgrades.
+        assert_noop!(
+            System::set_code(RuntimeOrigin::signed(account(Dave)), vec![1, 2, 3]),
+            DispatchError::BadOrigin
+        );
+        // Sudo, from anyone but the sudo key.
+        assert_noop!(
+            Sudo::sudo(
+                RuntimeOrigin::signed(account(Dave)),
+                Box::new(add_council_member_call(Eve))
+            ),
+            pallet_sudo::Error::<Runtime>::RequireSudo
+        );
+        // Even a council member alone, outside a motion.
+        assert_noop!(
+            CouncilMembership::add_member(
+                RuntimeOrigin::signed(account(Alice)),
+                account(Eve).into()
+            ),
+            DispatchError::BadOrigin
+        );
+        assert!(!is_council_member(Eve));
+    });
+}
+
+#[test]
+fn root_can_call_privileged_calls() {
+    dev_ext().execute_with(|| {
+        assert_ok!(CouncilMembership::add_member(
+            RuntimeOrigin::root(),
+            account(Eve).into()
+        ));
+        assert!(is_council_member(Eve));
+        assert_ok!(Sudo::sudo(
+            RuntimeOrigin::signed(account(Alice)),
+            Box::new(RuntimeCall::CouncilMembership(
+                pallet_membership::Call::remove_member {
+                    who: account(Eve).into(),
+                }
+            ))
+        ));
+        assert!(!is_council_member(Eve));
+    });
+}
+
+/// Proposes `call` to the council with `threshold` and has the first
+/// `ayes` members vote for it, then closes the motion.
+fn council_motion(call: RuntimeCall, threshold: u32, ayes: &[Sr25519Keyring]) {
+    let length = call.encoded_size() as u32;
+    let weight = call.get_dispatch_info().call_weight;
+    let hash = <Runtime as frame_system::Config>::Hashing::hash_of(&call);
+    assert_ok!(Council::propose(
+        RuntimeOrigin::signed(account(ayes[0])),
+        threshold,
+        Box::new(call),
+        length
+    ));
+    if threshold <= 1 {
+        return; // Executed on proposal.
+    }
+    let index = pallet_collective::ProposalCount::<Runtime, configs::CouncilCollective>::get() - 1;
+    for voter in &ayes[1..] {
+        assert_ok!(Council::vote(
+            RuntimeOrigin::signed(account(*voter)),
+            hash,
+            index,
+            true
+        ));
+    }
+    assert_ok!(Council::close(
+        RuntimeOrigin::signed(account(ayes[0])),
+        hash,
+        index,
+        weight,
+        length
+    ));
+}
+
+use sp_runtime::traits::Hash as _;
+
+#[test]
+fn two_thirds_of_the_council_can_call_privileged_calls() {
+    dev_ext().execute_with(|| {
+        council_motion(add_council_member_call(Eve), 2, &[Alice, Bob]);
+        assert!(is_council_member(Eve));
+    });
+}
+
+#[test]
+fn one_third_of_the_council_cannot_call_privileged_calls() {
+    dev_ext().execute_with(|| {
+        council_motion(add_council_member_call(Eve), 1, &[Alice]);
+        assert!(!is_council_member(Eve));
+        System::assert_has_event(
+            pallet_collective::Event::<Runtime, configs::CouncilCollective>::Executed {
+                proposal_hash: <Runtime as frame_system::Config>::Hashing::hash_of(
+                    &add_council_member_call(Eve),
+                ),
+                result: Err(DispatchError::BadOrigin),
+            }
+            .into(),
+        );
+    });
+}
+
+#[test]
+fn session_keys_decode_to_the_dpor_key() {
+    use sp_core::crypto::ByteArray;
+    let key = dpor_crypto::AuthorityId::from_slice(&[3u8; 32]).unwrap();
+    let keys = opaque::SessionKeys { dpor: key.clone() };
+    let decoded = opaque::SessionKeys::decode_into_raw_public_keys(&keys.encode()).unwrap();
+    assert_eq!(decoded, vec![(key.to_raw_vec(), dpor_crypto::KEY_TYPE)]);
+}
+
+#[test]
+fn the_runtime_reports_cpchain_metadata() {
+    assert_eq!(VERSION.spec_name, "cpchain");
+    let versions = Runtime::metadata_versions();
+    for v in [14, 15, 16] {
+        assert!(versions.contains(&v), "metadata v{v} missing");
+        assert!(Runtime::metadata_at_version(v).is_some());
+    }
+}
