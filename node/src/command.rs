@@ -45,6 +45,8 @@ impl SubstrateCli for Cli {
 
 pub fn run() -> sc_cli::Result<()> {
     let cli = Cli::from_args();
+    // Addresses in RPC parameters, logs and `key` output use CPChain's prefix.
+    sp_core::crypto::set_default_ss58_version(cpchain_primitives::SS58_PREFIX.into());
 
     match &cli.subcommand {
         Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -173,7 +175,8 @@ pub fn run() -> sc_cli::Result<()> {
         None => {
             let runner = cli.create_runner(&cli.run.base)?;
             let sealing = cli.run.sealing;
-            runner.run_node_until_exit(|config| async move {
+            runner.run_node_until_exit(|mut config| async move {
+                claim_rpc_ports_strictly(&mut config)?;
                 // Authorities seal on an interval until DPoR authoring lands.
                 let sealing = sealing.or_else(|| {
                     config
@@ -200,6 +203,28 @@ pub fn run() -> sc_cli::Result<()> {
             })
         }
     }
+}
+
+/// Substrate silently moves the RPC server to a random port when the
+/// requested one is taken. Front ends and operators configured for that port
+/// would then talk to whatever else holds it, so a taken port is an error.
+fn claim_rpc_ports_strictly(config: &mut sc_service::Configuration) -> sc_cli::Result<()> {
+    let Some(endpoints) = config.rpc.addr.as_mut() else {
+        return Ok(());
+    };
+    for endpoint in endpoints.iter_mut() {
+        endpoint.retry_random_port = false;
+        if endpoint.is_optional || endpoint.listen_addr.port() == 0 {
+            continue;
+        }
+        if let Err(e) = std::net::TcpListener::bind(endpoint.listen_addr) {
+            return Err(sc_cli::Error::Input(format!(
+                "cannot listen for RPC on {}: {e}; stop what uses it or choose another port with --rpc-port",
+                endpoint.listen_addr
+            )));
+        }
+    }
+    Ok(())
 }
 
 const NO_RUNTIME_BENCHMARKS: &str = "this cpchain-node was built without runtime benchmarks; \

@@ -41,9 +41,12 @@ fn a_malformed_chain_spec_is_a_clear_error() {
 
 #[test]
 fn an_rpc_port_in_use_is_a_clear_error() {
-    let port = free_port();
-    let _taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    let port = port.to_string();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = taken
+        .local_addr()
+        .expect("a bound address")
+        .port()
+        .to_string();
     let p2p = format!("/ip4/127.0.0.1/tcp/{}", free_port());
     assert_clean_failure(
         &[

@@ -15,7 +15,10 @@ use frame_support::{
 };
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve};
-use sp_runtime::{traits::Header as _, DispatchError};
+use sp_runtime::{
+    traits::{Hash as _, Header as _},
+    DispatchError,
+};
 
 /// Deep-merges `patch` into `base`, as the node does with a preset.
 fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
@@ -58,7 +61,8 @@ fn free_balance(who: Sr25519Keyring) -> Balance {
 
 /// Starts a block as a block author would, so that signed extrinsics run
 /// through the full transaction pipeline.
-fn initialize_block(number: BlockNumber) {
+fn initialize_next_block() {
+    let number = System::block_number() + 1;
     let header = Header::new(
         number,
         Default::default(),
@@ -81,7 +85,7 @@ fn both_presets_build_a_genesis() {
             for who in [Alice, Bob, Charlie, Dave, Eve] {
                 assert_eq!(free_balance(who), DEV_ENDOWMENT);
             }
-            assert_eq!(Sudo::key(), Some(account(Alice)));
+            assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(account(Alice)));
             let council = vec![account(Alice), account(Bob), account(Charlie)];
             let mut sorted = council.clone();
             sorted.sort();
@@ -108,15 +112,16 @@ fn presets_are_listed_and_unknown_ones_refused() {
 #[test]
 fn a_signed_transfer_executes_and_pays_its_fee() {
     dev_ext().execute_with(|| {
-        initialize_block(1);
+        initialize_next_block();
         let value = 10 * CPC;
         let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
             dest: account(Bob).into(),
             value,
         });
-        let info = call.get_dispatch_info();
         let genesis_hash = System::block_hash(0);
         let xt = sign_extrinsic(call, &Alice.pair(), 0, genesis_hash);
+        // The transaction extensions' weight is part of the fee.
+        let info = xt.get_dispatch_info();
         let len = xt.encoded_size() as u32;
         let expected_fee = TransactionPayment::compute_fee(len, &info, 0);
         assert!(expected_fee > 0, "a transfer must cost a fee");
@@ -159,7 +164,7 @@ fn fees_grow_with_the_extrinsic_length() {
 #[test]
 fn bad_transactions_are_refused_without_moving_funds() {
     dev_ext().execute_with(|| {
-        initialize_block(1);
+        initialize_next_block();
         let genesis_hash = System::block_hash(0);
         let transfer = |value| {
             RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
@@ -177,7 +182,7 @@ fn bad_transactions_are_refused_without_moving_funds() {
         assert!(Executive::apply_extrinsic(xt).is_err());
 
         // A sender that cannot pay the fee.
-        let poor = sp_core::sr25519::Pair::from_string("//Poor", None).unwrap();
+        let poor = <sp_core::sr25519::Pair as sp_core::Pair>::from_string("//Poor", None).unwrap();
         let xt = sign_extrinsic(transfer(CPC), &poor, 0, genesis_hash);
         assert!(Executive::apply_extrinsic(xt).is_err());
 
@@ -196,7 +201,7 @@ fn transfers_below_the_existential_deposit_to_new_accounts_fail() {
                 fresh.into(),
                 EXISTENTIAL_DEPOSIT - 1
             ),
-            pallet_balances::Error::<Runtime>::ExistentialDeposit
+            sp_runtime::TokenError::BelowMinimum
         );
     });
 }
@@ -283,7 +288,8 @@ fn council_motion(call: RuntimeCall, threshold: u32, ayes: &[Sr25519Keyring]) {
         return; // Executed on proposal.
     }
     let index = pallet_collective::ProposalCount::<Runtime, configs::CouncilCollective>::get() - 1;
-    for voter in &ayes[1..] {
+    // The proposer's aye is not implied.
+    for voter in ayes {
         assert_ok!(Council::vote(
             RuntimeOrigin::signed(account(*voter)),
             hash,
@@ -299,8 +305,6 @@ fn council_motion(call: RuntimeCall, threshold: u32, ayes: &[Sr25519Keyring]) {
         length
     ));
 }
-
-use sp_runtime::traits::Hash as _;
 
 #[test]
 fn two_thirds_of_the_council_can_call_privileged_calls() {

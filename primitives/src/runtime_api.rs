@@ -1,0 +1,34 @@
+//! Runtime APIs of CPChain's built-in modules, for the node's RPC and for
+//! front ends.
+
+use codec::Codec;
+
+sp_api::decl_runtime_apis! {
+    /// Reads of the proxy register.
+    pub trait ProxyRegisterApi<AccountId: Codec> {
+        /// The account that currently acts for `proxy`.
+        fn real_contract(proxy: AccountId) -> Option<AccountId>;
+        /// The proxy `real` currently acts for.
+        fn proxy_contract(real: AccountId) -> Option<AccountId>;
+        /// How many times `proxy` has been bound; 0 if never.
+        fn contract_version(proxy: AccountId) -> u32;
+        /// The account bound to `proxy` at `version` (1 is the first).
+        fn old_contract(proxy: AccountId, version: u32) -> Option<AccountId>;
+    }
+}
+
+sp_api::decl_runtime_apis! {
+    /// Reads of the upload register.
+    pub trait RegisterApi<AccountId: Codec, BlockNumber: Codec> {
+        /// All uploads `who` ever recorded.
+        fn upload_count(who: AccountId) -> u32;
+        /// Uploads `who` recorded in blocks `from..=to` (kept records only).
+        fn uploads_between(who: AccountId, from: BlockNumber, to: BlockNumber) -> u32;
+    }
+
+    /// Reads of the admission check, for provers.
+    pub trait AdmissionApi {
+        /// (CPU difficulty, memory difficulty, how many blocks old a proof may be).
+        fn admission_settings() -> (u16, u16, u32);
+    }
+}

@@ -1,0 +1,75 @@
+//! How CPChain's pallets reach each other: through these traits, wired in
+//! the runtime, never through each other's storage.
+
+/// Resolves the well-known proxy account of a built-in module to the
+/// account that currently acts for it, so that a module can be replaced
+/// without changing its callers.
+pub trait ProxyResolver<AccountId> {
+    /// The account registered for `proxy`, if any.
+    fn real_of(proxy: &AccountId) -> Option<AccountId>;
+}
+
+/// Nothing is registered: every lookup fails.
+impl<AccountId> ProxyResolver<AccountId> for () {
+    fn real_of(_: &AccountId) -> Option<AccountId> {
+        None
+    }
+}
+
+/// A proof of work over the hash of block `block_number` (see pallet-admission).
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Debug,
+    codec::Encode,
+    codec::Decode,
+    codec::DecodeWithMemTracking,
+    scale_info::TypeInfo,
+    codec::MaxEncodedLen,
+)]
+pub struct AdmissionProof<BlockNumber> {
+    pub block_number: BlockNumber,
+    pub nonce: u64,
+}
+
+/// Checks a candidate's admission proofs (CPU and memory) for `who`.
+pub trait AdmissionCheck<AccountId, BlockNumber> {
+    /// Ok if both proofs are valid, recent and meet the current difficulties.
+    fn check(
+        who: &AccountId,
+        cpu: &AdmissionProof<BlockNumber>,
+        memory: &AdmissionProof<BlockNumber>,
+    ) -> sp_runtime::DispatchResult;
+}
+
+/// Uploads per account, for RPT's data contribution (DC) dimension.
+pub trait UploadCounter<AccountId, BlockNumber> {
+    /// How many uploads `who` recorded in blocks `from..=to`.
+    fn uploads_between(who: &AccountId, from: BlockNumber, to: BlockNumber) -> u32;
+}
+
+impl<AccountId, BlockNumber> UploadCounter<AccountId, BlockNumber> for () {
+    fn uploads_between(_: &AccountId, _: BlockNumber, _: BlockNumber) -> u32 {
+        0
+    }
+}
+
+/// Finished PDash deals, for RPT's proxy reputation (PR) and data
+/// contribution (DC) dimensions.
+pub trait DealCounter<AccountId, BlockNumber> {
+    /// Deals `proxy` completed as the proxy in blocks `from..=to`.
+    fn proxy_deals_between(proxy: &AccountId, from: BlockNumber, to: BlockNumber) -> u32;
+    /// Purchases `buyer` completed in blocks `from..=to`.
+    fn purchases_between(buyer: &AccountId, from: BlockNumber, to: BlockNumber) -> u32;
+}
+
+impl<AccountId, BlockNumber> DealCounter<AccountId, BlockNumber> for () {
+    fn proxy_deals_between(_: &AccountId, _: BlockNumber, _: BlockNumber) -> u32 {
+        0
+    }
+    fn purchases_between(_: &AccountId, _: BlockNumber, _: BlockNumber) -> u32 {
+        0
+    }
+}
