@@ -1,6 +1,7 @@
 //! `cpchain-node`: the CPChain node.
 
 mod benchmarking;
+mod builtin_rpc;
 mod chain_spec;
 mod cli;
 mod command;

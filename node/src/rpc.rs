@@ -23,8 +23,9 @@ pub struct FullDeps<C, P> {
     pub sealing_commands: Option<mpsc::Sender<EngineCommand<Hash>>>,
 }
 
-/// `system_accountNextIndex`, `system_dryRun`, `payment_*`, and `engine_*`
-/// on a node with manual or interval sealing.
+/// `system_accountNextIndex`, `system_dryRun`, `payment_*`, the built-in
+/// modules' reads (`proxyRegister_*`, `register_*`, `admission_*`,
+/// `rpt_*`), and `engine_*` on a node with manual or interval sealing.
 pub fn create_full<C, P>(
     deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -37,9 +38,17 @@ where
         + 'static,
     C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
         + pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
-        + BlockBuilder<Block>,
+        + BlockBuilder<Block>
+        + cpchain_primitives::runtime_api::ProxyRegisterApi<Block, AccountId>
+        + cpchain_primitives::runtime_api::RegisterApi<
+            Block,
+            AccountId,
+            cpchain_primitives::BlockNumber,
+        > + cpchain_primitives::runtime_api::AdmissionApi<Block>
+        + cpchain_primitives::runtime_api::RptApi<Block, AccountId>,
     P: TransactionPool + 'static,
 {
+    use crate::builtin_rpc::{BuiltinApiServer, Builtins};
     use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
     use substrate_frame_rpc_system::{System, SystemApiServer};
 
@@ -51,7 +60,8 @@ where
 
     let mut module = RpcModule::new(());
     module.merge(System::new(client.clone(), pool).into_rpc())?;
-    module.merge(TransactionPayment::new(client).into_rpc())?;
+    module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+    module.merge(Builtins::new(client).into_rpc())?;
     if let Some(commands) = sealing_commands {
         module.merge(ManualSeal::new(commands).into_rpc())?;
     }

@@ -98,3 +98,69 @@ fn dev_node_finalizes_blocks_and_a_signed_transfer() {
     let header = node.rpc("chain_getHeader", json!([included_in]));
     assert!(parse_hex_u64(header["number"].as_str().unwrap()).unwrap() >= 1);
 }
+
+#[test]
+fn builtin_modules_answer_over_rpc() {
+    let node = Node::start("builtins", &["--dev", "--tmp"]);
+    node.wait_for_rpc();
+    let ss58 =
+        |who: &AccountId| who.to_ss58check_with_version(Ss58AddressFormat::custom(SS58_PREFIX));
+    let pdash_proxy = ss58(&cpchain_runtime::configs::PdashProxy::get());
+    let dave = ss58(&sp_keyring::Sr25519Keyring::Dave.to_account_id());
+
+    assert_eq!(
+        node.rpc("proxyRegister_getRealContract", json!([pdash_proxy])),
+        json!(dave)
+    );
+    assert_eq!(
+        node.rpc("proxyRegister_getProxyContract", json!([dave])),
+        json!(pdash_proxy)
+    );
+    assert_eq!(
+        node.rpc("proxyRegister_getContractVersion", json!([pdash_proxy])),
+        json!(1)
+    );
+    assert_eq!(
+        node.rpc("proxyRegister_getOldContract", json!([pdash_proxy, 1])),
+        json!(dave)
+    );
+    assert_eq!(
+        node.rpc("proxyRegister_getOldContract", json!([pdash_proxy, 2])),
+        json!(null)
+    );
+
+    assert_eq!(
+        node.rpc("admission_getSettings", json!([])),
+        json!({"cpuDifficulty": 12, "memoryDifficulty": 6, "acceptableBlocks": 10})
+    );
+    let settings = node.rpc("rpt_getSettings", json!([]));
+    assert_eq!(settings["window"], 100);
+    assert_eq!(
+        settings["weights"],
+        json!({"alpha": 50, "beta": 15, "gamma": 10, "psi": 15, "omega": 10})
+    );
+
+    let alice = ss58(&Alice.to_account_id());
+    let rpt = node.rpc("rpt_getRpt", json!([alice]));
+    assert_eq!(rpt["ab"], 100, "Alice holds CPC: {rpt}");
+    assert_eq!(rpt["total"], 50 * 100);
+    assert_eq!(node.rpc("rpt_getRanking", json!([])), json!([]));
+    assert_eq!(
+        node.rpc("register_getUploadCount", json!([alice])),
+        json!(0)
+    );
+    assert_eq!(
+        node.rpc("register_getUploadCountBetween", json!([alice, 0, 10])),
+        json!(0)
+    );
+
+    // Bad input is refused with a clear error.
+    let error = node
+        .try_rpc("rpt_getRpt", json!(["not-an-address"]))
+        .unwrap_err();
+    assert!(error.contains("-32602"), "{error}");
+    let error = node
+        .try_rpc("register_getUploadCountBetween", json!([alice, 10, 0]))
+        .unwrap_err();
+    assert!(error.contains("`from` is after `to`"), "{error}");
+}

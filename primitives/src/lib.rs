@@ -30,6 +30,80 @@ pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
 /// A block with opaque extrinsics, as the client sees it.
 pub type OpaqueBlock = generic::Block<Header, sp_runtime::OpaqueExtrinsic>;
 
+/// An account's reputation: each dimension's score (0..=100, its rank in
+/// the population) and the weighted total.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Debug,
+    Default,
+    codec::Encode,
+    codec::Decode,
+    codec::DecodeWithMemTracking,
+    scale_info::TypeInfo,
+    codec::MaxEncodedLen,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct RptBreakdown {
+    /// Account balance.
+    pub ab: u8,
+    /// Transactions sent.
+    pub tx: u8,
+    /// Data contribution: uploads and purchases.
+    pub dc: u8,
+    /// Blocks produced.
+    pub bm: u8,
+    /// Proxy reputation: deals completed as a PDash proxy.
+    pub pr: u8,
+    /// alpha*ab + beta*tx + gamma*bm + psi*dc + omega*pr.
+    pub total: u32,
+}
+
+/// RPT's dimension weights, each 0..=100.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Debug,
+    codec::Encode,
+    codec::Decode,
+    codec::DecodeWithMemTracking,
+    scale_info::TypeInfo,
+    codec::MaxEncodedLen,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct RptWeights {
+    /// Weight of AB (account balance).
+    pub alpha: u8,
+    /// Weight of TX (transactions).
+    pub beta: u8,
+    /// Weight of BM (blocks produced).
+    pub gamma: u8,
+    /// Weight of DC (data contribution).
+    pub psi: u8,
+    /// Weight of PR (proxy reputation).
+    pub omega: u8,
+}
+
+impl Default for RptWeights {
+    /// The original CPChain's weights: 50/15/10/15/10.
+    fn default() -> Self {
+        Self {
+            alpha: 50,
+            beta: 15,
+            gamma: 10,
+            psi: 15,
+            omega: 10,
+        }
+    }
+}
+
 /// The CPC token: symbol, decimals and the units used across the runtime.
 pub mod currency {
     use super::Balance;

@@ -1,6 +1,8 @@
 //! Runtime APIs of CPChain's built-in modules, for the node's RPC and for
 //! front ends.
 
+use crate::{RptBreakdown, RptWeights};
+use alloc::vec::Vec;
 use codec::Codec;
 
 sp_api::decl_runtime_apis! {
@@ -30,5 +32,18 @@ sp_api::decl_runtime_apis! {
     pub trait AdmissionApi {
         /// (CPU difficulty, memory difficulty, how many blocks old a proof may be).
         fn admission_settings() -> (u16, u16, u32);
+    }
+}
+
+sp_api::decl_runtime_apis! {
+    /// Reads of RPT, the reputation that ranks campaign candidates. Called
+    /// at a block, it evaluates with that block's state, weights and window.
+    pub trait RptApi<AccountId: Codec> {
+        /// `who`'s RPT, by dimension, ranked against the population.
+        fn rpt_of(who: AccountId) -> RptBreakdown;
+        /// The population, highest RPT first.
+        fn ranking() -> Vec<(AccountId, RptBreakdown)>;
+        /// The dimension weights and the window in blocks.
+        fn rpt_settings() -> (RptWeights, u32);
     }
 }

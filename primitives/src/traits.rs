@@ -73,3 +73,24 @@ impl<AccountId, BlockNumber> DealCounter<AccountId, BlockNumber> for () {
         0
     }
 }
+
+/// The accounts RPT ranks an account against: RNodes (see pallet-campaign).
+/// The provider keeps it bounded; RPT ranks at most its `MaxPopulation`.
+pub trait RptPopulation<AccountId> {
+    fn members() -> alloc::vec::Vec<AccountId>;
+}
+
+impl<AccountId> RptPopulation<AccountId> for () {
+    fn members() -> alloc::vec::Vec<AccountId> {
+        alloc::vec::Vec::new()
+    }
+}
+
+/// Reputation of accounts, as pallet-rpt computes it at the current block.
+pub trait RptProvider<AccountId> {
+    /// The RPT of `who`, ranked against the population and `who` itself.
+    fn rpt_of(who: &AccountId) -> u32;
+    /// Every member of the population with its RPT, highest first; ties in
+    /// account order.
+    fn ranking() -> alloc::vec::Vec<(AccountId, u32)>;
+}

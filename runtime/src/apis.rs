@@ -15,10 +15,11 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-    genesis_config_presets, opaque::SessionKeys, AccountId, Balance, Block, Executive,
-    InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment,
-    VERSION,
+    genesis_config_presets, opaque::SessionKeys, AccountId, Balance, Block, BlockNumber, Executive,
+    InherentDataExt, Nonce, ProxyRegister, Register, Rpt, Runtime, RuntimeCall,
+    RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
+use cpchain_primitives::{traits::UploadCounter, RptBreakdown, RptWeights};
 
 impl_runtime_apis! {
     impl sp_api::Core<Block> for Runtime {
@@ -105,6 +106,52 @@ impl_runtime_apis! {
 
         fn decode_session_keys(encoded: Vec<u8>) -> Option<Vec<(Vec<u8>, KeyTypeId)>> {
             SessionKeys::decode_into_raw_public_keys(&encoded)
+        }
+    }
+
+    impl cpchain_primitives::runtime_api::ProxyRegisterApi<Block, AccountId> for Runtime {
+        fn real_contract(proxy: AccountId) -> Option<AccountId> {
+            ProxyRegister::real_contract(&proxy)
+        }
+        fn proxy_contract(real: AccountId) -> Option<AccountId> {
+            ProxyRegister::proxy_contract(&real)
+        }
+        fn contract_version(proxy: AccountId) -> u32 {
+            ProxyRegister::contract_version(&proxy)
+        }
+        fn old_contract(proxy: AccountId, version: u32) -> Option<AccountId> {
+            ProxyRegister::old_contract(&proxy, version)
+        }
+    }
+
+    impl cpchain_primitives::runtime_api::RegisterApi<Block, AccountId, BlockNumber> for Runtime {
+        fn upload_count(who: AccountId) -> u32 {
+            pallet_register::UploadCount::<Runtime>::get(&who)
+        }
+        fn uploads_between(who: AccountId, from: BlockNumber, to: BlockNumber) -> u32 {
+            <Register as UploadCounter<AccountId, BlockNumber>>::uploads_between(&who, from, to)
+        }
+    }
+
+    impl cpchain_primitives::runtime_api::AdmissionApi<Block> for Runtime {
+        fn admission_settings() -> (u16, u16, u32) {
+            (
+                pallet_admission::CpuDifficulty::<Runtime>::get(),
+                pallet_admission::MemoryDifficulty::<Runtime>::get(),
+                pallet_admission::AcceptableBlocks::<Runtime>::get(),
+            )
+        }
+    }
+
+    impl cpchain_primitives::runtime_api::RptApi<Block, AccountId> for Runtime {
+        fn rpt_of(who: AccountId) -> RptBreakdown {
+            Rpt::rpt_breakdown(&who)
+        }
+        fn ranking() -> Vec<(AccountId, RptBreakdown)> {
+            Rpt::ranking()
+        }
+        fn rpt_settings() -> (RptWeights, u32) {
+            Rpt::settings()
         }
     }
 

@@ -7,4 +7,9 @@ frame_benchmarking::define_benchmarks!(
     [pallet_sudo, Sudo]
     [pallet_collective, Council]
     [pallet_membership, CouncilMembership]
+    [pallet_proxy_register, ProxyRegister]
+    [pallet_admission, Admission]
+    [pallet_register, Register]
+    [pallet_pdash, Pdash]
+    [pallet_rpt, Rpt]
 );

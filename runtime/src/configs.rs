@@ -2,10 +2,11 @@
 
 use crate::{
     currency::{MICRO_CPC, MILLI_CPC},
-    AccountId, Balance, Balances, Block, BlockNumber, Council, Hash, Nonce, PalletInfo, Runtime,
-    RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-    System, DAYS, VERSION,
+    AccountId, Balance, Balances, Block, BlockNumber, Council, Hash, Nonce, PalletInfo, Pdash,
+    ProxyRegister, Register, Rpt, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+    RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, DAYS, VERSION,
 };
+use frame_support::PalletId;
 use frame_support::{
     derive_impl,
     dispatch::DispatchClass,
@@ -22,8 +23,15 @@ use frame_system::{
     limits::{BlockLength, BlockWeights},
     EnsureRoot,
 };
-use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
-use sp_runtime::{traits::Bounded, FixedPointNumber, Perbill, Perquintill};
+use pallet_rpt::WeightInfo as _;
+use pallet_transaction_payment::{
+    FungibleAdapter, Multiplier, OnChargeTransaction, TargetedFeeAdjustment,
+};
+use sp_runtime::{
+    traits::{AccountIdConversion, Bounded, DispatchInfoOf, PostDispatchInfoOf},
+    transaction_validity::TransactionValidityError,
+    FixedPointNumber, Perbill, Permill, Perquintill,
+};
 
 /// Extrinsics of normal class may fill this share of a block; the rest is
 /// kept for operational ones (governance, consensus penalties).
@@ -47,7 +55,9 @@ parameter_types! {
     pub RuntimeBlockWeights: BlockWeights = BlockWeights::builder()
         .base_block(BlockExecutionWeight::get())
         .for_class(DispatchClass::all(), |weights| {
-            weights.base_extrinsic = ExtrinsicBaseWeight::get();
+            // Every fee-paying extrinsic is also counted for RPT.
+            weights.base_extrinsic = ExtrinsicBaseWeight::get()
+                .saturating_add(pallet_rpt::weights::SubstrateWeight::<Runtime>::note_transaction());
         })
         .for_class(DispatchClass::Normal, |weights| {
             weights.max_total = Some(NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
@@ -127,7 +137,7 @@ parameter_types! {
 impl pallet_transaction_payment::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
     // Fees are burned until the committee pallet pays them to the block's proposer.
-    type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+    type OnChargeTransaction = ChargeFeeAndCount;
     type OperationalFeeMultiplier = ConstU8<5>;
     type WeightToFee = ConstantMultiplier<Balance, ConstU128<FEE_PER_WEIGHT_UNIT>>;
     type LengthToFee = ConstantMultiplier<Balance, ConstU128<FEE_PER_BYTE>>;
@@ -194,4 +204,162 @@ impl pallet_membership::Config<pallet_membership::Instance1> for Runtime {
     type MembershipChanged = Council;
     type MaxMembers = ConstU32<COUNCIL_MAX_MEMBERS>;
     type WeightInfo = pallet_membership::weights::SubstrateWeight<Runtime>;
+}
+
+/// DPoR names each block's proposer in a pre-runtime digest; until the
+/// consensus engine writes one there is no author to find, and RPT's BM
+/// stays 0.
+impl pallet_authorship::Config for Runtime {
+    type FindAuthor = ();
+    type EventHandler = NoteBlockAuthor;
+}
+
+/// Counts each block for its author in RPT's BM dimension.
+pub struct NoteBlockAuthor;
+impl pallet_authorship::EventHandler<AccountId, BlockNumber> for NoteBlockAuthor {
+    fn note_author(author: AccountId) {
+        Rpt::note_block_author(&author);
+    }
+}
+
+/// Charges fees like `FungibleAdapter` and counts each fee-paying (signed)
+/// transaction for its sender in RPT's TX dimension. The count's weight is
+/// part of every extrinsic's base weight.
+pub struct ChargeFeeAndCount;
+
+type FeeAdapter = FungibleAdapter<Balances, ()>;
+
+impl pallet_transaction_payment::TxCreditHold<Runtime> for ChargeFeeAndCount {
+    type Credit = <FeeAdapter as pallet_transaction_payment::TxCreditHold<Runtime>>::Credit;
+}
+
+impl OnChargeTransaction<Runtime> for ChargeFeeAndCount {
+    type Balance = Balance;
+    type LiquidityInfo = <FeeAdapter as OnChargeTransaction<Runtime>>::LiquidityInfo;
+
+    fn withdraw_fee(
+        who: &AccountId,
+        call: &RuntimeCall,
+        info: &DispatchInfoOf<RuntimeCall>,
+        fee_with_tip: Balance,
+        tip: Balance,
+    ) -> Result<Self::LiquidityInfo, TransactionValidityError> {
+        let liquidity = <FeeAdapter as OnChargeTransaction<Runtime>>::withdraw_fee(
+            who,
+            call,
+            info,
+            fee_with_tip,
+            tip,
+        )?;
+        Rpt::note_transaction(who);
+        Ok(liquidity)
+    }
+
+    fn can_withdraw_fee(
+        who: &AccountId,
+        call: &RuntimeCall,
+        info: &DispatchInfoOf<RuntimeCall>,
+        fee_with_tip: Balance,
+        tip: Balance,
+    ) -> Result<(), TransactionValidityError> {
+        <FeeAdapter as OnChargeTransaction<Runtime>>::can_withdraw_fee(
+            who,
+            call,
+            info,
+            fee_with_tip,
+            tip,
+        )
+    }
+
+    fn correct_and_deposit_fee(
+        who: &AccountId,
+        info: &DispatchInfoOf<RuntimeCall>,
+        post_info: &PostDispatchInfoOf<RuntimeCall>,
+        corrected_fee_with_tip: Balance,
+        tip: Balance,
+        liquidity: Self::LiquidityInfo,
+    ) -> Result<(), TransactionValidityError> {
+        <FeeAdapter as OnChargeTransaction<Runtime>>::correct_and_deposit_fee(
+            who,
+            info,
+            post_info,
+            corrected_fee_with_tip,
+            tip,
+            liquidity,
+        )
+    }
+
+    #[cfg(feature = "runtime-benchmarks")]
+    fn endow_account(who: &AccountId, amount: Balance) {
+        <FeeAdapter as OnChargeTransaction<Runtime>>::endow_account(who, amount)
+    }
+
+    #[cfg(feature = "runtime-benchmarks")]
+    fn minimum_balance() -> Balance {
+        <FeeAdapter as OnChargeTransaction<Runtime>>::minimum_balance()
+    }
+}
+
+impl pallet_proxy_register::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type RegisterOrigin = GovernanceOrigin;
+    type WeightInfo = pallet_proxy_register::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_admission::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type UpdateOrigin = GovernanceOrigin;
+    // frame-system keeps BlockHashCount hashes; proofs must name one of them.
+    type MaxAcceptableBlocks = ConstU32<256>;
+    type WeightInfo = pallet_admission::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+    /// PDash's well-known proxy account; governance binds it to the agent
+    /// that records uploads.
+    pub PdashProxy: AccountId = PalletId(*b"cpc/pdsh").into_account_truncating();
+}
+
+impl pallet_register::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type Proxies = ProxyRegister;
+    type PdashProxy = PdashProxy;
+    type MaxFileNameLen = ConstU32<128>;
+    type MaxUploadsPerAccount = ConstU32<128>;
+    type WeightInfo = pallet_register::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+    pub const SellerBondRatio: Permill = Permill::from_percent(10);
+}
+
+impl pallet_pdash::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    type ArbiterOrigin = GovernanceOrigin;
+    type SellerBondRatio = SellerBondRatio;
+    type ConfirmTimeout = ConstU32<DAYS>;
+    type DeliveryTimeout = ConstU32<DAYS>;
+    type CheckTimeout = ConstU32<{ 3 * DAYS }>;
+    type DisputeTimeout = ConstU32<{ 14 * DAYS }>;
+    type MaxRecentDeals = ConstU32<128>;
+    type WeightInfo = pallet_pdash::weights::SubstrateWeight<Runtime>;
+}
+
+/// RPT's largest window: about 5 minutes at 3 s blocks, as in the original
+/// (100 blocks). It bounds the per-account activity logs.
+pub const RPT_MAX_WINDOW: u32 = 100;
+
+impl pallet_rpt::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type Currency = Balances;
+    type Uploads = Register;
+    type Deals = Pdash;
+    // The RNodes, once the campaign pallet registers them.
+    type Population = ();
+    type MaxPopulation = ConstU32<100>;
+    type MaxWindow = ConstU32<RPT_MAX_WINDOW>;
+    type UpdateOrigin = GovernanceOrigin;
+    type WeightInfo = pallet_rpt::weights::SubstrateWeight<Runtime>;
 }

@@ -1,12 +1,13 @@
 //! Genesis presets: `development` (a single node) and `local_testnet`.
 //!
-//! Both use the well-known dev keys and give sudo to Alice; a production
+//! Both use the well-known dev keys, give sudo to Alice and make Dave
+//! PDash's agent; a production
 //! chain spec starts from one of them and sets its own accounts, council and
 //! no sudo key.
 
 use crate::{
-    currency::CPC, AccountId, Balance, BalancesConfig, CouncilMembershipConfig,
-    RuntimeGenesisConfig, SudoConfig,
+    configs::PdashProxy, currency::CPC, AccountId, Balance, BalancesConfig,
+    CouncilMembershipConfig, ProxyRegisterConfig, RuntimeGenesisConfig, SudoConfig,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -22,12 +23,16 @@ pub fn cpchain_genesis(
     endowed: Vec<(AccountId, Balance)>,
     sudo: Option<AccountId>,
     council: Vec<AccountId>,
+    pdash_agent: AccountId,
 ) -> Value {
     build_struct_json_patch!(RuntimeGenesisConfig {
         balances: BalancesConfig { balances: endowed },
         sudo: SudoConfig { key: sudo },
         council_membership: CouncilMembershipConfig {
             members: council.try_into().unwrap_or_default(),
+        },
+        proxy_register: ProxyRegisterConfig {
+            bindings: vec![(PdashProxy::get(), pdash_agent)],
         },
     })
 }
@@ -52,6 +57,7 @@ pub fn development_config_genesis() -> Value {
         dev_endowed(),
         Some(Sr25519Keyring::Alice.to_account_id()),
         dev_council(),
+        Sr25519Keyring::Dave.to_account_id(),
     )
 }
 
@@ -61,6 +67,7 @@ pub fn local_testnet_genesis() -> Value {
         dev_endowed(),
         Some(Sr25519Keyring::Alice.to_account_id()),
         dev_council(),
+        Sr25519Keyring::Dave.to_account_id(),
     )
 }
 

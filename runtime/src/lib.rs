@@ -154,6 +154,25 @@ mod runtime {
 
     #[runtime::pallet_index(6)]
     pub type CouncilMembership = pallet_membership<Instance1>;
+
+    #[runtime::pallet_index(7)]
+    pub type Authorship = pallet_authorship;
+
+    // CPChain's built-in contracts.
+    #[runtime::pallet_index(10)]
+    pub type ProxyRegister = pallet_proxy_register;
+
+    #[runtime::pallet_index(11)]
+    pub type Admission = pallet_admission;
+
+    #[runtime::pallet_index(12)]
+    pub type Register = pallet_register;
+
+    #[runtime::pallet_index(13)]
+    pub type Pdash = pallet_pdash;
+
+    #[runtime::pallet_index(14)]
+    pub type Rpt = pallet_rpt;
 }
 
 /// Builds the signed extensions for an extrinsic the node creates itself

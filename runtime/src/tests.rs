@@ -14,9 +14,9 @@ use frame_support::{
     traits::{fungible::Inspect, Hooks},
 };
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
-use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve};
+use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
 use sp_runtime::{
-    traits::{Hash as _, Header as _},
+    traits::{Dispatchable, Hash as _, Header as _},
     DispatchError,
 };
 
@@ -348,4 +348,129 @@ fn the_runtime_reports_cpchain_metadata() {
         assert!(versions.contains(&v), "metadata v{v} missing");
         assert!(Runtime::metadata_at_version(v).is_some());
     }
+}
+
+#[test]
+fn the_presets_make_dave_pdashs_agent() {
+    for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+        new_test_ext(preset).execute_with(|| {
+            let proxy = configs::PdashProxy::get();
+            assert_eq!(ProxyRegister::real_contract(&proxy), Some(account(Dave)));
+            assert_eq!(ProxyRegister::contract_version(&proxy), 1);
+        });
+    }
+}
+
+#[test]
+fn signed_transactions_count_for_rpt() {
+    dev_ext().execute_with(|| {
+        initialize_next_block();
+        let genesis_hash = System::block_hash(0);
+        for nonce in 0..2 {
+            let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+                dest: account(Bob).into(),
+                value: CPC,
+            });
+            let xt = sign_extrinsic(call, &Alice.pair(), nonce, genesis_hash);
+            assert_ok!(Executive::apply_extrinsic(xt).expect("transaction is valid"));
+        }
+        assert_eq!(Rpt::raw_values(&account(Alice))[1], 2);
+        assert_eq!(Rpt::raw_values(&account(Bob))[1], 0);
+        let rpt = Rpt::rpt_breakdown(&account(Alice));
+        assert_eq!((rpt.ab, rpt.tx), (100, 100));
+        // Inherents are not transactions of anyone.
+        assert_eq!(pallet_rpt::TransactionsSent::<Runtime>::iter().count(), 1);
+    });
+}
+
+#[test]
+fn uploads_recorded_by_pdashs_agent_feed_rpt() {
+    dev_ext().execute_with(|| {
+        assert_noop!(
+            Register::claim_register(
+                RuntimeOrigin::signed(account(Eve)),
+                account(Bob),
+                b"meter.csv".to_vec(),
+                [1; 32],
+                10
+            ),
+            pallet_register::Error::<Runtime>::NotPdashAgent
+        );
+        assert_ok!(Register::claim_register(
+            RuntimeOrigin::signed(account(Dave)),
+            account(Bob),
+            b"meter.csv".to_vec(),
+            [1; 32],
+            10
+        ));
+        assert_eq!(Rpt::raw_values(&account(Bob))[2], 1);
+        assert_eq!(Rpt::rpt_breakdown(&account(Bob)).dc, 100);
+    });
+}
+
+#[test]
+fn admission_checks_real_proofs_in_the_runtime() {
+    use cpchain_primitives::traits::{AdmissionCheck, AdmissionProof};
+    use pallet_admission::proof::{find_nonce, ProofKind};
+    dev_ext().execute_with(|| {
+        assert_ok!(Admission::update_cpu_difficulty(RuntimeOrigin::root(), 8));
+        assert_ok!(Admission::update_memory_difficulty(
+            RuntimeOrigin::root(),
+            2
+        ));
+        let who = account(Eve);
+        let hash = System::block_hash(0);
+        let cpu = find_nonce(ProofKind::Cpu, who.as_ref(), hash.as_ref(), 8, 0, 100_000).unwrap();
+        let memory =
+            find_nonce(ProofKind::Memory, who.as_ref(), hash.as_ref(), 2, 0, 1_000).unwrap();
+        let proof = |nonce| AdmissionProof {
+            block_number: 0,
+            nonce,
+        };
+        assert_ok!(<Admission as AdmissionCheck<_, _>>::check(
+            &who,
+            &proof(cpu),
+            &proof(memory)
+        ));
+        // The same proofs do not admit another account.
+        assert!(<Admission as AdmissionCheck<_, _>>::check(
+            &account(Ferdie),
+            &proof(cpu),
+            &proof(memory)
+        )
+        .is_err());
+    });
+}
+
+#[test]
+fn builtin_modules_change_settings_only_by_governance() {
+    dev_ext().execute_with(|| {
+        let calls = || {
+            vec![
+                RuntimeCall::Admission(pallet_admission::Call::update_cpu_difficulty {
+                    difficulty: 20,
+                }),
+                RuntimeCall::Rpt(pallet_rpt::Call::update_alpha { weight: 70 }),
+                RuntimeCall::Rpt(pallet_rpt::Call::update_window { window: 50 }),
+                RuntimeCall::ProxyRegister(pallet_proxy_register::Call::register_proxy_contract {
+                    proxy: configs::PdashProxy::get(),
+                    real: account(Eve),
+                }),
+            ]
+        };
+        for call in calls() {
+            let result = call.dispatch(RuntimeOrigin::signed(account(Alice)));
+            assert_eq!(result.map_err(|e| e.error), Err(DispatchError::BadOrigin));
+        }
+        for call in calls() {
+            council_motion(call, 2, &[Alice, Bob]);
+        }
+        assert_eq!(pallet_admission::CpuDifficulty::<Runtime>::get(), 20);
+        assert_eq!(Rpt::settings().0.alpha, 70);
+        assert_eq!(Rpt::settings().1, 50);
+        assert_eq!(
+            ProxyRegister::real_contract(&configs::PdashProxy::get()),
+            Some(account(Eve))
+        );
+    });
 }

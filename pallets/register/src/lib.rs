@@ -1,0 +1,184 @@
+//! # Register
+//!
+//! Records the files accounts upload through PDash (name, hash, size, block
+//! number), so that RPT can count an account's data contribution over a
+//! block window.
+//!
+//! Only the account the proxy register names for PDash's proxy
+//! (`T::PdashProxy`) may record uploads, for any uploader. Each account
+//! keeps its latest `MaxUploadsPerAccount` records; when full, the oldest
+//! record is dropped, since RPT only looks at a recent window. The total
+//! count keeps every upload.
+//!
+//! Fix of the original: `getUploadCountAfterBlock` mis-counted; here
+//! [`Pallet::uploads_between`] counts records with `from <= number <= to`,
+//! both ends inclusive, and is tested at both edges.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+use cpchain_primitives::traits::{ProxyResolver, UploadCounter};
+use frame_support::pallet_prelude::*;
+use frame_system::pallet_prelude::*;
+
+/// One uploaded file.
+#[derive(
+    Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxNameLen))]
+pub struct UploadRecord<BlockNumber, MaxNameLen: Get<u32>> {
+    pub file_name: BoundedVec<u8, MaxNameLen>,
+    pub file_hash: [u8; 32],
+    pub file_size: u64,
+    /// The block that recorded the upload.
+    pub block_number: BlockNumber,
+}
+
+pub type UploadRecordOf<T> = UploadRecord<BlockNumberFor<T>, <T as Config>::MaxFileNameLen>;
+
+#[frame_support::pallet]
+pub mod pallet {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[pallet::pallet]
+    pub struct Pallet<T>(_);
+
+    #[pallet::config]
+    pub trait Config: frame_system::Config {
+        #[allow(deprecated)]
+        type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+        /// Resolves PDash's proxy to the account allowed to record uploads.
+        type Proxies: ProxyResolver<Self::AccountId>;
+        /// PDash's well-known proxy account.
+        type PdashProxy: Get<Self::AccountId>;
+        #[pallet::constant]
+        type MaxFileNameLen: Get<u32>;
+        #[pallet::constant]
+        type MaxUploadsPerAccount: Get<u32>;
+        type WeightInfo: WeightInfo;
+    }
+
+    /// The latest uploads of each account, oldest first.
+    #[pallet::storage]
+    pub type Uploads<T: Config> = StorageMap<
+        _,
+        Blake2_128Concat,
+        T::AccountId,
+        BoundedVec<UploadRecordOf<T>, T::MaxUploadsPerAccount>,
+        ValueQuery,
+    >;
+
+    /// Every upload each account ever recorded.
+    #[pallet::storage]
+    pub type UploadCount<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+    #[pallet::event]
+    #[pallet::generate_deposit(pub(super) fn deposit_event)]
+    pub enum Event<T: Config> {
+        /// `uploader` uploaded a file.
+        UploadRecorded {
+            uploader: T::AccountId,
+            file_hash: [u8; 32],
+            file_size: u64,
+            total: u32,
+        },
+    }
+
+    #[pallet::error]
+    pub enum Error<T> {
+        /// Only the account acting for PDash's proxy records uploads.
+        NotPdashAgent,
+        /// The file name is longer than `MaxFileNameLen`.
+        FileNameTooLong,
+        /// A file of zero bytes is no contribution.
+        EmptyFile,
+        /// The uploader's total count reached `u32::MAX`.
+        CountOverflow,
+    }
+
+    #[pallet::call]
+    impl<T: Config> Pallet<T> {
+        /// Records that `uploader` uploaded a file. PDash's agent only.
+        #[pallet::call_index(0)]
+        #[pallet::weight(T::WeightInfo::claim_register())]
+        pub fn claim_register(
+            origin: OriginFor<T>,
+            uploader: T::AccountId,
+            file_name: Vec<u8>,
+            file_hash: [u8; 32],
+            file_size: u64,
+        ) -> DispatchResult {
+            let caller = ensure_signed(origin)?;
+            let agent = T::Proxies::real_of(&T::PdashProxy::get());
+            ensure!(agent.as_ref() == Some(&caller), Error::<T>::NotPdashAgent);
+            let file_name: BoundedVec<u8, T::MaxFileNameLen> = file_name
+                .try_into()
+                .map_err(|_| Error::<T>::FileNameTooLong)?;
+            ensure!(file_size > 0, Error::<T>::EmptyFile);
+            let total = UploadCount::<T>::get(&uploader)
+                .checked_add(1)
+                .ok_or(Error::<T>::CountOverflow)?;
+
+            let record = UploadRecord {
+                file_name,
+                file_hash,
+                file_size,
+                block_number: frame_system::Pallet::<T>::block_number(),
+            };
+            Uploads::<T>::mutate(&uploader, |records| {
+                if records.is_full() && !records.is_empty() {
+                    records.remove(0);
+                }
+                // Cannot fail: a slot was freed above when full.
+                let _ = records.try_push(record);
+            });
+            UploadCount::<T>::insert(&uploader, total);
+            Self::deposit_event(Event::UploadRecorded {
+                uploader,
+                file_hash,
+                file_size,
+                total,
+            });
+            Ok(())
+        }
+    }
+
+    impl<T: Config> Pallet<T> {
+        /// Every upload `who` ever recorded.
+        pub fn upload_count(who: &T::AccountId) -> u32 {
+            UploadCount::<T>::get(who)
+        }
+
+        /// Kept uploads of `who` recorded in blocks `from..=to`.
+        pub fn uploads_between(
+            who: &T::AccountId,
+            from: BlockNumberFor<T>,
+            to: BlockNumberFor<T>,
+        ) -> u32 {
+            Uploads::<T>::get(who)
+                .iter()
+                .filter(|record| from <= record.block_number && record.block_number <= to)
+                .count() as u32
+        }
+    }
+}
+
+impl<T: Config> UploadCounter<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
+    fn uploads_between(who: &T::AccountId, from: BlockNumberFor<T>, to: BlockNumberFor<T>) -> u32 {
+        Pallet::<T>::uploads_between(who, from, to)
+    }
+}

@@ -1,0 +1,382 @@
+//! # RPT: reputation
+//!
+//! An account's reputation combines five dimensions, each measured from
+//! on-chain data over the last `Window` blocks and turned into a score by
+//! ranking the account in the population (the RNodes):
+//!
+//! | dimension | raw value | source |
+//! |---|---|---|
+//! | AB | total balance (free and held) | `Currency` |
+//! | TX | signed transactions sent | [`Pallet::note_transaction`], called by the runtime's fee handler |
+//! | DC | uploads plus purchases | `Uploads` (register) and `Deals` (pdash) |
+//! | BM | blocks produced | [`Pallet::note_block_author`], called with each block's author |
+//! | PR | deals completed as a PDash proxy | `Deals` (pdash) |
+//!
+//! `RPT = alpha*AB + beta*TX + gamma*BM + psi*DC + omega*PR`, each weight
+//! 0..=100 and each score 0..=100; see the README for the ranking rule and
+//! how it differs from the original.
+//!
+//! Everything is read from the state of the block being evaluated: a
+//! runtime API call at block `n` uses `n`'s balances, logs, weights and
+//! window, so every node gets the same figure for `n`. (The original read the
+//! weights from the latest state.)
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+pub mod ranking;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+use alloc::vec::Vec;
+use cpchain_primitives::{
+    traits::{DealCounter, RptPopulation, RptProvider, UploadCounter},
+    RptBreakdown, RptWeights,
+};
+use frame_support::{pallet_prelude::*, traits::fungible::Inspect};
+use frame_system::pallet_prelude::*;
+use sp_runtime::traits::{Saturating, UniqueSaturatedInto};
+
+/// The raw values of one account: AB, TX, DC, BM, PR.
+pub type RawValues = [u128; 5];
+
+#[frame_support::pallet]
+pub mod pallet {
+    use super::*;
+
+    #[pallet::pallet]
+    pub struct Pallet<T>(_);
+
+    #[pallet::config]
+    pub trait Config: frame_system::Config {
+        #[allow(deprecated)]
+        type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+        /// Balances, for AB.
+        type Currency: Inspect<Self::AccountId>;
+        /// Uploads per account, for DC.
+        type Uploads: UploadCounter<Self::AccountId, BlockNumberFor<Self>>;
+        /// Purchases (DC) and proxy deals (PR).
+        type Deals: DealCounter<Self::AccountId, BlockNumberFor<Self>>;
+        /// The accounts an account is ranked against.
+        type Population: RptPopulation<Self::AccountId>;
+        /// At most this many population members are ranked.
+        #[pallet::constant]
+        type MaxPopulation: Get<u32>;
+        /// The largest window, in blocks; it bounds the activity logs.
+        #[pallet::constant]
+        type MaxWindow: Get<u32>;
+        /// Who may change weights and the window: governance.
+        type UpdateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+        type WeightInfo: WeightInfo;
+    }
+
+    /// The smallest window: a reputation needs more than a few blocks.
+    pub const MIN_WINDOW: u32 = 10;
+    /// The original's window.
+    pub const DEFAULT_WINDOW: u32 = 100;
+    /// The largest weight of a dimension.
+    pub const MAX_WEIGHT: u8 = 100;
+
+    #[pallet::type_value]
+    pub fn DefaultWindow<T: Config>() -> u32 {
+        DEFAULT_WINDOW.min(T::MaxWindow::get())
+    }
+
+    /// The dimension weights.
+    #[pallet::storage]
+    pub type Weights<T> = StorageValue<_, RptWeights, ValueQuery>;
+
+    /// How many blocks, up to the evaluated one, the dimensions look at.
+    #[pallet::storage]
+    pub type Window<T: Config> = StorageValue<_, u32, ValueQuery, DefaultWindow<T>>;
+
+    /// Signed transactions per account, per block, over the last `MaxWindow` blocks.
+    #[pallet::storage]
+    pub type TransactionsSent<T: Config> = StorageMap<
+        _,
+        Blake2_128Concat,
+        T::AccountId,
+        BoundedVec<(BlockNumberFor<T>, u32), T::MaxWindow>,
+        ValueQuery,
+    >;
+
+    /// Blocks produced per account over the last `MaxWindow` blocks.
+    #[pallet::storage]
+    pub type BlocksProduced<T: Config> = StorageMap<
+        _,
+        Blake2_128Concat,
+        T::AccountId,
+        BoundedVec<BlockNumberFor<T>, T::MaxWindow>,
+        ValueQuery,
+    >;
+
+    #[pallet::genesis_config]
+    pub struct GenesisConfig<T: Config> {
+        pub weights: RptWeights,
+        pub window: u32,
+        #[serde(skip)]
+        pub _config: core::marker::PhantomData<T>,
+    }
+
+    impl<T: Config> Default for GenesisConfig<T> {
+        fn default() -> Self {
+            Self {
+                weights: RptWeights::default(),
+                window: DefaultWindow::<T>::get(),
+                _config: Default::default(),
+            }
+        }
+    }
+
+    #[pallet::genesis_build]
+    impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+        fn build(&self) {
+            let w = self.weights;
+            assert!(
+                [w.alpha, w.beta, w.gamma, w.psi, w.omega]
+                    .iter()
+                    .all(|w| *w <= MAX_WEIGHT),
+                "rpt: every weight must be at most 100"
+            );
+            assert!(
+                Pallet::<T>::window_in_range(self.window),
+                "rpt: window outside MIN_WINDOW..=MaxWindow"
+            );
+            Weights::<T>::put(w);
+            Window::<T>::put(self.window);
+        }
+    }
+
+    #[pallet::event]
+    #[pallet::generate_deposit(pub(super) fn deposit_event)]
+    pub enum Event<T: Config> {
+        /// A weight changed; these are all the weights now.
+        WeightsUpdated {
+            weights: RptWeights,
+        },
+        WindowUpdated {
+            window: u32,
+        },
+    }
+
+    #[pallet::error]
+    pub enum Error<T> {
+        /// A weight is at most 100.
+        WeightTooHigh,
+        /// The window is at least 10 blocks and at most `MaxWindow`.
+        WindowOutOfRange,
+    }
+
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        fn on_initialize(_: BlockNumberFor<T>) -> Weight {
+            // The block author is noted in this block's initialisation.
+            T::WeightInfo::note_block_author()
+        }
+    }
+
+    #[pallet::call]
+    impl<T: Config> Pallet<T> {
+        /// Sets alpha, the weight of AB (account balance).
+        #[pallet::call_index(0)]
+        #[pallet::weight(T::WeightInfo::update_weight())]
+        pub fn update_alpha(origin: OriginFor<T>, weight: u8) -> DispatchResult {
+            Self::update_weights(origin, weight, |w| &mut w.alpha)
+        }
+
+        /// Sets beta, the weight of TX (transactions).
+        #[pallet::call_index(1)]
+        #[pallet::weight(T::WeightInfo::update_weight())]
+        pub fn update_beta(origin: OriginFor<T>, weight: u8) -> DispatchResult {
+            Self::update_weights(origin, weight, |w| &mut w.beta)
+        }
+
+        /// Sets gamma, the weight of BM (blocks produced).
+        #[pallet::call_index(2)]
+        #[pallet::weight(T::WeightInfo::update_weight())]
+        pub fn update_gamma(origin: OriginFor<T>, weight: u8) -> DispatchResult {
+            Self::update_weights(origin, weight, |w| &mut w.gamma)
+        }
+
+        /// Sets psi, the weight of DC (data contribution).
+        #[pallet::call_index(3)]
+        #[pallet::weight(T::WeightInfo::update_weight())]
+        pub fn update_psi(origin: OriginFor<T>, weight: u8) -> DispatchResult {
+            Self::update_weights(origin, weight, |w| &mut w.psi)
+        }
+
+        /// Sets omega, the weight of PR (proxy reputation).
+        #[pallet::call_index(4)]
+        #[pallet::weight(T::WeightInfo::update_weight())]
+        pub fn update_omega(origin: OriginFor<T>, weight: u8) -> DispatchResult {
+            Self::update_weights(origin, weight, |w| &mut w.omega)
+        }
+
+        /// Sets the window, in blocks.
+        #[pallet::call_index(5)]
+        #[pallet::weight(T::WeightInfo::update_window())]
+        pub fn update_window(origin: OriginFor<T>, window: u32) -> DispatchResult {
+            T::UpdateOrigin::ensure_origin(origin)?;
+            ensure!(Self::window_in_range(window), Error::<T>::WindowOutOfRange);
+            Window::<T>::put(window);
+            Self::deposit_event(Event::WindowUpdated { window });
+            Ok(())
+        }
+    }
+}
+
+impl<T: Config> Pallet<T> {
+    fn update_weights(
+        origin: OriginFor<T>,
+        weight: u8,
+        field: impl FnOnce(&mut RptWeights) -> &mut u8,
+    ) -> DispatchResult {
+        T::UpdateOrigin::ensure_origin(origin)?;
+        ensure!(weight <= MAX_WEIGHT, Error::<T>::WeightTooHigh);
+        let mut weights = Weights::<T>::get();
+        *field(&mut weights) = weight;
+        Weights::<T>::put(weights);
+        Self::deposit_event(Event::WeightsUpdated { weights });
+        Ok(())
+    }
+
+    fn window_in_range(window: u32) -> bool {
+        (MIN_WINDOW..=T::MaxWindow::get()).contains(&window)
+    }
+
+    /// Blocks older than this have left every possible window.
+    fn log_horizon(now: BlockNumberFor<T>) -> BlockNumberFor<T> {
+        now.saturating_sub(T::MaxWindow::get().into())
+    }
+
+    /// Counts one signed transaction of `who` in the current block.
+    pub fn note_transaction(who: &T::AccountId) {
+        let now = frame_system::Pallet::<T>::block_number();
+        let horizon = Self::log_horizon(now);
+        TransactionsSent::<T>::mutate(who, |log| {
+            log.retain(|(block, _)| *block > horizon);
+            match log.last_mut() {
+                Some((block, count)) if *block == now => *count = count.saturating_add(1),
+                // After the retain the log spans fewer than MaxWindow blocks,
+                // all before `now`, so there is room.
+                _ => {
+                    let _ = log.try_push((now, 1));
+                }
+            }
+        });
+    }
+
+    /// Counts the current block as produced by `author`.
+    pub fn note_block_author(author: &T::AccountId) {
+        let now = frame_system::Pallet::<T>::block_number();
+        let horizon = Self::log_horizon(now);
+        BlocksProduced::<T>::mutate(author, |log| {
+            log.retain(|block| *block > horizon);
+            if log.last() != Some(&now) {
+                let _ = log.try_push(now);
+            }
+        });
+    }
+
+    /// The first block of the window that ends at the current block.
+    fn window_start() -> BlockNumberFor<T> {
+        let now = frame_system::Pallet::<T>::block_number();
+        now.saturating_sub(Window::<T>::get().saturating_sub(1).into())
+    }
+
+    /// `who`'s raw values over the window ending at the current block.
+    pub fn raw_values(who: &T::AccountId) -> RawValues {
+        let from = Self::window_start();
+        let to = frame_system::Pallet::<T>::block_number();
+        let in_window = |block: &BlockNumberFor<T>| *block >= from && *block <= to;
+
+        let balance: u128 = T::Currency::total_balance(who).unique_saturated_into();
+        let transactions: u32 = TransactionsSent::<T>::get(who)
+            .iter()
+            .filter(|(block, _)| in_window(block))
+            .fold(0u32, |sum, (_, count)| sum.saturating_add(*count));
+        let data = T::Uploads::uploads_between(who, from, to)
+            .saturating_add(T::Deals::purchases_between(who, from, to));
+        let blocks = BlocksProduced::<T>::get(who)
+            .iter()
+            .filter(|block| in_window(block))
+            .count() as u32;
+        let proxy_deals = T::Deals::proxy_deals_between(who, from, to);
+        [
+            balance,
+            transactions.into(),
+            data.into(),
+            blocks.into(),
+            proxy_deals.into(),
+        ]
+    }
+
+    /// The population: at most `MaxPopulation` members, in account order,
+    /// without repeats.
+    pub fn population() -> Vec<T::AccountId> {
+        let mut members = T::Population::members();
+        members.truncate(T::MaxPopulation::get() as usize);
+        members.sort();
+        members.dedup();
+        members
+    }
+
+    /// Each account's RPT, ranked among `accounts` (which must not repeat).
+    pub fn breakdowns_of(accounts: &[T::AccountId]) -> Vec<RptBreakdown> {
+        let raw: Vec<RawValues> = accounts.iter().map(Self::raw_values).collect();
+        ranking::breakdowns(&raw, &Weights::<T>::get())
+    }
+
+    /// `who`'s RPT, ranked against the population and `who` itself.
+    pub fn rpt_breakdown(who: &T::AccountId) -> RptBreakdown {
+        let mut accounts = Self::population();
+        let index = match accounts.binary_search(who) {
+            Ok(index) => index,
+            Err(index) => {
+                accounts.insert(index, who.clone());
+                index
+            }
+        };
+        Self::breakdowns_of(&accounts)
+            .get(index)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The population with its RPT, highest first, ties in account order.
+    pub fn ranking() -> Vec<(T::AccountId, RptBreakdown)> {
+        let accounts = Self::population();
+        let breakdowns = Self::breakdowns_of(&accounts);
+        let mut ranking: Vec<_> = accounts.into_iter().zip(breakdowns).collect();
+        // A stable sort keeps account order among equal totals.
+        ranking.sort_by(|(_, a), (_, b)| b.total.cmp(&a.total));
+        ranking
+    }
+
+    /// The weights and the window.
+    pub fn settings() -> (RptWeights, u32) {
+        (Weights::<T>::get(), Window::<T>::get())
+    }
+}
+
+impl<T: Config> RptProvider<T::AccountId> for Pallet<T> {
+    fn rpt_of(who: &T::AccountId) -> u32 {
+        Self::rpt_breakdown(who).total
+    }
+
+    fn ranking() -> Vec<(T::AccountId, u32)> {
+        Self::ranking()
+            .into_iter()
+            .map(|(who, rpt)| (who, rpt.total))
+            .collect()
+    }
+}

@@ -1,0 +1,264 @@
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok};
+use sp_runtime::{BuildStorage, DispatchError};
+
+fn run_to(block: u64) {
+    System::set_block_number(block);
+}
+
+#[test]
+fn genesis_sets_weights_and_window() {
+    new_test_ext(vec![]).execute_with(|| {
+        assert_eq!(
+            Rpt::settings(),
+            (
+                RptWeights {
+                    alpha: 50,
+                    beta: 15,
+                    gamma: 10,
+                    psi: 15,
+                    omega: 10
+                },
+                20
+            )
+        );
+    });
+}
+
+#[test]
+fn balances_are_ranked_in_the_population() {
+    new_test_ext(vec![(1, 100), (2, 400), (3, 400), (4, 200)]).execute_with(|| {
+        set_population(&[1, 2, 3, 4]);
+        let ab = |who| Rpt::rpt_breakdown(&who).ab;
+        assert_eq!([ab(1), ab(2), ab(3), ab(4)], [25, 100, 100, 50]);
+        assert_eq!(Rpt::rpt_breakdown(&2).total, 50 * 100);
+    });
+}
+
+#[test]
+fn an_account_outside_the_population_is_ranked_against_it() {
+    new_test_ext(vec![(1, 100), (2, 400), (9, 300)]).execute_with(|| {
+        set_population(&[1, 2]);
+        // 9 sits between 2 and 1 among three accounts.
+        assert_eq!(Rpt::rpt_breakdown(&9).ab, 66);
+        assert!(Rpt::ranking().iter().all(|(who, _)| *who != 9));
+    });
+}
+
+#[test]
+fn no_activity_earns_no_reputation() {
+    new_test_ext(vec![]).execute_with(|| {
+        assert_eq!(Rpt::rpt_breakdown(&7), RptBreakdown::default());
+    });
+}
+
+#[test]
+fn transactions_count_within_the_window_only() {
+    new_test_ext(vec![]).execute_with(|| {
+        set_population(&[1, 2]);
+        Rpt::note_transaction(&1);
+        Rpt::note_transaction(&1);
+        run_to(5);
+        Rpt::note_transaction(&2);
+        assert_eq!(Rpt::raw_values(&1)[1], 2);
+        assert_eq!(Rpt::raw_values(&2)[1], 1);
+        assert_eq!(Rpt::rpt_breakdown(&1).tx, 100);
+        assert_eq!(Rpt::rpt_breakdown(&2).tx, 50);
+
+        // Window 20: at block 20 it spans 1..=20, at 21 block 1 has left.
+        run_to(20);
+        assert_eq!(Rpt::raw_values(&1)[1], 2);
+        run_to(21);
+        assert_eq!(Rpt::raw_values(&1)[1], 0);
+        assert_eq!(Rpt::raw_values(&2)[1], 1);
+        assert_eq!(Rpt::rpt_breakdown(&2).tx, 100);
+    });
+}
+
+#[test]
+fn activity_logs_stay_within_the_largest_window() {
+    new_test_ext(vec![]).execute_with(|| {
+        for block in 1..=(3 * MAX_WINDOW as u64) {
+            run_to(block);
+            Rpt::note_transaction(&1);
+            Rpt::note_transaction(&1);
+            Rpt::note_block_author(&1);
+            Rpt::note_block_author(&1);
+        }
+        let transactions = TransactionsSent::<Test>::get(1);
+        assert_eq!(transactions.len(), MAX_WINDOW as usize);
+        assert!(transactions.iter().all(|(_, count)| *count == 2));
+        assert_eq!(BlocksProduced::<Test>::get(1).len(), MAX_WINDOW as usize);
+        // The window (20) still sees exactly its own blocks.
+        assert_eq!(Rpt::raw_values(&1)[1], 40);
+        assert_eq!(Rpt::raw_values(&1)[3], 20);
+    });
+}
+
+#[test]
+fn blocks_produced_count_once_per_block() {
+    new_test_ext(vec![]).execute_with(|| {
+        set_population(&[1, 2]);
+        Rpt::note_block_author(&1);
+        Rpt::note_block_author(&1);
+        run_to(2);
+        Rpt::note_block_author(&2);
+        run_to(3);
+        Rpt::note_block_author(&2);
+        assert_eq!(Rpt::raw_values(&1)[3], 1);
+        assert_eq!(Rpt::raw_values(&2)[3], 2);
+        assert_eq!(
+            (Rpt::rpt_breakdown(&2).bm, Rpt::rpt_breakdown(&1).bm),
+            (100, 50)
+        );
+    });
+}
+
+#[test]
+fn uploads_purchases_and_proxy_deals_feed_dc_and_pr() {
+    new_test_ext(vec![]).execute_with(|| {
+        set_population(&[1, 2, 3]);
+        with_activity(|a| {
+            a.uploads = vec![(1, 1), (1, 2)];
+            a.purchases = vec![(2, 3), (1, 30)];
+            a.proxy_deals = vec![(3, 4), (3, 25)];
+        });
+        run_to(25);
+        // Window 20 at block 25: blocks 6..=25.
+        assert_eq!(Rpt::raw_values(&1)[2], 0);
+        assert_eq!(Rpt::raw_values(&3)[4], 1);
+        run_to(20);
+        assert_eq!(Rpt::raw_values(&1)[2], 2);
+        assert_eq!(Rpt::raw_values(&2)[2], 1);
+        assert_eq!(Rpt::raw_values(&3)[4], 1);
+        let rpt = Rpt::rpt_breakdown(&3);
+        assert_eq!((rpt.pr, rpt.dc), (100, 0));
+        assert_eq!(rpt.total, 10 * 100);
+    });
+}
+
+#[test]
+fn the_ranking_is_highest_first_with_ties_in_account_order() {
+    new_test_ext(vec![(1, 10), (2, 30), (3, 30), (4, 20)]).execute_with(|| {
+        set_population(&[4, 3, 3, 2, 1]);
+        let order: Vec<u64> = Rpt::ranking().into_iter().map(|(who, _)| who).collect();
+        assert_eq!(order, vec![2, 3, 4, 1]);
+        assert_eq!(
+            <Rpt as RptProvider<u64>>::ranking(),
+            vec![(2, 5_000), (3, 5_000), (4, 2_500), (1, 1_250)]
+        );
+        assert_eq!(<Rpt as RptProvider<u64>>::rpt_of(&4), 2_500);
+    });
+}
+
+#[test]
+fn the_population_is_capped() {
+    new_test_ext(vec![]).execute_with(|| {
+        set_population(&(1..=20).collect::<Vec<_>>());
+        assert_eq!(Rpt::population().len(), MAX_POPULATION as usize);
+    });
+}
+
+#[test]
+fn weights_change_only_by_governance_and_apply_at_once() {
+    new_test_ext(vec![(1, 100)]).execute_with(|| {
+        assert_noop!(
+            Rpt::update_alpha(RuntimeOrigin::signed(1), 10),
+            DispatchError::BadOrigin
+        );
+        assert_noop!(
+            Rpt::update_alpha(RuntimeOrigin::root(), 101),
+            Error::<Test>::WeightTooHigh
+        );
+        assert_eq!(Rpt::rpt_breakdown(&1).total, 50 * 100);
+
+        assert_ok!(Rpt::update_alpha(RuntimeOrigin::root(), 100));
+        assert_ok!(Rpt::update_beta(RuntimeOrigin::root(), 1));
+        assert_ok!(Rpt::update_gamma(RuntimeOrigin::root(), 2));
+        assert_ok!(Rpt::update_psi(RuntimeOrigin::root(), 3));
+        assert_ok!(Rpt::update_omega(RuntimeOrigin::root(), 0));
+        let weights = RptWeights {
+            alpha: 100,
+            beta: 1,
+            gamma: 2,
+            psi: 3,
+            omega: 0,
+        };
+        assert_eq!(Weights::<Test>::get(), weights);
+        System::assert_last_event(Event::WeightsUpdated { weights }.into());
+        assert_eq!(Rpt::rpt_breakdown(&1).total, 100 * 100);
+
+        for update in [
+            Rpt::update_beta,
+            Rpt::update_gamma,
+            Rpt::update_psi,
+            Rpt::update_omega,
+        ] {
+            assert_noop!(
+                update(RuntimeOrigin::signed(1), 1),
+                DispatchError::BadOrigin
+            );
+            assert_noop!(
+                update(RuntimeOrigin::root(), 200),
+                Error::<Test>::WeightTooHigh
+            );
+        }
+    });
+}
+
+#[test]
+fn the_window_changes_only_by_governance_within_bounds() {
+    new_test_ext(vec![]).execute_with(|| {
+        assert_noop!(
+            Rpt::update_window(RuntimeOrigin::signed(1), 30),
+            DispatchError::BadOrigin
+        );
+        assert_noop!(
+            Rpt::update_window(RuntimeOrigin::root(), MIN_WINDOW - 1),
+            Error::<Test>::WindowOutOfRange
+        );
+        assert_noop!(
+            Rpt::update_window(RuntimeOrigin::root(), MAX_WINDOW + 1),
+            Error::<Test>::WindowOutOfRange
+        );
+        assert_ok!(Rpt::update_window(RuntimeOrigin::root(), MAX_WINDOW));
+        System::assert_last_event(Event::WindowUpdated { window: MAX_WINDOW }.into());
+
+        Rpt::note_transaction(&1);
+        run_to(MAX_WINDOW as u64);
+        assert_eq!(Rpt::raw_values(&1)[1], 1);
+        assert_ok!(Rpt::update_window(RuntimeOrigin::root(), MIN_WINDOW));
+        assert_eq!(Rpt::raw_values(&1)[1], 0);
+    });
+}
+
+#[test]
+#[should_panic(expected = "window outside")]
+fn a_genesis_window_out_of_range_is_refused() {
+    let _ = RuntimeGenesisConfig {
+        system: Default::default(),
+        balances: Default::default(),
+        rpt: crate::GenesisConfig {
+            window: MAX_WINDOW + 1,
+            ..Default::default()
+        },
+    }
+    .build_storage();
+}
+
+#[test]
+#[should_panic(expected = "at most 100")]
+fn a_genesis_weight_above_100_is_refused() {
+    let _ = RuntimeGenesisConfig {
+        system: Default::default(),
+        balances: Default::default(),
+        rpt: crate::GenesisConfig {
+            weights: RptWeights {
+                omega: 101,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    }
+    .build_storage();
+}
