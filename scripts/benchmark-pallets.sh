@@ -17,6 +17,7 @@ declare -A PALLET_DIRS=(
     [pallet_register]=register
     [pallet_pdash]=pdash
     [pallet_rpt]=rpt
+    [pallet_campaign]=campaign
 )
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=("${!PALLET_DIRS[@]}")

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use cpchain_primitives::{
-    runtime_api::{AdmissionApi, ProxyRegisterApi, RegisterApi, RptApi},
-    AccountId, BlockNumber, Hash, OpaqueBlock as Block, RptBreakdown, RptWeights,
+    runtime_api::{AdmissionApi, CampaignApi, ProxyRegisterApi, RegisterApi, RptApi},
+    AccountId, Balance, BlockNumber, CandidateInfo, Hash, OpaqueBlock as Block, RptBreakdown,
+    RptWeights,
 };
 use jsonrpsee::{
     core::RpcResult,
@@ -96,6 +97,26 @@ pub trait BuiltinApi {
     /// RPT's weights and window.
     #[method(name = "rpt_getSettings")]
     fn rpt_settings(&self, at: Option<Hash>) -> RpcResult<RptSettings>;
+
+    /// The campaign candidates of `term`, in claim order.
+    #[method(name = "dpor_getCandidates")]
+    fn candidates(&self, term: u32, at: Option<Hash>) -> RpcResult<Vec<AccountId>>;
+
+    /// `who`'s candidacy: terms left, first and last term, deposit held.
+    #[method(name = "campaign_getCandidateInfo")]
+    fn candidate_info(
+        &self,
+        who: AccountId,
+        at: Option<Hash>,
+    ) -> RpcResult<Option<CandidateInfo<Balance>>>;
+
+    /// The RNodes, in account order.
+    #[method(name = "campaign_getRnodes")]
+    fn rnodes(&self, at: Option<Hash>) -> RpcResult<Vec<AccountId>>;
+
+    /// The term of the block.
+    #[method(name = "dpor_getCurrentTerm")]
+    fn current_term(&self, at: Option<Hash>) -> RpcResult<u32>;
 }
 
 /// JSON-RPC error code of a failed runtime API call.
@@ -131,7 +152,8 @@ where
     C::Api: ProxyRegisterApi<Block, AccountId>
         + RegisterApi<Block, AccountId, BlockNumber>
         + AdmissionApi<Block>
-        + RptApi<Block, AccountId>,
+        + RptApi<Block, AccountId>
+        + CampaignApi<Block, AccountId, Balance>,
 {
     fn real_contract(&self, proxy: AccountId, at: Option<Hash>) -> RpcResult<Option<AccountId>> {
         self.client
@@ -232,5 +254,37 @@ where
             .rpt_settings(self.at(at))
             .map_err(runtime_error)?;
         Ok(RptSettings { weights, window })
+    }
+
+    fn candidates(&self, term: u32, at: Option<Hash>) -> RpcResult<Vec<AccountId>> {
+        self.client
+            .runtime_api()
+            .candidates_of(self.at(at), term)
+            .map_err(runtime_error)
+    }
+
+    fn candidate_info(
+        &self,
+        who: AccountId,
+        at: Option<Hash>,
+    ) -> RpcResult<Option<CandidateInfo<Balance>>> {
+        self.client
+            .runtime_api()
+            .candidate_info_of(self.at(at), who)
+            .map_err(runtime_error)
+    }
+
+    fn rnodes(&self, at: Option<Hash>) -> RpcResult<Vec<AccountId>> {
+        self.client
+            .runtime_api()
+            .rnodes(self.at(at))
+            .map_err(runtime_error)
+    }
+
+    fn current_term(&self, at: Option<Hash>) -> RpcResult<u32> {
+        self.client
+            .runtime_api()
+            .current_term(self.at(at))
+            .map_err(runtime_error)
     }
 }

@@ -121,6 +121,9 @@ pub enum Subcommand {
     /// Runtime and node benchmarks.
     #[command(subcommand)]
     Benchmark(frame_benchmarking_cli::BenchmarkCmd),
+
+    /// Find admission proof nonces (CPU and memory) for an account.
+    AdmissionProve(crate::prover::AdmissionProveCmd),
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod builtin_rpc;
 mod chain_spec;
 mod cli;
 mod command;
+mod prover;
 mod rpc;
 mod service;
 

@@ -45,7 +45,8 @@ where
             AccountId,
             cpchain_primitives::BlockNumber,
         > + cpchain_primitives::runtime_api::AdmissionApi<Block>
-        + cpchain_primitives::runtime_api::RptApi<Block, AccountId>,
+        + cpchain_primitives::runtime_api::RptApi<Block, AccountId>
+        + cpchain_primitives::runtime_api::CampaignApi<Block, AccountId, Balance>,
     P: TransactionPool + 'static,
 {
     use crate::builtin_rpc::{BuiltinApiServer, Builtins};

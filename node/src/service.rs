@@ -20,7 +20,7 @@ use crate::cli::Sealing;
 #[cfg(feature = "runtime-benchmarks")]
 pub type HostFunctions = (
     sp_io::SubstrateHostFunctions,
-    frame_benchmarking_cli::frame_benchmarking::benchmarking::HostFunctions,
+    frame_benchmarking::benchmarking::HostFunctions,
 );
 #[cfg(not(feature = "runtime-benchmarks"))]
 pub type HostFunctions = sp_io::SubstrateHostFunctions;

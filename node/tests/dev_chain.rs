@@ -154,6 +154,14 @@ fn builtin_modules_answer_over_rpc() {
         json!(0)
     );
 
+    assert_eq!(node.rpc("dpor_getCandidates", json!([1])), json!([]));
+    assert_eq!(node.rpc("campaign_getRnodes", json!([])), json!([]));
+    assert_eq!(
+        node.rpc("campaign_getCandidateInfo", json!([alice])),
+        json!(null)
+    );
+    assert!(node.rpc("dpor_getCurrentTerm", json!([])).is_u64());
+
     // Bad input is refused with a clear error.
     let error = node
         .try_rpc("rpt_getRpt", json!(["not-an-address"]))

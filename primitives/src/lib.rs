@@ -8,6 +8,7 @@
 extern crate alloc;
 
 pub mod runtime_api;
+pub mod schedule;
 pub mod traits;
 
 use sp_runtime::{
@@ -102,6 +103,29 @@ impl Default for RptWeights {
             omega: 10,
         }
     }
+}
+
+/// A campaign candidacy: the terms `start..=stop` it was claimed for, how
+/// many of them are still ahead or running, and the deposit still held.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Debug,
+    codec::Encode,
+    codec::Decode,
+    codec::DecodeWithMemTracking,
+    scale_info::TypeInfo,
+    codec::MaxEncodedLen,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct CandidateInfo<Balance> {
+    pub terms: u32,
+    pub start: u32,
+    pub stop: u32,
+    pub deposit: Balance,
 }
 
 /// The CPC token: symbol, decimals and the units used across the runtime.

@@ -1,7 +1,7 @@
 //! Runtime APIs of CPChain's built-in modules, for the node's RPC and for
 //! front ends.
 
-use crate::{RptBreakdown, RptWeights};
+use crate::{CandidateInfo, RptBreakdown, RptWeights};
 use alloc::vec::Vec;
 use codec::Codec;
 
@@ -45,5 +45,19 @@ sp_api::decl_runtime_apis! {
         fn ranking() -> Vec<(AccountId, RptBreakdown)>;
         /// The dimension weights and the window in blocks.
         fn rpt_settings() -> (RptWeights, u32);
+    }
+}
+
+sp_api::decl_runtime_apis! {
+    /// Reads of the campaign: RNodes and candidacies.
+    pub trait CampaignApi<AccountId: Codec, Balance: Codec> {
+        /// The candidates of `term`, in claim order.
+        fn candidates_of(term: u32) -> Vec<AccountId>;
+        /// `who`'s candidacy, if it holds one.
+        fn candidate_info_of(who: AccountId) -> Option<CandidateInfo<Balance>>;
+        /// The RNodes, in account order.
+        fn rnodes() -> Vec<AccountId>;
+        /// The term of the best block.
+        fn current_term() -> u32;
     }
 }

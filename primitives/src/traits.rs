@@ -42,6 +42,9 @@ pub trait AdmissionCheck<AccountId, BlockNumber> {
         cpu: &AdmissionProof<BlockNumber>,
         memory: &AdmissionProof<BlockNumber>,
     ) -> sp_runtime::DispatchResult;
+
+    /// The most `check` costs, for the caller's weight.
+    fn check_weight() -> sp_runtime::Weight;
 }
 
 /// Uploads per account, for RPT's data contribution (DC) dimension.
@@ -93,4 +96,18 @@ pub trait RptProvider<AccountId> {
     /// Every member of the population with its RPT, highest first; ties in
     /// account order.
     fn ranking() -> alloc::vec::Vec<(AccountId, u32)>;
+
+    /// The most `ranking` (or `rpt_of`) costs, for the caller's weight.
+    fn ranking_weight() -> sp_runtime::Weight;
+}
+
+/// The campaign candidates of a term, for the election.
+pub trait CandidateSource<AccountId> {
+    fn candidates_of(term: u32) -> alloc::vec::Vec<AccountId>;
+}
+
+impl<AccountId> CandidateSource<AccountId> for () {
+    fn candidates_of(_: u32) -> alloc::vec::Vec<AccountId> {
+        alloc::vec::Vec::new()
+    }
 }

@@ -15,11 +15,15 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-    genesis_config_presets, opaque::SessionKeys, AccountId, Balance, Block, BlockNumber, Executive,
-    InherentDataExt, Nonce, ProxyRegister, Register, Rpt, Runtime, RuntimeCall,
+    genesis_config_presets, opaque::SessionKeys, AccountId, Balance, Block, BlockNumber, Campaign,
+    Executive, InherentDataExt, Nonce, ProxyRegister, Register, Rpt, Runtime, RuntimeCall,
     RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
-use cpchain_primitives::{traits::UploadCounter, RptBreakdown, RptWeights};
+use cpchain_primitives::{
+    schedule::TermClock,
+    traits::{CandidateSource, UploadCounter},
+    CandidateInfo, RptBreakdown, RptWeights,
+};
 
 impl_runtime_apis! {
     impl sp_api::Core<Block> for Runtime {
@@ -155,6 +159,21 @@ impl_runtime_apis! {
         }
     }
 
+    impl cpchain_primitives::runtime_api::CampaignApi<Block, AccountId, Balance> for Runtime {
+        fn candidates_of(term: u32) -> Vec<AccountId> {
+            <Campaign as CandidateSource<AccountId>>::candidates_of(term)
+        }
+        fn candidate_info_of(who: AccountId) -> Option<CandidateInfo<Balance>> {
+            Campaign::candidate_info(&who)
+        }
+        fn rnodes() -> Vec<AccountId> {
+            Campaign::rnodes()
+        }
+        fn current_term() -> u32 {
+            <crate::configs::CurrentTerm as TermClock>::current_term()
+        }
+    }
+
     impl frame_system_rpc_runtime_api::AccountNonceApi<Block, AccountId, Nonce> for Runtime {
         fn account_nonce(account: AccountId) -> Nonce {
             System::account_nonce(account)
@@ -229,10 +248,12 @@ impl_runtime_apis! {
             use frame_support::traits::StorageInfoTrait;
             use frame_system_benchmarking::Pallet as SystemBench;
             #[allow(unused_imports)]
-            use crate::{Balances, Council, CouncilMembership, Sudo, Timestamp};
+            use crate::{
+                Admission, Balances, Council, CouncilMembership, Pdash, Sudo, Timestamp,
+            };
 
             let mut list = Vec::<BenchmarkList>::new();
-            crate::list_benchmarks!(list, extra);
+            list_benchmarks!(list, extra);
 
             let storage_info = crate::AllPalletsWithSystem::storage_info();
             (list, storage_info)
@@ -241,27 +262,18 @@ impl_runtime_apis! {
         fn dispatch_benchmark(
             config: frame_benchmarking::BenchmarkConfig,
         ) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
-            use frame_benchmarking::{BenchmarkBatch, BenchmarkError};
-            use frame_support::traits::TrackedStorageKey;
+            use frame_benchmarking::BenchmarkBatch;
+            use frame_support::traits::{TrackedStorageKey, WhitelistedStorageKeys};
             use frame_system_benchmarking::Pallet as SystemBench;
             #[allow(unused_imports)]
-            use crate::{Balances, Council, CouncilMembership, Sudo, Timestamp};
+            use crate::{
+                Admission, Balances, Council, CouncilMembership, Pdash, Sudo, Timestamp,
+            };
 
-            impl frame_system_benchmarking::Config for Runtime {
-                fn setup_set_code_requirements(code: &Vec<u8>) -> Result<(), BenchmarkError> {
-                    System::set_code_for_benchmarks(code)
-                }
-                fn verify_set_code() {
-                    System::assert_last_event(
-                        frame_system::Event::<Runtime>::CodeUpdated.into(),
-                    );
-                }
-            }
-
-            let whitelist: Vec<TrackedStorageKey> = frame_benchmarking::whitelisted_storage_keys();
+            let whitelist: Vec<TrackedStorageKey> = crate::AllPalletsWithSystem::whitelisted_storage_keys();
             let mut batches = Vec::<BenchmarkBatch>::new();
             let params = (&config, &whitelist);
-            crate::add_benchmarks!(params, batches);
+            add_benchmarks!(params, batches);
             Ok(batches)
         }
     }

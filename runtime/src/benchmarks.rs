@@ -12,4 +12,7 @@ frame_benchmarking::define_benchmarks!(
     [pallet_register, Register]
     [pallet_pdash, Pdash]
     [pallet_rpt, Rpt]
+    [pallet_campaign, Campaign]
 );
+
+impl frame_system_benchmarking::Config for crate::Runtime {}

@@ -1,10 +1,10 @@
 //! Configuration of each pallet in the runtime.
 
 use crate::{
-    currency::{MICRO_CPC, MILLI_CPC},
-    AccountId, Balance, Balances, Block, BlockNumber, Council, Hash, Nonce, PalletInfo, Pdash,
-    ProxyRegister, Register, Rpt, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-    RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, DAYS, VERSION,
+    currency::{CPC, MICRO_CPC, MILLI_CPC},
+    AccountId, Admission, Balance, Balances, Block, BlockNumber, Campaign, Council, Hash, Nonce,
+    PalletInfo, Pdash, ProxyRegister, Register, Rpt, Runtime, RuntimeCall, RuntimeEvent,
+    RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, DAYS, VERSION,
 };
 use frame_support::PalletId;
 use frame_support::{
@@ -356,10 +356,80 @@ impl pallet_rpt::Config for Runtime {
     type Currency = Balances;
     type Uploads = Register;
     type Deals = Pdash;
-    // The RNodes, once the campaign pallet registers them.
-    type Population = ();
+    type Population = Campaign;
     type MaxPopulation = ConstU32<100>;
     type MaxWindow = ConstU32<RPT_MAX_WINDOW>;
     type UpdateOrigin = GovernanceOrigin;
     type WeightInfo = pallet_rpt::weights::SubstrateWeight<Runtime>;
+}
+
+/// DPoR's term shape: the reference's development values (4 proposers, 3
+/// views). The committee pallet takes it over as governed storage.
+pub const SCHEDULE: cpchain_primitives::schedule::Schedule =
+    cpchain_primitives::schedule::Schedule {
+        term_len: 4,
+        view_len: 3,
+    };
+
+/// The term of the block being built.
+pub struct CurrentTerm;
+impl cpchain_primitives::schedule::TermClock for CurrentTerm {
+    fn current_term() -> u32 {
+        SCHEDULE.term_of(System::block_number())
+    }
+}
+
+parameter_types! {
+    /// The original rnode contract's bond.
+    pub const RnodeBond: Balance = 200_000 * CPC;
+    /// An RNode stays at least a week.
+    pub const RnodeLockPeriod: BlockNumber = 7 * DAYS;
+    /// Held per claimed term.
+    pub const CampaignBaseDeposit: Balance = 10_000 * CPC;
+}
+
+impl pallet_campaign::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    type Admission = Admission;
+    type Rpt = Rpt;
+    type Terms = CurrentTerm;
+    type GovernanceOrigin = GovernanceOrigin;
+    type RnodeBond = RnodeBond;
+    type RnodeLockPeriod = RnodeLockPeriod;
+    type BaseDeposit = CampaignBaseDeposit;
+    type MinTerms = ConstU32<1>;
+    type MaxTerms = ConstU32<3>;
+    // RPT ranks at most 100 accounts, as the original had at most 100 RNodes.
+    type MaxRnodes = ConstU32<100>;
+    type WeightInfo = pallet_campaign::weights::SubstrateWeight<Runtime>;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = AnyNonceAdmits;
+}
+
+/// Benchmarks make admission accept any nonce (difficulty 0) over a known
+/// recent block; the hashing cost is the same at every difficulty.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct AnyNonceAdmits;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_campaign::BenchmarkHelper<AccountId, BlockNumber> for AnyNonceAdmits {
+    fn valid_proofs(
+        _: &AccountId,
+    ) -> (
+        cpchain_primitives::traits::AdmissionProof<BlockNumber>,
+        cpchain_primitives::traits::AdmissionProof<BlockNumber>,
+    ) {
+        pallet_admission::CpuDifficulty::<Runtime>::put(0);
+        pallet_admission::MemoryDifficulty::<Runtime>::put(0);
+        let now = System::block_number().max(1);
+        System::set_block_number(now);
+        let block_number = now - 1;
+        frame_system::BlockHash::<Runtime>::insert(block_number, Hash::repeat_byte(7));
+        let proof = cpchain_primitives::traits::AdmissionProof {
+            block_number,
+            nonce: 0,
+        };
+        (proof, proof)
+    }
 }

@@ -12,10 +12,12 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
+// Before `apis`: its benchmark macros must be in textual scope there.
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benchmarks;
 mod apis;
 pub use apis::RuntimeApi;
-#[cfg(feature = "runtime-benchmarks")]
-mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
 #[cfg(test)]
@@ -173,6 +175,9 @@ mod runtime {
 
     #[runtime::pallet_index(14)]
     pub type Rpt = pallet_rpt;
+
+    #[runtime::pallet_index(15)]
+    pub type Campaign = pallet_campaign;
 }
 
 /// Builds the signed extensions for an extrinsic the node creates itself

@@ -474,3 +474,73 @@ fn builtin_modules_change_settings_only_by_governance() {
         );
     });
 }
+
+#[test]
+fn an_account_joins_as_rnode_and_claims_a_campaign_with_real_proofs() {
+    use cpchain_primitives::traits::{AdmissionProof, CandidateSource};
+    use pallet_admission::proof::{find_nonce, ProofKind};
+    dev_ext().execute_with(|| {
+        assert_ok!(Admission::update_cpu_difficulty(RuntimeOrigin::root(), 6));
+        assert_ok!(Admission::update_memory_difficulty(
+            RuntimeOrigin::root(),
+            1
+        ));
+        let who = account(Eve);
+        let hash = System::block_hash(0);
+        let cpu = find_nonce(ProofKind::Cpu, who.as_ref(), hash.as_ref(), 6, 0, 100_000).unwrap();
+        let memory =
+            find_nonce(ProofKind::Memory, who.as_ref(), hash.as_ref(), 1, 0, 1_000).unwrap();
+        let proof = |nonce| AdmissionProof {
+            block_number: 0,
+            nonce,
+        };
+
+        assert_noop!(
+            Campaign::claim_campaign(
+                RuntimeOrigin::signed(who.clone()),
+                2,
+                proof(cpu),
+                proof(memory)
+            ),
+            pallet_campaign::Error::<Runtime>::NotRnode
+        );
+        assert_ok!(Campaign::join_rnode(
+            RuntimeOrigin::signed(who.clone()),
+            proof(cpu),
+            proof(memory)
+        ));
+        assert_eq!(Rpt::ranking().len(), 1);
+
+        // Proofs older than the admission bound are refused.
+        System::set_block_number(20);
+        assert_noop!(
+            Campaign::claim_campaign(
+                RuntimeOrigin::signed(who.clone()),
+                1,
+                proof(cpu),
+                proof(memory)
+            ),
+            pallet_admission::Error::<Runtime>::ProofTooOld
+        );
+        System::set_block_number(1);
+
+        assert_ok!(Campaign::claim_campaign(
+            RuntimeOrigin::signed(who.clone()),
+            2,
+            proof(cpu),
+            proof(memory)
+        ));
+        assert_eq!(
+            <Campaign as CandidateSource<AccountId>>::candidates_of(1),
+            vec![who.clone()]
+        );
+        assert_eq!(
+            <Campaign as CandidateSource<AccountId>>::candidates_of(2),
+            vec![who.clone()]
+        );
+        assert_eq!(
+            free_balance(Eve),
+            DEV_ENDOWMENT - configs::RnodeBond::get() - 2 * configs::CampaignBaseDeposit::get()
+        );
+    });
+}

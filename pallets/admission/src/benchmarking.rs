@@ -5,7 +5,6 @@
 use super::*;
 use cpchain_primitives::traits::AdmissionProof;
 use frame_benchmarking::v2::*;
-use frame_system::RawOrigin;
 
 #[benchmarks]
 mod benchmarks {

@@ -237,4 +237,8 @@ impl<T: Config> AdmissionCheck<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
         Self::check_proof(ProofKind::Cpu, who, cpu)?;
         Self::check_proof(ProofKind::Memory, who, memory)
     }
+
+    fn check_weight() -> Weight {
+        T::WeightInfo::check_proofs()
+    }
 }

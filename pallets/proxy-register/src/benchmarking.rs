@@ -2,7 +2,7 @@
 
 use super::*;
 use frame_benchmarking::v2::*;
-use frame_system::RawOrigin;
+use frame_support::traits::EnsureOrigin;
 
 #[benchmarks]
 mod benchmarks {

@@ -379,4 +379,9 @@ impl<T: Config> RptProvider<T::AccountId> for Pallet<T> {
             .map(|(who, rpt)| (who, rpt.total))
             .collect()
     }
+
+    fn ranking_weight() -> Weight {
+        // The population and the evaluated account.
+        T::WeightInfo::rank(T::MaxPopulation::get().saturating_add(1))
+    }
 }

@@ -1,0 +1,352 @@
+use crate::{mock::*, *};
+use cpchain_primitives::traits::{CandidateSource, RptPopulation};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
+use sp_runtime::DispatchError;
+
+fn held(who: u64, reason: HoldReason) -> u64 {
+    Balances::balance_on_hold(&RuntimeHoldReason::Campaign(reason), &who)
+}
+
+fn free(who: u64) -> u64 {
+    Balances::free_balance(who)
+}
+
+fn join(who: u64) {
+    assert_ok!(Campaign::join_rnode(
+        RuntimeOrigin::signed(who),
+        proof(0),
+        proof(0)
+    ));
+}
+
+fn claim(who: u64, terms: u32) -> sp_runtime::DispatchResult {
+    Campaign::claim_campaign(RuntimeOrigin::signed(who), terms, proof(0), proof(0))
+}
+
+#[test]
+fn joining_holds_the_bond() {
+    new_test_ext().execute_with(|| {
+        join(1);
+        assert_eq!(held(1, HoldReason::RnodeBond), BOND);
+        assert_eq!(free(1), START - BOND);
+        assert_eq!(
+            Rnodes::<Test>::get(1),
+            Some(RnodeInfo {
+                bond: BOND,
+                joined_at: 1
+            })
+        );
+        System::assert_last_event(Event::RnodeJoined { who: 1, bond: BOND }.into());
+        assert_eq!(<Campaign as RptPopulation<u64>>::members(), vec![1]);
+    });
+}
+
+#[test]
+fn bad_joins_are_refused_and_move_no_funds() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Campaign::join_rnode(RuntimeOrigin::signed(1), proof(1), proof(0)),
+            DispatchError::Other("CpuProofInvalid")
+        );
+        assert_noop!(
+            Campaign::join_rnode(RuntimeOrigin::signed(1), proof(0), proof(3)),
+            DispatchError::Other("MemoryProofInvalid")
+        );
+        join(1);
+        assert_noop!(
+            Campaign::join_rnode(RuntimeOrigin::signed(1), proof(0), proof(0)),
+            Error::<Test>::AlreadyRnode
+        );
+        assert_noop!(
+            Campaign::join_rnode(RuntimeOrigin::signed(9), proof(0), proof(0)),
+            Error::<Test>::InsufficientFunds
+        );
+        assert_noop!(
+            Campaign::join_rnode(RuntimeOrigin::none(), proof(0), proof(0)),
+            DispatchError::BadOrigin
+        );
+    });
+}
+
+#[test]
+fn rnodes_are_capped() {
+    new_test_ext().execute_with(|| {
+        for who in 1..=MAX_RNODES as u64 {
+            join(who);
+        }
+        assert_noop!(
+            Campaign::join_rnode(RuntimeOrigin::signed(7), proof(0), proof(0)),
+            Error::<Test>::TooManyRnodes
+        );
+    });
+}
+
+#[test]
+fn quitting_as_rnode_waits_for_the_lock_and_for_candidacies() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Campaign::quit_rnode(RuntimeOrigin::signed(1)),
+            Error::<Test>::NotRnode
+        );
+        join(1);
+        assert_noop!(
+            Campaign::quit_rnode(RuntimeOrigin::signed(1)),
+            Error::<Test>::RnodeLocked
+        );
+        System::set_block_number(1 + LOCK);
+        assert_ok!(claim(1, 1));
+        assert_noop!(
+            Campaign::quit_rnode(RuntimeOrigin::signed(1)),
+            Error::<Test>::StillCandidate
+        );
+        enter_term(2);
+        assert_ok!(Campaign::quit_rnode(RuntimeOrigin::signed(1)));
+        assert_eq!(free(1), START);
+        assert_eq!(Rnodes::<Test>::count(), 0);
+        System::assert_last_event(Event::RnodeQuit { who: 1, bond: BOND }.into());
+    });
+}
+
+#[test]
+fn a_claim_holds_a_deposit_per_term_for_the_next_terms() {
+    new_test_ext().execute_with(|| {
+        join(1);
+        set_term(4);
+        assert_ok!(claim(1, 3));
+        assert_eq!(held(1, HoldReason::CampaignDeposit), 3 * BASE_DEPOSIT);
+        assert_eq!(
+            Campaign::candidate_info(&1),
+            Some(CandidateInfo {
+                terms: 3,
+                start: 5,
+                stop: 7,
+                deposit: 3 * BASE_DEPOSIT
+            })
+        );
+        for term in 5..=7 {
+            assert_eq!(
+                <Campaign as CandidateSource<u64>>::candidates_of(term),
+                vec![1]
+            );
+        }
+        assert!(<Campaign as CandidateSource<u64>>::candidates_of(4).is_empty());
+        assert!(<Campaign as CandidateSource<u64>>::candidates_of(8).is_empty());
+        System::assert_last_event(
+            Event::CampaignClaimed {
+                who: 1,
+                start: 5,
+                stop: 7,
+                deposit: 300,
+            }
+            .into(),
+        );
+    });
+}
+
+#[test]
+fn bad_claims_get_distinct_errors_and_move_no_funds() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(claim(1, 1), Error::<Test>::NotRnode);
+        join(1);
+        assert_noop!(claim(1, 0), Error::<Test>::TermsOutOfRange);
+        assert_noop!(claim(1, MAX_TERMS + 1), Error::<Test>::TermsOutOfRange);
+        assert_noop!(
+            Campaign::claim_campaign(RuntimeOrigin::signed(1), 1, proof(1), proof(0)),
+            DispatchError::Other("CpuProofInvalid")
+        );
+        assert_noop!(
+            Campaign::claim_campaign(RuntimeOrigin::signed(1), 1, proof(0), proof(1)),
+            DispatchError::Other("MemoryProofInvalid")
+        );
+        assert_ok!(claim(1, 1));
+        assert_noop!(claim(1, 1), Error::<Test>::AlreadyCandidate);
+
+        // The poor account can bond but not also deposit.
+        join(POOR);
+        assert_noop!(claim(POOR, 1), Error::<Test>::InsufficientFunds);
+    });
+}
+
+#[test]
+fn only_the_top_rnodes_by_rpt_may_claim() {
+    new_test_ext().execute_with(|| {
+        for who in 1..=3 {
+            join(who);
+        }
+        assert_ok!(Campaign::set_max_qualified(RuntimeOrigin::root(), 2));
+        set_ranking(vec![(3, 900), (1, 500), (2, 100)]);
+        assert_noop!(claim(2, 1), Error::<Test>::NotQualified);
+        assert_ok!(claim(3, 1));
+        assert_ok!(claim(1, 1));
+        assert!(Campaign::is_qualified(&1));
+        assert!(!Campaign::is_qualified(&2));
+    });
+}
+
+#[test]
+fn deposits_come_back_term_by_term() {
+    new_test_ext().execute_with(|| {
+        join(1);
+        join(2);
+        assert_ok!(claim(1, 2)); // terms 1 and 2
+        assert_ok!(claim(2, 1)); // term 1
+        enter_term(1);
+        assert_eq!(held(1, HoldReason::CampaignDeposit), 2 * BASE_DEPOSIT);
+        enter_term(2);
+        System::assert_has_event(
+            Event::TermSettled {
+                term: 1,
+                candidates: 2,
+            }
+            .into(),
+        );
+        assert_eq!(held(1, HoldReason::CampaignDeposit), BASE_DEPOSIT);
+        assert_eq!(held(2, HoldReason::CampaignDeposit), 0);
+        assert_eq!(Campaign::candidate_info(&2), None);
+        enter_term(3);
+        assert_eq!(held(1, HoldReason::CampaignDeposit), 0);
+        assert_eq!(Campaign::candidate_info(&1), None);
+        assert_eq!(free(1), START - BOND);
+        // Once every claimed term is over, a new claim is possible.
+        assert_ok!(claim(1, 1));
+        assert_eq!(Campaign::candidate_info(&1).unwrap().start, 4);
+    });
+}
+
+#[test]
+fn a_long_stall_is_settled_a_few_terms_per_block() {
+    new_test_ext().execute_with(|| {
+        join(1);
+        assert_ok!(claim(1, 3));
+        enter_term(20);
+        assert_eq!(NextTermToSettle::<Test>::get(), MAX_TERMS_SETTLED_PER_BLOCK);
+        assert_eq!(held(1, HoldReason::CampaignDeposit), 0);
+        enter_term(20);
+        assert_eq!(
+            NextTermToSettle::<Test>::get(),
+            2 * MAX_TERMS_SETTLED_PER_BLOCK
+        );
+    });
+}
+
+#[test]
+fn quitting_the_campaign_refunds_the_terms_not_started() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Campaign::quit_campaign(RuntimeOrigin::signed(1)),
+            Error::<Test>::NotCandidate
+        );
+        join(1);
+        assert_ok!(claim(1, 3)); // terms 1..=3
+        enter_term(1);
+        assert_ok!(Campaign::quit_campaign(RuntimeOrigin::signed(1)));
+        System::assert_last_event(
+            Event::CampaignQuit {
+                who: 1,
+                refunded: 2 * BASE_DEPOSIT,
+            }
+            .into(),
+        );
+        assert_eq!(held(1, HoldReason::CampaignDeposit), BASE_DEPOSIT);
+        assert!(<Campaign as CandidateSource<u64>>::candidates_of(2).is_empty());
+        assert_eq!(
+            <Campaign as CandidateSource<u64>>::candidates_of(1),
+            vec![1]
+        );
+        // Only the running term is left: nothing to withdraw.
+        assert_noop!(
+            Campaign::quit_campaign(RuntimeOrigin::signed(1)),
+            Error::<Test>::NothingToWithdraw
+        );
+        enter_term(2);
+        assert_eq!(held(1, HoldReason::CampaignDeposit), 0);
+        assert_eq!(Campaign::candidate_info(&1), None);
+        assert_eq!(free(1), START - BOND);
+    });
+}
+
+#[test]
+fn quitting_before_any_term_starts_refunds_everything() {
+    new_test_ext().execute_with(|| {
+        join(1);
+        assert_ok!(claim(1, 2));
+        assert_ok!(Campaign::quit_campaign(RuntimeOrigin::signed(1)));
+        assert_eq!(held(1, HoldReason::CampaignDeposit), 0);
+        assert_eq!(Campaign::candidate_info(&1), None);
+    });
+}
+
+#[test]
+fn governance_punishes_a_candidate_for_one_term() {
+    new_test_ext().execute_with(|| {
+        join(1);
+        assert_ok!(claim(1, 2)); // terms 1 and 2
+        let issuance = Balances::total_issuance();
+        assert_noop!(
+            Campaign::punish_candidate(RuntimeOrigin::signed(2), 1, 1),
+            DispatchError::BadOrigin
+        );
+        assert_noop!(
+            Campaign::punish_candidate(RuntimeOrigin::root(), 2, 1),
+            Error::<Test>::NotCandidate
+        );
+        assert_noop!(
+            Campaign::punish_candidate(RuntimeOrigin::root(), 1, 5),
+            Error::<Test>::NotCandidateInTerm
+        );
+        assert_ok!(Campaign::punish_candidate(RuntimeOrigin::root(), 1, 2));
+        System::assert_last_event(
+            Event::CandidatePunished {
+                who: 1,
+                term: 2,
+                slashed: BASE_DEPOSIT,
+            }
+            .into(),
+        );
+        assert_eq!(Balances::total_issuance(), issuance - BASE_DEPOSIT);
+        assert!(<Campaign as CandidateSource<u64>>::candidates_of(2).is_empty());
+        assert_eq!(held(1, HoldReason::CampaignDeposit), BASE_DEPOSIT);
+        // Term 1 still ends normally and returns the rest.
+        enter_term(2);
+        assert_eq!(held(1, HoldReason::CampaignDeposit), 0);
+        assert_eq!(Campaign::candidate_info(&1), None);
+        assert_eq!(free(1), START - BOND - BASE_DEPOSIT);
+    });
+}
+
+#[test]
+fn max_qualified_changes_only_by_governance_within_bounds() {
+    new_test_ext().execute_with(|| {
+        assert_eq!(MaxQualified::<Test>::get(), 21);
+        assert_noop!(
+            Campaign::set_max_qualified(RuntimeOrigin::signed(1), 3),
+            DispatchError::BadOrigin
+        );
+        assert_noop!(
+            Campaign::set_max_qualified(RuntimeOrigin::root(), 0),
+            Error::<Test>::MaxQualifiedOutOfRange
+        );
+        assert_noop!(
+            Campaign::set_max_qualified(RuntimeOrigin::root(), MAX_RNODES + 1),
+            Error::<Test>::MaxQualifiedOutOfRange
+        );
+        assert_ok!(Campaign::set_max_qualified(RuntimeOrigin::root(), 3));
+        System::assert_last_event(Event::MaxQualifiedUpdated { max_qualified: 3 }.into());
+    });
+}
+
+#[test]
+fn a_frozen_balance_cannot_pay_a_deposit() {
+    new_test_ext().execute_with(|| {
+        join(1);
+        // Holding everything but the existential deposit leaves no room.
+        assert_ok!(<Balances as frame_support::traits::fungible::MutateHold<
+            u64,
+        >>::hold(
+            &RuntimeHoldReason::Campaign(HoldReason::RnodeBond),
+            &1,
+            free(1) - 1
+        ));
+        assert_noop!(claim(1, 1), Error::<Test>::InsufficientFunds);
+    });
+}
