@@ -5,7 +5,10 @@
 use std::sync::Arc;
 
 use cpchain_primitives::{
-    runtime_api::{AdmissionApi, CampaignApi, ProxyRegisterApi, RegisterApi, RptApi},
+    dpor_crypto::AuthorityId,
+    runtime_api::{
+        AdmissionApi, CampaignApi, DporApi, DporConfig, ProxyRegisterApi, RegisterApi, RptApi,
+    },
     AccountId, Balance, BlockNumber, CandidateInfo, Hash, OpaqueBlock as Block, RptBreakdown,
     RptWeights,
 };
@@ -117,6 +120,38 @@ pub trait BuiltinApi {
     /// The term of the block.
     #[method(name = "dpor_getCurrentTerm")]
     fn current_term(&self, at: Option<Hash>) -> RpcResult<u32>;
+
+    /// Validators (with consensus keys) and proposers of the block's term.
+    #[method(name = "dpor_getCommittee")]
+    fn committee(&self, at: Option<Hash>) -> RpcResult<Committee>;
+
+    /// The proposer of block `number`, as the schedule at `at` names it.
+    #[method(name = "dpor_getProposer")]
+    fn proposer(&self, number: BlockNumber, at: Option<Hash>) -> RpcResult<Option<AccountId>>;
+
+    /// Term shape, timing and election lag; null without a committee.
+    #[method(name = "dpor_getConfig")]
+    fn dpor_config(&self, at: Option<Hash>) -> RpcResult<Option<DporConfig>>;
+}
+
+/// One validator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Validator {
+    pub account: AccountId,
+    pub key: AuthorityId,
+}
+
+/// The committee of a block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Committee {
+    pub validators: Vec<Validator>,
+    pub proposers: Vec<AccountId>,
+    pub term: u32,
+    pub view: u32,
+    /// Where a scheduled committee change applies.
+    pub next_change: Option<BlockNumber>,
 }
 
 /// JSON-RPC error code of a failed runtime API call.
@@ -153,7 +188,8 @@ where
         + RegisterApi<Block, AccountId, BlockNumber>
         + AdmissionApi<Block>
         + RptApi<Block, AccountId>
-        + CampaignApi<Block, AccountId, Balance>,
+        + CampaignApi<Block, AccountId, Balance>
+        + DporApi<Block, AccountId>,
 {
     fn real_contract(&self, proxy: AccountId, at: Option<Hash>) -> RpcResult<Option<AccountId>> {
         self.client
@@ -285,6 +321,38 @@ where
         self.client
             .runtime_api()
             .current_term(self.at(at))
+            .map_err(runtime_error)
+    }
+
+    fn committee(&self, at: Option<Hash>) -> RpcResult<Committee> {
+        let at = self.at(at);
+        let api = self.client.runtime_api();
+        let committee = api.committee(at).map_err(runtime_error)?;
+        let next_change = api.next_committee_change(at).map_err(runtime_error)?;
+        Ok(Committee {
+            validators: committee
+                .validators
+                .into_iter()
+                .map(|(account, key)| Validator { account, key })
+                .collect(),
+            proposers: committee.proposers,
+            term: committee.term,
+            view: committee.view,
+            next_change,
+        })
+    }
+
+    fn proposer(&self, number: BlockNumber, at: Option<Hash>) -> RpcResult<Option<AccountId>> {
+        self.client
+            .runtime_api()
+            .proposer_of(self.at(at), number)
+            .map_err(runtime_error)
+    }
+
+    fn dpor_config(&self, at: Option<Hash>) -> RpcResult<Option<DporConfig>> {
+        self.client
+            .runtime_api()
+            .config(self.at(at))
             .map_err(runtime_error)
     }
 }

@@ -46,7 +46,8 @@ where
             cpchain_primitives::BlockNumber,
         > + cpchain_primitives::runtime_api::AdmissionApi<Block>
         + cpchain_primitives::runtime_api::RptApi<Block, AccountId>
-        + cpchain_primitives::runtime_api::CampaignApi<Block, AccountId, Balance>,
+        + cpchain_primitives::runtime_api::CampaignApi<Block, AccountId, Balance>
+        + cpchain_primitives::runtime_api::DporApi<Block, AccountId>,
     P: TransactionPool + 'static,
 {
     use crate::builtin_rpc::{BuiltinApiServer, Builtins};

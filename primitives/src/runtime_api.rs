@@ -1,7 +1,7 @@
 //! Runtime APIs of CPChain's built-in modules, for the node's RPC and for
 //! front ends.
 
-use crate::{CandidateInfo, RptBreakdown, RptWeights};
+use crate::{dpor_crypto::AuthorityId, CandidateInfo, RptBreakdown, RptWeights};
 use alloc::vec::Vec;
 use codec::Codec;
 
@@ -59,5 +59,55 @@ sp_api::decl_runtime_apis! {
         fn rnodes() -> Vec<AccountId>;
         /// The term of the best block.
         fn current_term() -> u32;
+    }
+}
+
+/// The committee at a block.
+#[derive(Clone, PartialEq, Eq, Debug, codec::Encode, codec::Decode, scale_info::TypeInfo)]
+pub struct DporCommittee<AccountId> {
+    /// Validators with their consensus keys.
+    pub validators: Vec<(AccountId, AuthorityId)>,
+    /// The term's proposers, by slot.
+    pub proposers: Vec<AccountId>,
+    pub term: u32,
+    pub view: u32,
+}
+
+/// The committee's settings.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Debug,
+    codec::Encode,
+    codec::Decode,
+    scale_info::TypeInfo,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct DporConfig {
+    pub term_len: u32,
+    pub view_len: u32,
+    pub period_ms: u64,
+    pub impeach_timeout_ms: u64,
+    /// Terms between an election and the term it elects.
+    pub election_lag: u32,
+}
+
+sp_api::decl_runtime_apis! {
+    /// DPoR's committee, for the consensus client, the node's RPC and front ends.
+    pub trait DporApi<AccountId: Codec> {
+        /// Validators and proposers of the block's term, with term and view.
+        fn committee() -> DporCommittee<AccountId>;
+        /// Who proposes block `block` (within the current schedule).
+        fn proposer_of(block: u32) -> Option<AccountId>;
+        /// The elected proposers of `term`, by slot.
+        fn proposers_of_term(term: u32) -> Vec<AccountId>;
+        /// `None` on a chain without a committee.
+        fn config() -> Option<DporConfig>;
+        /// The block at which a scheduled validator or schedule change applies.
+        fn next_committee_change() -> Option<u32>;
     }
 }

@@ -64,9 +64,20 @@ impl Schedule {
     }
 }
 
+/// At the checkpoint of term `t` the committee elects the proposers of term
+/// `t + ELECTION_LAG`, so the next term's proposers are always known a whole
+/// term ahead.
+pub const ELECTION_LAG: u32 = 2;
+
 /// Tells pallets which term the chain is in.
 pub trait TermClock {
     fn current_term() -> u32;
+
+    /// The first term whose proposers are not elected yet: the earliest a
+    /// new candidacy can take part in.
+    fn first_open_term() -> u32 {
+        Self::current_term().saturating_add(ELECTION_LAG)
+    }
 }
 
 #[cfg(test)]

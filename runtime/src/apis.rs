@@ -16,11 +16,11 @@ use sp_version::RuntimeVersion;
 
 use crate::{
     genesis_config_presets, opaque::SessionKeys, AccountId, Balance, Block, BlockNumber, Campaign,
-    Executive, InherentDataExt, Nonce, ProxyRegister, Register, Rpt, Runtime, RuntimeCall,
+    Dpor, Executive, InherentDataExt, Nonce, ProxyRegister, Register, Rpt, Runtime, RuntimeCall,
     RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 use cpchain_primitives::{
-    schedule::TermClock,
+    runtime_api::{DporCommittee, DporConfig},
     traits::{CandidateSource, UploadCounter},
     CandidateInfo, RptBreakdown, RptWeights,
 };
@@ -170,7 +170,40 @@ impl_runtime_apis! {
             Campaign::rnodes()
         }
         fn current_term() -> u32 {
-            <crate::configs::CurrentTerm as TermClock>::current_term()
+            Dpor::current_term()
+        }
+    }
+
+    impl cpchain_primitives::runtime_api::DporApi<Block, AccountId> for Runtime {
+        fn committee() -> DporCommittee<AccountId> {
+            let term = Dpor::current_term();
+            let now = System::block_number();
+            DporCommittee {
+                validators: Dpor::validators(),
+                proposers: Dpor::proposers_of_term(term),
+                term,
+                view: Dpor::schedule().map_or(0, |s| s.view_of(now.max(1))),
+            }
+        }
+        fn proposer_of(block: BlockNumber) -> Option<AccountId> {
+            Dpor::proposer_of(block)
+        }
+        fn proposers_of_term(term: u32) -> Vec<AccountId> {
+            Dpor::proposers_of_term(term)
+        }
+        fn config() -> Option<DporConfig> {
+            let schedule = Dpor::schedule()?;
+            let timing = Dpor::timing()?;
+            Some(DporConfig {
+                term_len: schedule.schedule.term_len,
+                view_len: schedule.schedule.view_len,
+                period_ms: timing.period_ms,
+                impeach_timeout_ms: timing.impeach_timeout_ms,
+                election_lag: cpchain_primitives::schedule::ELECTION_LAG,
+            })
+        }
+        fn next_committee_change() -> Option<BlockNumber> {
+            Dpor::next_committee_change()
         }
     }
 

@@ -2,8 +2,8 @@
 
 use crate::{
     currency::{CPC, MICRO_CPC, MILLI_CPC},
-    AccountId, Admission, Balance, Balances, Block, BlockNumber, Campaign, Council, Hash, Nonce,
-    PalletInfo, Pdash, ProxyRegister, Register, Rpt, Runtime, RuntimeCall, RuntimeEvent,
+    AccountId, Admission, Balance, Balances, Block, BlockNumber, Campaign, Council, Dpor, Hash,
+    Nonce, PalletInfo, Pdash, ProxyRegister, Register, Rpt, Runtime, RuntimeCall, RuntimeEvent,
     RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, DAYS, VERSION,
 };
 use frame_support::PalletId;
@@ -11,7 +11,10 @@ use frame_support::{
     derive_impl,
     dispatch::DispatchClass,
     parameter_types,
-    traits::{ConstU128, ConstU32, ConstU64, ConstU8, EitherOfDiverse, VariantCountOf},
+    traits::{
+        fungible::{Balanced, Credit},
+        ConstU128, ConstU32, ConstU64, ConstU8, EitherOfDiverse, OnUnbalanced, VariantCountOf,
+    },
     weights::{
         constants::{
             BlockExecutionWeight, ExtrinsicBaseWeight, ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND,
@@ -136,7 +139,7 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
-    // Fees are burned until the committee pallet pays them to the block's proposer.
+    // Fees go to the block's proposer.
     type OnChargeTransaction = ChargeFeeAndCount;
     type OperationalFeeMultiplier = ConstU8<5>;
     type WeightToFee = ConstantMultiplier<Balance, ConstU128<FEE_PER_WEIGHT_UNIT>>;
@@ -206,12 +209,32 @@ impl pallet_membership::Config<pallet_membership::Instance1> for Runtime {
     type WeightInfo = pallet_membership::weights::SubstrateWeight<Runtime>;
 }
 
-/// DPoR names each block's proposer in a pre-runtime digest; until the
-/// consensus engine writes one there is no author to find, and RPT's BM
-/// stays 0.
 impl pallet_authorship::Config for Runtime {
-    type FindAuthor = ();
+    type FindAuthor = ScheduledProposer;
     type EventHandler = NoteBlockAuthor;
+}
+
+/// The author of a block is the proposer the committee's schedule names for
+/// it; the consensus engine only imports blocks sealed by that proposer.
+pub struct ScheduledProposer;
+impl frame_support::traits::FindAuthor<AccountId> for ScheduledProposer {
+    fn find_author<'a, I>(_digests: I) -> Option<AccountId>
+    where
+        I: 'a + IntoIterator<Item = (frame_support::ConsensusEngineId, &'a [u8])>,
+    {
+        Dpor::proposer_of(System::block_number())
+    }
+}
+
+/// Pays each block's fees and tips to its proposer. Without one (a chain
+/// with no committee) or when the proposer cannot take them, they are burned.
+pub struct FeesToProposer;
+impl OnUnbalanced<Credit<AccountId, Balances>> for FeesToProposer {
+    fn on_nonzero_unbalanced(credit: Credit<AccountId, Balances>) {
+        if let Some(proposer) = Dpor::proposer_of(System::block_number()) {
+            let _ = <Balances as Balanced<AccountId>>::resolve(&proposer, credit);
+        }
+    }
 }
 
 /// Counts each block for its author in RPT's BM dimension.
@@ -227,7 +250,7 @@ impl pallet_authorship::EventHandler<AccountId, BlockNumber> for NoteBlockAuthor
 /// part of every extrinsic's base weight.
 pub struct ChargeFeeAndCount;
 
-type FeeAdapter = FungibleAdapter<Balances, ()>;
+type FeeAdapter = FungibleAdapter<Balances, FeesToProposer>;
 
 impl pallet_transaction_payment::TxCreditHold<Runtime> for ChargeFeeAndCount {
     type Credit = <FeeAdapter as pallet_transaction_payment::TxCreditHold<Runtime>>::Credit;
@@ -363,22 +386,6 @@ impl pallet_rpt::Config for Runtime {
     type WeightInfo = pallet_rpt::weights::SubstrateWeight<Runtime>;
 }
 
-/// DPoR's term shape: the reference's development values (4 proposers, 3
-/// views). The committee pallet takes it over as governed storage.
-pub const SCHEDULE: cpchain_primitives::schedule::Schedule =
-    cpchain_primitives::schedule::Schedule {
-        term_len: 4,
-        view_len: 3,
-    };
-
-/// The term of the block being built.
-pub struct CurrentTerm;
-impl cpchain_primitives::schedule::TermClock for CurrentTerm {
-    fn current_term() -> u32 {
-        SCHEDULE.term_of(System::block_number())
-    }
-}
-
 parameter_types! {
     /// The original rnode contract's bond.
     pub const RnodeBond: Balance = 200_000 * CPC;
@@ -394,7 +401,7 @@ impl pallet_campaign::Config for Runtime {
     type RuntimeHoldReason = RuntimeHoldReason;
     type Admission = Admission;
     type Rpt = Rpt;
-    type Terms = CurrentTerm;
+    type Terms = Dpor;
     type GovernanceOrigin = GovernanceOrigin;
     type RnodeBond = RnodeBond;
     type RnodeLockPeriod = RnodeLockPeriod;
@@ -432,4 +439,20 @@ impl pallet_campaign::BenchmarkHelper<AccountId, BlockNumber> for AnyNonceAdmits
         };
         (proof, proof)
     }
+}
+
+parameter_types! {
+    pub const MaxValidators: u32 = 100;
+}
+
+impl pallet_dpor::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type Currency = Balances;
+    type Candidates = Campaign;
+    type Rpt = Rpt;
+    type GovernanceOrigin = GovernanceOrigin;
+    type MaxValidators = MaxValidators;
+    type MaxProposers = ConstU32<32>;
+    type MaxRewardYears = ConstU32<20>;
+    type WeightInfo = pallet_dpor::weights::SubstrateWeight<Runtime>;
 }

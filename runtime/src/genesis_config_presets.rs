@@ -1,22 +1,54 @@
 //! Genesis presets: `development` (a single node) and `local_testnet`.
 //!
 //! Both use the well-known dev keys, give sudo to Alice and make Dave
-//! PDash's agent; a production
-//! chain spec starts from one of them and sets its own accounts, council and
-//! no sudo key.
+//! PDash's agent. `development` has Alice as its one validator and one
+//! proposer; `local_testnet` has Alice, Bob, Charlie and Dave as validators
+//! and Eve and Ferdie as default proposers (terms of 2 proposers by 3
+//! views). A production chain spec starts from one of them and sets its own
+//! accounts, council, committee and no sudo key.
 
 use crate::{
-    configs::PdashProxy, currency::CPC, AccountId, Balance, BalancesConfig,
-    CouncilMembershipConfig, ProxyRegisterConfig, RuntimeGenesisConfig, SudoConfig,
+    configs::PdashProxy,
+    currency::{CPC, MILLI_CPC},
+    AccountId, Balance, BalancesConfig, CouncilMembershipConfig, DporConfig, ProxyRegisterConfig,
+    RuntimeGenesisConfig, SudoConfig, DAYS,
 };
 use alloc::{vec, vec::Vec};
+use cpchain_primitives::dpor_crypto::AuthorityId;
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
-use sp_keyring::Sr25519Keyring;
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 /// What each endowed dev account starts with.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * CPC;
+
+/// The original's block rewards: 12.65, 9.51, 7.13, 5.39 and 4.03 CPC per
+/// block in years one to five.
+pub fn block_rewards() -> Vec<Balance> {
+    [12_650, 9_510, 7_130, 5_390, 4_030]
+        .iter()
+        .map(|milli| milli * MILLI_CPC)
+        .collect()
+}
+
+/// A year of 3 s blocks.
+pub const BLOCKS_PER_YEAR: u32 = 365 * DAYS;
+
+/// The committee of a CPChain network.
+pub struct Committee {
+    pub validators: Vec<(AccountId, AuthorityId)>,
+    pub default_proposers: Vec<AccountId>,
+    pub term_len: u32,
+    pub view_len: u32,
+    pub period_ms: u64,
+    pub impeach_timeout_ms: u64,
+}
+
+/// A well-known dev account with its ed25519 consensus key.
+fn dev_validator(name: Sr25519Keyring, key: Ed25519Keyring) -> (AccountId, AuthorityId) {
+    (name.to_account_id(), key.public().into())
+}
 
 /// The genesis of a CPChain network with the given accounts.
 pub fn cpchain_genesis(
@@ -24,6 +56,7 @@ pub fn cpchain_genesis(
     sudo: Option<AccountId>,
     council: Vec<AccountId>,
     pdash_agent: AccountId,
+    committee: Committee,
 ) -> Value {
     build_struct_json_patch!(RuntimeGenesisConfig {
         balances: BalancesConfig { balances: endowed },
@@ -33,6 +66,17 @@ pub fn cpchain_genesis(
         },
         proxy_register: ProxyRegisterConfig {
             bindings: vec![(PdashProxy::get(), pdash_agent)],
+        },
+        dpor: DporConfig {
+            validators: committee.validators,
+            default_proposers: committee.default_proposers,
+            term_len: committee.term_len,
+            view_len: committee.view_len,
+            period_ms: committee.period_ms,
+            impeach_timeout_ms: committee.impeach_timeout_ms,
+            low_rpt_seats: committee.term_len / 4,
+            rewards: block_rewards(),
+            blocks_per_year: BLOCKS_PER_YEAR,
         },
     })
 }
@@ -58,6 +102,14 @@ pub fn development_config_genesis() -> Value {
         Some(Sr25519Keyring::Alice.to_account_id()),
         dev_council(),
         Sr25519Keyring::Dave.to_account_id(),
+        Committee {
+            validators: vec![dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+            default_proposers: vec![Sr25519Keyring::Alice.to_account_id()],
+            term_len: 1,
+            view_len: 3,
+            period_ms: 3_000,
+            impeach_timeout_ms: 3_000,
+        },
     )
 }
 
@@ -68,6 +120,22 @@ pub fn local_testnet_genesis() -> Value {
         Some(Sr25519Keyring::Alice.to_account_id()),
         dev_council(),
         Sr25519Keyring::Dave.to_account_id(),
+        Committee {
+            validators: vec![
+                dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+                dev_validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+                dev_validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+                dev_validator(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+            ],
+            default_proposers: vec![
+                Sr25519Keyring::Eve.to_account_id(),
+                Sr25519Keyring::Ferdie.to_account_id(),
+            ],
+            term_len: 2,
+            view_len: 3,
+            period_ms: 3_000,
+            impeach_timeout_ms: 6_000,
+        },
     )
 }
 

@@ -178,6 +178,9 @@ mod runtime {
 
     #[runtime::pallet_index(15)]
     pub type Campaign = pallet_campaign;
+
+    #[runtime::pallet_index(16)]
+    pub type Dpor = pallet_dpor;
 }
 
 /// Builds the signed extensions for an extrinsic the node creates itself

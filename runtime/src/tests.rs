@@ -110,16 +110,21 @@ fn presets_are_listed_and_unknown_ones_refused() {
 }
 
 #[test]
-fn a_signed_transfer_executes_and_pays_its_fee() {
+fn a_signed_transfer_executes_and_pays_its_fee_to_the_proposer() {
     dev_ext().execute_with(|| {
         initialize_next_block();
+        // The development committee's one proposer.
+        assert_eq!(
+            Dpor::proposer_of(System::block_number()),
+            Some(account(Alice))
+        );
         let value = 10 * CPC;
         let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
             dest: account(Bob).into(),
             value,
         });
         let genesis_hash = System::block_hash(0);
-        let xt = sign_extrinsic(call, &Alice.pair(), 0, genesis_hash);
+        let xt = sign_extrinsic(call, &Charlie.pair(), 0, genesis_hash);
         // The transaction extensions' weight is part of the fee.
         let info = xt.get_dispatch_info();
         let len = xt.encoded_size() as u32;
@@ -129,19 +134,44 @@ fn a_signed_transfer_executes_and_pays_its_fee() {
         let issuance_before = Balances::total_issuance();
         assert_ok!(Executive::apply_extrinsic(xt).expect("transaction is valid"));
 
-        assert_eq!(free_balance(Alice), DEV_ENDOWMENT - value - expected_fee);
+        assert_eq!(free_balance(Charlie), DEV_ENDOWMENT - value - expected_fee);
         assert_eq!(free_balance(Bob), DEV_ENDOWMENT + value);
-        assert_eq!(System::account_nonce(account(Alice)), 1);
-        // Fees are burned until the committee pays them to block proposers.
-        assert_eq!(Balances::total_issuance(), issuance_before - expected_fee);
+        assert_eq!(free_balance(Alice), DEV_ENDOWMENT + expected_fee);
+        assert_eq!(System::account_nonce(account(Charlie)), 1);
+        assert_eq!(Balances::total_issuance(), issuance_before);
         System::assert_has_event(
             pallet_transaction_payment::Event::TransactionFeePaid {
-                who: account(Alice),
+                who: account(Charlie),
                 actual_fee: expected_fee,
                 tip: 0,
             }
             .into(),
         );
+    });
+}
+
+#[test]
+fn the_block_proposer_is_rewarded_by_the_committee() {
+    dev_ext().execute_with(|| {
+        initialize_next_block();
+        let issuance = Balances::total_issuance();
+        Executive::finalize_block();
+        let reward = 12_650 * crate::currency::MILLI_CPC;
+        assert_eq!(free_balance(Alice), DEV_ENDOWMENT + reward);
+        assert_eq!(Balances::total_issuance(), issuance + reward);
+    });
+}
+
+#[test]
+fn the_local_testnet_has_four_validators_and_two_proposers() {
+    new_test_ext(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+        assert_eq!(Dpor::validators().len(), 4);
+        assert_eq!(
+            Dpor::proposers_of_term(0),
+            vec![account(Eve), account(Ferdie)]
+        );
+        assert_eq!(Dpor::proposer_of(1), Some(account(Eve)));
+        assert_eq!(Dpor::proposer_of(2), Some(account(Ferdie)));
     });
 }
 
@@ -531,11 +561,11 @@ fn an_account_joins_as_rnode_and_claims_a_campaign_with_real_proofs() {
             proof(memory)
         ));
         assert_eq!(
-            <Campaign as CandidateSource<AccountId>>::candidates_of(1),
+            <Campaign as CandidateSource<AccountId>>::candidates_of(2),
             vec![who.clone()]
         );
         assert_eq!(
-            <Campaign as CandidateSource<AccountId>>::candidates_of(2),
+            <Campaign as CandidateSource<AccountId>>::candidates_of(3),
             vec![who.clone()]
         );
         assert_eq!(

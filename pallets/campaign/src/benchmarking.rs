@@ -90,7 +90,7 @@ mod benchmarks {
     #[benchmark]
     fn punish_candidate() -> Result<(), BenchmarkError> {
         let who = candidate::<T>("candidate", 1)?;
-        let term = T::Terms::current_term().saturating_add(1);
+        let term = T::Terms::first_open_term();
         let origin =
             T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 

@@ -7,13 +7,15 @@
 //!    once `RnodeLockPeriod` blocks have passed and no candidacy is open.
 //! 2. RNodes are RPT's population. Those among the top `MaxQualified` by RPT
 //!    may `claim_campaign(terms, cpu, memory)`: with fresh admission proofs,
-//!    `BaseDeposit` per term is held and the RNode is a candidate for the
-//!    next `terms` terms.
+//!    `BaseDeposit` per term is held and the RNode is a candidate for
+//!    `terms` terms from the first one not yet elected
+//!    ([`TermClock::first_open_term`]: the current term plus
+//!    `ELECTION_LAG`).
 //! 3. The committee elects each term's proposers from
 //!    [`CandidateSource::candidates_of`].
 //!
 //! Each term's deposit is released when the term ends. `quit_campaign`
-//! withdraws from every term that has not started and releases those
+//! withdraws from every term not yet elected and releases those
 //! deposits at once. Governance may `punish_candidate(who, term)`: the
 //! term's deposit is burned and the candidate leaves that term.
 
@@ -219,7 +221,7 @@ pub mod pallet {
         NotQualified,
         /// The account holds no candidacy.
         NotCandidate,
-        /// Every claimed term has started; a running term cannot be left.
+        /// Every claimed term is elected already; those cannot be left.
         NothingToWithdraw,
         /// The account is not a candidate in that term.
         NotCandidateInTerm,
@@ -340,7 +342,7 @@ pub mod pallet {
                 .ok_or(Error::<T>::Overflow)?;
             T::Currency::hold(&HoldReason::CampaignDeposit.into(), &who, deposit)
                 .map_err(|_| Error::<T>::InsufficientFunds)?;
-            let start = T::Terms::current_term().saturating_add(1);
+            let start = T::Terms::first_open_term();
             let stop = start.saturating_add(terms - 1);
             for term in start..=stop {
                 Candidates::<T>::try_mutate(term, |candidates| candidates.try_push(who.clone()))
@@ -364,16 +366,16 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Withdraws from every term that has not started; their deposits
-        /// are released now, a running term's when it ends.
+        /// Withdraws from every term whose proposers are not elected yet;
+        /// their deposits are released now, the others' as those terms end.
         #[pallet::call_index(3)]
         #[pallet::weight(T::WeightInfo::quit_campaign(T::MaxTerms::get()))]
         pub fn quit_campaign(origin: OriginFor<T>) -> DispatchResult {
             let who = ensure_signed(origin)?;
             let mut info = CandidateInfoOf::<T>::get(&who).ok_or(Error::<T>::NotCandidate)?;
-            let current = T::Terms::current_term();
             let mut refunded = BalanceOf::<T>::zero();
-            for term in info.start.max(current.saturating_add(1))..=info.stop {
+            let first_open = T::Terms::first_open_term();
+            for term in info.start.max(first_open)..=info.stop {
                 if Self::remove_from_term(&who, term) {
                     refunded = refunded.saturating_add(T::BaseDeposit::get().min(info.deposit));
                     info.deposit = info.deposit.saturating_sub(T::BaseDeposit::get());
@@ -387,7 +389,7 @@ pub mod pallet {
                 refunded,
                 Precision::BestEffort,
             )?;
-            info.stop = current.min(info.stop);
+            info.stop = first_open.saturating_sub(1).min(info.stop);
             Self::store_candidacy(&who, info);
             Self::deposit_event(Event::CampaignQuit { who, refunded });
             Ok(())

@@ -99,7 +99,7 @@ fn quitting_as_rnode_waits_for_the_lock_and_for_candidacies() {
             Campaign::quit_rnode(RuntimeOrigin::signed(1)),
             Error::<Test>::StillCandidate
         );
-        enter_term(2);
+        enter_term(3);
         assert_ok!(Campaign::quit_rnode(RuntimeOrigin::signed(1)));
         assert_eq!(free(1), START);
         assert_eq!(Rnodes::<Test>::count(), 0);
@@ -118,24 +118,24 @@ fn a_claim_holds_a_deposit_per_term_for_the_next_terms() {
             Campaign::candidate_info(&1),
             Some(CandidateInfo {
                 terms: 3,
-                start: 5,
-                stop: 7,
+                start: 6,
+                stop: 8,
                 deposit: 3 * BASE_DEPOSIT
             })
         );
-        for term in 5..=7 {
+        for term in 6..=8 {
             assert_eq!(
                 <Campaign as CandidateSource<u64>>::candidates_of(term),
                 vec![1]
             );
         }
-        assert!(<Campaign as CandidateSource<u64>>::candidates_of(4).is_empty());
-        assert!(<Campaign as CandidateSource<u64>>::candidates_of(8).is_empty());
+        assert!(<Campaign as CandidateSource<u64>>::candidates_of(5).is_empty());
+        assert!(<Campaign as CandidateSource<u64>>::candidates_of(9).is_empty());
         System::assert_last_event(
             Event::CampaignClaimed {
                 who: 1,
-                start: 5,
-                stop: 7,
+                start: 6,
+                stop: 8,
                 deposit: 300,
             }
             .into(),
@@ -188,14 +188,14 @@ fn deposits_come_back_term_by_term() {
     new_test_ext().execute_with(|| {
         join(1);
         join(2);
-        assert_ok!(claim(1, 2)); // terms 1 and 2
-        assert_ok!(claim(2, 1)); // term 1
-        enter_term(1);
-        assert_eq!(held(1, HoldReason::CampaignDeposit), 2 * BASE_DEPOSIT);
+        assert_ok!(claim(1, 2)); // terms 2 and 3
+        assert_ok!(claim(2, 1)); // term 2
         enter_term(2);
+        assert_eq!(held(1, HoldReason::CampaignDeposit), 2 * BASE_DEPOSIT);
+        enter_term(3);
         System::assert_has_event(
             Event::TermSettled {
-                term: 1,
+                term: 2,
                 candidates: 2,
             }
             .into(),
@@ -203,13 +203,13 @@ fn deposits_come_back_term_by_term() {
         assert_eq!(held(1, HoldReason::CampaignDeposit), BASE_DEPOSIT);
         assert_eq!(held(2, HoldReason::CampaignDeposit), 0);
         assert_eq!(Campaign::candidate_info(&2), None);
-        enter_term(3);
+        enter_term(4);
         assert_eq!(held(1, HoldReason::CampaignDeposit), 0);
         assert_eq!(Campaign::candidate_info(&1), None);
         assert_eq!(free(1), START - BOND);
         // Once every claimed term is over, a new claim is possible.
         assert_ok!(claim(1, 1));
-        assert_eq!(Campaign::candidate_info(&1).unwrap().start, 4);
+        assert_eq!(Campaign::candidate_info(&1).unwrap().start, 6);
     });
 }
 
@@ -220,12 +220,13 @@ fn a_long_stall_is_settled_a_few_terms_per_block() {
         assert_ok!(claim(1, 3));
         enter_term(20);
         assert_eq!(NextTermToSettle::<Test>::get(), MAX_TERMS_SETTLED_PER_BLOCK);
-        assert_eq!(held(1, HoldReason::CampaignDeposit), 0);
+        assert_eq!(held(1, HoldReason::CampaignDeposit), BASE_DEPOSIT);
         enter_term(20);
         assert_eq!(
             NextTermToSettle::<Test>::get(),
             2 * MAX_TERMS_SETTLED_PER_BLOCK
         );
+        assert_eq!(held(1, HoldReason::CampaignDeposit), 0);
     });
 }
 
@@ -237,8 +238,8 @@ fn quitting_the_campaign_refunds_the_terms_not_started() {
             Error::<Test>::NotCandidate
         );
         join(1);
-        assert_ok!(claim(1, 3)); // terms 1..=3
-        enter_term(1);
+        assert_ok!(claim(1, 3)); // terms 2..=4
+        enter_term(1); // term 2 is elected now
         assert_ok!(Campaign::quit_campaign(RuntimeOrigin::signed(1)));
         System::assert_last_event(
             Event::CampaignQuit {
@@ -248,17 +249,17 @@ fn quitting_the_campaign_refunds_the_terms_not_started() {
             .into(),
         );
         assert_eq!(held(1, HoldReason::CampaignDeposit), BASE_DEPOSIT);
-        assert!(<Campaign as CandidateSource<u64>>::candidates_of(2).is_empty());
+        assert!(<Campaign as CandidateSource<u64>>::candidates_of(3).is_empty());
         assert_eq!(
-            <Campaign as CandidateSource<u64>>::candidates_of(1),
+            <Campaign as CandidateSource<u64>>::candidates_of(2),
             vec![1]
         );
-        // Only the running term is left: nothing to withdraw.
+        // Only the elected term is left: nothing to withdraw.
         assert_noop!(
             Campaign::quit_campaign(RuntimeOrigin::signed(1)),
             Error::<Test>::NothingToWithdraw
         );
-        enter_term(2);
+        enter_term(3);
         assert_eq!(held(1, HoldReason::CampaignDeposit), 0);
         assert_eq!(Campaign::candidate_info(&1), None);
         assert_eq!(free(1), START - BOND);
@@ -280,7 +281,7 @@ fn quitting_before_any_term_starts_refunds_everything() {
 fn governance_punishes_a_candidate_for_one_term() {
     new_test_ext().execute_with(|| {
         join(1);
-        assert_ok!(claim(1, 2)); // terms 1 and 2
+        assert_ok!(claim(1, 2)); // terms 2 and 3
         let issuance = Balances::total_issuance();
         assert_noop!(
             Campaign::punish_candidate(RuntimeOrigin::signed(2), 1, 1),
@@ -294,20 +295,20 @@ fn governance_punishes_a_candidate_for_one_term() {
             Campaign::punish_candidate(RuntimeOrigin::root(), 1, 5),
             Error::<Test>::NotCandidateInTerm
         );
-        assert_ok!(Campaign::punish_candidate(RuntimeOrigin::root(), 1, 2));
+        assert_ok!(Campaign::punish_candidate(RuntimeOrigin::root(), 1, 3));
         System::assert_last_event(
             Event::CandidatePunished {
                 who: 1,
-                term: 2,
+                term: 3,
                 slashed: BASE_DEPOSIT,
             }
             .into(),
         );
         assert_eq!(Balances::total_issuance(), issuance - BASE_DEPOSIT);
-        assert!(<Campaign as CandidateSource<u64>>::candidates_of(2).is_empty());
+        assert!(<Campaign as CandidateSource<u64>>::candidates_of(3).is_empty());
         assert_eq!(held(1, HoldReason::CampaignDeposit), BASE_DEPOSIT);
-        // Term 1 still ends normally and returns the rest.
-        enter_term(2);
+        // Term 2 still ends normally and returns the rest.
+        enter_term(3);
         assert_eq!(held(1, HoldReason::CampaignDeposit), 0);
         assert_eq!(Campaign::candidate_info(&1), None);
         assert_eq!(free(1), START - BOND - BASE_DEPOSIT);

@@ -1,0 +1,661 @@
+//! # DPoR committee
+//!
+//! The bipartite committee: governance-nominated validators (3f+1, with
+//! their consensus keys) certify blocks; elected proposers take turns
+//! producing them.
+//!
+//! - **Schedule.** A term is `view_len` views of `term_len` slots; block
+//!   `n`'s proposer is the term's proposer at `slot_of(n)` (the original's
+//!   round robin). [`Pallet::proposer_of`] is the one answer to "who
+//!   proposes block n", for the runtime and, through `DporApi`, the client.
+//!   A new shape set by governance starts with the next term, re-anchored
+//!   there so that earlier blocks keep their terms.
+//! - **Validators.** Set in genesis and by governance; a change takes effect
+//!   at the next term's first block.
+//! - **Election.** At a term's checkpoint (its last block) the proposers of
+//!   the term `ELECTION_LAG` later are elected from that term's campaign
+//!   candidates by RPT and a seed ([`election`]); empty seats are filled
+//!   from the default proposers, so a chain without candidates still runs.
+//! - **Seed.** Every block folds its parent's hash into the seed, so the
+//!   seed of an election depends on every block since genesis, not on one
+//!   block its author could grind. The checkpoint's own author contributes
+//!   only its parent's hash, which its predecessors fixed.
+//! - **Rewards.** The proposer of each block is minted the block reward of
+//!   the chain's current year (the original's 12.65, 9.51, 7.13, 5.39, 4.03
+//!   CPC per block for years one to five; none after the list ends).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+pub mod election;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+use alloc::vec::Vec;
+use cpchain_primitives::{
+    dpor_crypto::AuthorityId,
+    schedule::{Schedule, ELECTION_LAG},
+    traits::{CandidateSource, RptProvider},
+};
+use frame_support::{pallet_prelude::*, traits::fungible::Mutate};
+use frame_system::pallet_prelude::*;
+use sp_runtime::traits::{Hash, SaturatedConversion, Zero};
+
+pub type BalanceOf<T> = <<T as Config>::Currency as frame_support::traits::fungible::Inspect<
+    <T as frame_system::Config>::AccountId,
+>>::Balance;
+
+/// A schedule and where it starts: block `first_block` is the first block of
+/// term `first_term`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct AnchoredSchedule {
+    pub schedule: Schedule,
+    pub first_block: u32,
+    pub first_term: u32,
+}
+
+impl AnchoredSchedule {
+    fn offset(&self, n: u32) -> u32 {
+        // Blocks before the anchor belong to earlier schedules; callers only
+        // ask about blocks from the anchor on.
+        n.saturating_sub(self.first_block).saturating_add(1)
+    }
+
+    pub fn term_of(&self, n: u32) -> u32 {
+        self.first_term
+            .saturating_add(self.schedule.term_of(self.offset(n)))
+    }
+
+    pub fn slot_of(&self, n: u32) -> u32 {
+        self.schedule.slot_of(self.offset(n))
+    }
+
+    pub fn view_of(&self, n: u32) -> u32 {
+        self.schedule.view_of(self.offset(n))
+    }
+
+    pub fn is_checkpoint(&self, n: u32) -> bool {
+        self.schedule.is_checkpoint(self.offset(n))
+    }
+
+    /// Whether `n` is the first block of a term.
+    pub fn is_term_start(&self, n: u32) -> bool {
+        n >= self.first_block && (n - self.first_block) % self.schedule.blocks_per_term() == 0
+    }
+}
+
+/// Consensus timing, in milliseconds.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Debug,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+)]
+pub struct Timing {
+    /// The block period.
+    pub period_ms: u64,
+    /// How long validators wait in a phase before impeaching.
+    pub impeach_timeout_ms: u64,
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+    use super::*;
+
+    #[pallet::pallet]
+    pub struct Pallet<T>(_);
+
+    #[pallet::config]
+    pub trait Config: frame_system::Config {
+        #[allow(deprecated)]
+        type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+        /// Mints block rewards.
+        type Currency: Mutate<Self::AccountId>;
+        /// Each term's campaign candidates.
+        type Candidates: CandidateSource<Self::AccountId>;
+        /// Candidates' reputation.
+        type Rpt: RptProvider<Self::AccountId>;
+        /// Who changes the committee and its settings: governance.
+        type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+        #[pallet::constant]
+        type MaxValidators: Get<u32>;
+        /// Bounds `term_len`.
+        #[pallet::constant]
+        type MaxProposers: Get<u32>;
+        /// The most reward years.
+        #[pallet::constant]
+        type MaxRewardYears: Get<u32>;
+        type WeightInfo: WeightInfo;
+    }
+
+    pub type ValidatorsOf<T> = BoundedVec<
+        (<T as frame_system::Config>::AccountId, AuthorityId),
+        <T as Config>::MaxValidators,
+    >;
+    pub type ProposersOf<T> =
+        BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxProposers>;
+
+    /// Proposer lists older than this many terms are dropped.
+    pub const PROPOSER_HISTORY_TERMS: u32 = 16;
+
+    #[pallet::storage]
+    pub type Validators<T: Config> = StorageValue<_, ValidatorsOf<T>, ValueQuery>;
+
+    /// Validators that take over at the next term's first block.
+    #[pallet::storage]
+    pub type NextValidators<T: Config> = StorageValue<_, ValidatorsOf<T>>;
+
+    #[pallet::storage]
+    pub type CurrentSchedule<T> = StorageValue<_, AnchoredSchedule, OptionQuery>;
+
+    /// A schedule that starts with the next term.
+    #[pallet::storage]
+    pub type NextSchedule<T> = StorageValue<_, Schedule>;
+
+    #[pallet::storage]
+    pub type ConsensusTiming<T> = StorageValue<_, Timing, OptionQuery>;
+
+    /// Each term's proposers, by slot.
+    #[pallet::storage]
+    pub type Proposers<T: Config> = StorageMap<_, Twox64Concat, u32, ProposersOf<T>, ValueQuery>;
+
+    /// Fill seats no candidate won.
+    #[pallet::storage]
+    pub type DefaultProposers<T: Config> = StorageValue<_, ProposersOf<T>, ValueQuery>;
+
+    /// Seats drawn from the lower half of candidates by RPT.
+    #[pallet::storage]
+    pub type LowRptSeats<T> = StorageValue<_, u32, ValueQuery>;
+
+    /// The block reward of each year, first year first.
+    #[pallet::storage]
+    pub type RewardSchedule<T: Config> =
+        StorageValue<_, BoundedVec<BalanceOf<T>, T::MaxRewardYears>, ValueQuery>;
+
+    #[pallet::storage]
+    pub type BlocksPerYear<T> = StorageValue<_, u32, ValueQuery>;
+
+    /// Folds every block's parent hash; seeds the elections.
+    #[pallet::storage]
+    pub type Seed<T: Config> = StorageValue<_, T::Hash, ValueQuery>;
+
+    #[pallet::genesis_config]
+    #[derive(frame_support::DefaultNoBound)]
+    pub struct GenesisConfig<T: Config> {
+        pub validators: Vec<(T::AccountId, AuthorityId)>,
+        /// Fill empty seats; also the proposers of the first terms.
+        pub default_proposers: Vec<T::AccountId>,
+        pub term_len: u32,
+        pub view_len: u32,
+        pub period_ms: u64,
+        pub impeach_timeout_ms: u64,
+        pub low_rpt_seats: u32,
+        pub rewards: Vec<BalanceOf<T>>,
+        pub blocks_per_year: u32,
+    }
+
+    #[pallet::genesis_build]
+    impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+        fn build(&self) {
+            // No validators: no committee; the chain is sealed otherwise
+            // (development sealing) and this pallet stays idle.
+            if self.validators.is_empty() {
+                return;
+            }
+            let validators = Pallet::<T>::check_validators(self.validators.clone())
+                .unwrap_or_else(|e| panic!("dpor: genesis validators: {e:?}"));
+            Validators::<T>::put(validators);
+            let schedule = Schedule {
+                term_len: self.term_len,
+                view_len: self.view_len,
+            };
+            Pallet::<T>::check_schedule(&schedule)
+                .unwrap_or_else(|e| panic!("dpor: genesis schedule: {e:?}"));
+            CurrentSchedule::<T>::put(AnchoredSchedule {
+                schedule,
+                first_block: 1,
+                first_term: 0,
+            });
+            let timing = Timing {
+                period_ms: self.period_ms,
+                impeach_timeout_ms: self.impeach_timeout_ms,
+            };
+            Pallet::<T>::check_timing(&timing)
+                .unwrap_or_else(|e| panic!("dpor: genesis timing: {e:?}"));
+            ConsensusTiming::<T>::put(timing);
+            let defaults: ProposersOf<T> = self
+                .default_proposers
+                .clone()
+                .try_into()
+                .unwrap_or_else(|_| panic!("dpor: more default proposers than MaxProposers"));
+            assert!(!defaults.is_empty(), "dpor: at least one default proposer");
+            // The terms before the first election are the defaults'.
+            for term in 0..ELECTION_LAG {
+                let seats: Vec<_> = defaults
+                    .iter()
+                    .cycle()
+                    .take(self.term_len as usize)
+                    .cloned()
+                    .collect();
+                Proposers::<T>::insert(term, ProposersOf::<T>::truncate_from(seats));
+            }
+            DefaultProposers::<T>::put(defaults);
+            LowRptSeats::<T>::put(self.low_rpt_seats.min(self.term_len));
+            RewardSchedule::<T>::put(
+                BoundedVec::try_from(self.rewards.clone())
+                    .unwrap_or_else(|_| panic!("dpor: more reward years than MaxRewardYears")),
+            );
+            BlocksPerYear::<T>::put(self.blocks_per_year.max(1));
+        }
+    }
+
+    #[pallet::event]
+    #[pallet::generate_deposit(pub(super) fn deposit_event)]
+    pub enum Event<T: Config> {
+        /// These validators take over at the next term.
+        ValidatorsScheduled {
+            count: u32,
+        },
+        /// The validators changed, at the first block of `term`.
+        ValidatorsChanged {
+            term: u32,
+            count: u32,
+        },
+        /// This term shape starts with the next term.
+        ScheduleScheduled {
+            schedule: Schedule,
+        },
+        ScheduleChanged {
+            term: u32,
+            schedule: Schedule,
+        },
+        TimingChanged {
+            timing: Timing,
+        },
+        /// The proposers of `term` were elected: `candidates` of them from the campaign.
+        ProposersElected {
+            term: u32,
+            proposers: Vec<T::AccountId>,
+            candidates: u32,
+        },
+        BlockRewarded {
+            proposer: T::AccountId,
+            reward: BalanceOf<T>,
+        },
+        DefaultProposersChanged {
+            count: u32,
+        },
+        RewardsChanged,
+    }
+
+    #[pallet::error]
+    pub enum Error<T> {
+        /// A committee needs 3f+1 validators: 1, 4, 7, ...
+        NotThreeFPlusOne,
+        /// A validator account or key appears twice.
+        DuplicateValidator,
+        TooManyValidators,
+        /// `term_len` and `view_len` must be at least 1, `term_len` at most `MaxProposers`.
+        BadSchedule,
+        /// The period and the timeout must be positive.
+        BadTiming,
+        /// At least one default proposer, at most `MaxProposers`.
+        BadDefaultProposers,
+        TooManyRewardYears,
+        /// Blocks per year must be positive.
+        BadBlocksPerYear,
+    }
+
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        fn on_initialize(n: BlockNumberFor<T>) -> Weight {
+            let n: u32 = n.saturated_into();
+            let parent = frame_system::Pallet::<T>::parent_hash();
+            let seed = Seed::<T>::get();
+            Seed::<T>::put(T::Hashing::hash_of(&(seed, parent)));
+            let mut weight = T::DbWeight::get().reads_writes(3, 1);
+            if let Some(anchored) = CurrentSchedule::<T>::get() {
+                if n > 1 && anchored.is_term_start(n) {
+                    weight = weight.saturating_add(Self::start_term(anchored, n));
+                }
+                // on_finalize elects at checkpoints; otherwise it only rewards.
+                let seats = if anchored.is_checkpoint(n) {
+                    anchored.schedule.term_len
+                } else {
+                    0
+                };
+                weight = weight.saturating_add(T::WeightInfo::on_finalize(seats));
+            }
+            weight
+        }
+
+        fn on_finalize(n: BlockNumberFor<T>) {
+            let n: u32 = n.saturated_into();
+            Self::reward(n);
+            if let Some(anchored) = CurrentSchedule::<T>::get() {
+                if anchored.is_checkpoint(n) {
+                    Self::elect(anchored.term_of(n).saturating_add(ELECTION_LAG));
+                }
+            }
+        }
+    }
+
+    #[pallet::call]
+    impl<T: Config> Pallet<T> {
+        /// Replaces the validators from the next term on.
+        #[pallet::call_index(0)]
+        #[pallet::weight(T::WeightInfo::set_validators(T::MaxValidators::get()))]
+        pub fn set_validators(
+            origin: OriginFor<T>,
+            validators: Vec<(T::AccountId, AuthorityId)>,
+        ) -> DispatchResult {
+            T::GovernanceOrigin::ensure_origin(origin)?;
+            let validators = Self::check_validators(validators)?;
+            let count = validators.len() as u32;
+            NextValidators::<T>::put(validators);
+            Self::deposit_event(Event::ValidatorsScheduled { count });
+            Ok(())
+        }
+
+        /// Sets the term shape from the next term on.
+        #[pallet::call_index(1)]
+        #[pallet::weight(T::WeightInfo::set_setting())]
+        pub fn set_schedule(origin: OriginFor<T>, term_len: u32, view_len: u32) -> DispatchResult {
+            T::GovernanceOrigin::ensure_origin(origin)?;
+            let schedule = Schedule { term_len, view_len };
+            Self::check_schedule(&schedule)?;
+            NextSchedule::<T>::put(schedule);
+            Self::deposit_event(Event::ScheduleScheduled { schedule });
+            Ok(())
+        }
+
+        /// Sets the block period and the impeachment timeout, at once.
+        #[pallet::call_index(2)]
+        #[pallet::weight(T::WeightInfo::set_setting())]
+        pub fn set_timing(
+            origin: OriginFor<T>,
+            period_ms: u64,
+            impeach_timeout_ms: u64,
+        ) -> DispatchResult {
+            T::GovernanceOrigin::ensure_origin(origin)?;
+            let timing = Timing {
+                period_ms,
+                impeach_timeout_ms,
+            };
+            Self::check_timing(&timing)?;
+            ConsensusTiming::<T>::put(timing);
+            Self::deposit_event(Event::TimingChanged { timing });
+            Ok(())
+        }
+
+        /// Sets the proposers that fill empty seats.
+        #[pallet::call_index(3)]
+        #[pallet::weight(T::WeightInfo::set_setting())]
+        pub fn set_default_proposers(
+            origin: OriginFor<T>,
+            proposers: Vec<T::AccountId>,
+        ) -> DispatchResult {
+            T::GovernanceOrigin::ensure_origin(origin)?;
+            ensure!(!proposers.is_empty(), Error::<T>::BadDefaultProposers);
+            let proposers: ProposersOf<T> = proposers
+                .try_into()
+                .map_err(|_| Error::<T>::BadDefaultProposers)?;
+            let count = proposers.len() as u32;
+            DefaultProposers::<T>::put(proposers);
+            Self::deposit_event(Event::DefaultProposersChanged { count });
+            Ok(())
+        }
+
+        /// Sets the block reward of each year and the length of a year in blocks.
+        #[pallet::call_index(4)]
+        #[pallet::weight(T::WeightInfo::set_setting())]
+        pub fn set_rewards(
+            origin: OriginFor<T>,
+            rewards: Vec<BalanceOf<T>>,
+            blocks_per_year: u32,
+        ) -> DispatchResult {
+            T::GovernanceOrigin::ensure_origin(origin)?;
+            ensure!(blocks_per_year > 0, Error::<T>::BadBlocksPerYear);
+            let rewards: BoundedVec<_, T::MaxRewardYears> = rewards
+                .try_into()
+                .map_err(|_| Error::<T>::TooManyRewardYears)?;
+            RewardSchedule::<T>::put(rewards);
+            BlocksPerYear::<T>::put(blocks_per_year);
+            Self::deposit_event(Event::RewardsChanged);
+            Ok(())
+        }
+
+        /// Sets how many seats go to the lower half of candidates by RPT.
+        #[pallet::call_index(5)]
+        #[pallet::weight(T::WeightInfo::set_setting())]
+        pub fn set_low_rpt_seats(origin: OriginFor<T>, seats: u32) -> DispatchResult {
+            T::GovernanceOrigin::ensure_origin(origin)?;
+            ensure!(seats <= T::MaxProposers::get(), Error::<T>::BadSchedule);
+            LowRptSeats::<T>::put(seats);
+            Ok(())
+        }
+    }
+}
+
+impl<T: Config> Pallet<T> {
+    fn check_validators(
+        validators: Vec<(T::AccountId, AuthorityId)>,
+    ) -> Result<ValidatorsOf<T>, Error<T>> {
+        ensure!(validators.len() % 3 == 1, Error::<T>::NotThreeFPlusOne);
+        let mut accounts: Vec<_> = validators.iter().map(|(a, _)| a.clone()).collect();
+        let mut keys: Vec<_> = validators.iter().map(|(_, k)| k.clone()).collect();
+        accounts.sort();
+        accounts.dedup();
+        keys.sort();
+        keys.dedup();
+        ensure!(
+            accounts.len() == validators.len() && keys.len() == validators.len(),
+            Error::<T>::DuplicateValidator
+        );
+        validators
+            .try_into()
+            .map_err(|_| Error::<T>::TooManyValidators)
+    }
+
+    fn check_schedule(schedule: &Schedule) -> Result<(), Error<T>> {
+        ensure!(
+            schedule.term_len >= 1
+                && schedule.view_len >= 1
+                && schedule.term_len <= T::MaxProposers::get(),
+            Error::<T>::BadSchedule
+        );
+        Ok(())
+    }
+
+    fn check_timing(timing: &Timing) -> Result<(), Error<T>> {
+        ensure!(
+            timing.period_ms > 0 && timing.impeach_timeout_ms > 0,
+            Error::<T>::BadTiming
+        );
+        Ok(())
+    }
+
+    /// Applies pending changes at the first block `n` of a term.
+    fn start_term(anchored: AnchoredSchedule, n: u32) -> Weight {
+        let term = anchored.term_of(n);
+        if let Some(validators) = NextValidators::<T>::take() {
+            let count = validators.len() as u32;
+            Validators::<T>::put(validators);
+            Self::deposit_event(Event::ValidatorsChanged { term, count });
+        }
+        if let Some(schedule) = NextSchedule::<T>::take() {
+            CurrentSchedule::<T>::put(AnchoredSchedule {
+                schedule,
+                first_block: n,
+                first_term: term,
+            });
+            // Terms elected under the old shape get the new number of seats.
+            for elected in term..term.saturating_add(ELECTION_LAG) {
+                let proposers =
+                    Self::fill_seats(Proposers::<T>::get(elected).into_inner(), schedule.term_len);
+                Proposers::<T>::insert(elected, proposers);
+            }
+            Self::deposit_event(Event::ScheduleChanged { term, schedule });
+        }
+        Proposers::<T>::remove(term.saturating_sub(PROPOSER_HISTORY_TERMS));
+        T::DbWeight::get().reads_writes(2, 5)
+    }
+
+    /// Elects the proposers of `term` from its candidates.
+    fn elect(term: u32) {
+        let Some(anchored) = CurrentSchedule::<T>::get() else {
+            return;
+        };
+        let seats = anchored.schedule.term_len as usize;
+        let candidates = T::Candidates::candidates_of(term);
+        let ranking = if candidates.is_empty() {
+            Vec::new()
+        } else {
+            T::Rpt::ranking()
+        };
+        let scored: Vec<(T::AccountId, u32)> = candidates
+            .iter()
+            .map(|who| {
+                let rpt = ranking
+                    .iter()
+                    .find(|(account, _)| account == who)
+                    .map_or(0, |(_, rpt)| *rpt);
+                (who.clone(), rpt)
+            })
+            .collect();
+        let mut seed = [0u8; 32];
+        let seed_hash = Seed::<T>::get();
+        let bytes = seed_hash.as_ref();
+        let len = bytes.len().min(32);
+        seed[..len].copy_from_slice(&bytes[..len]);
+        let defaults = DefaultProposers::<T>::get();
+        let elected = election::elect(
+            &scored,
+            seats,
+            LowRptSeats::<T>::get() as usize,
+            &defaults,
+            &seed,
+        );
+        let from_campaign = elected
+            .iter()
+            .filter(|who| candidates.contains(who))
+            .count() as u32;
+        Proposers::<T>::insert(term, ProposersOf::<T>::truncate_from(elected.clone()));
+        Self::deposit_event(Event::ProposersElected {
+            term,
+            proposers: elected,
+            candidates: from_campaign,
+        });
+    }
+
+    /// `proposers` cut or filled (from the defaults, cycled) to `seats`.
+    fn fill_seats(mut proposers: Vec<T::AccountId>, seats: u32) -> ProposersOf<T> {
+        let seats = seats as usize;
+        proposers.truncate(seats);
+        let defaults = DefaultProposers::<T>::get();
+        for default in defaults.iter().cycle().take(seats.saturating_mul(2)) {
+            if proposers.len() >= seats {
+                break;
+            }
+            if !proposers.contains(default) || defaults.len() < seats {
+                proposers.push(default.clone());
+            }
+        }
+        ProposersOf::<T>::truncate_from(proposers)
+    }
+
+    /// The block reward at block `n`: the year's entry, none after the list.
+    pub fn reward_at(n: u32) -> BalanceOf<T> {
+        let year = n.saturating_sub(1) / BlocksPerYear::<T>::get().max(1);
+        RewardSchedule::<T>::get()
+            .get(year as usize)
+            .copied()
+            .unwrap_or_else(Zero::zero)
+    }
+
+    fn reward(n: u32) {
+        let Some(proposer) = Self::proposer_of(n) else {
+            return;
+        };
+        let reward = Self::reward_at(n);
+        if reward.is_zero() {
+            return;
+        }
+        // Minting fails only below the existential deposit for a new
+        // account; the proposer then simply gets nothing for this block.
+        if T::Currency::mint_into(&proposer, reward).is_ok() {
+            Self::deposit_event(Event::BlockRewarded { proposer, reward });
+        }
+    }
+
+    /// The proposer of block `n`, for blocks of the current schedule.
+    pub fn proposer_of(n: u32) -> Option<T::AccountId> {
+        let anchored = CurrentSchedule::<T>::get()?;
+        if n == 0 {
+            return None;
+        }
+        Proposers::<T>::get(anchored.term_of(n))
+            .get(anchored.slot_of(n) as usize)
+            .cloned()
+    }
+
+    /// The term of block `n`.
+    pub fn term_of(n: u32) -> u32 {
+        CurrentSchedule::<T>::get().map_or(0, |anchored| anchored.term_of(n))
+    }
+
+    pub fn current_term() -> u32 {
+        Self::term_of(frame_system::Pallet::<T>::block_number().saturated_into())
+    }
+
+    /// The block where a scheduled validator or schedule change applies.
+    pub fn next_committee_change() -> Option<u32> {
+        if !NextValidators::<T>::exists() && !NextSchedule::<T>::exists() {
+            return None;
+        }
+        let anchored = CurrentSchedule::<T>::get()?;
+        let now: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
+        let next_term = anchored.term_of(now).saturating_add(1);
+        let terms_in = next_term.saturating_sub(anchored.first_term);
+        Some(
+            anchored
+                .first_block
+                .saturating_add(terms_in.saturating_mul(anchored.schedule.blocks_per_term())),
+        )
+    }
+
+    pub fn validators() -> Vec<(T::AccountId, AuthorityId)> {
+        Validators::<T>::get().into_inner()
+    }
+
+    pub fn proposers_of_term(term: u32) -> Vec<T::AccountId> {
+        Proposers::<T>::get(term).into_inner()
+    }
+
+    pub fn schedule() -> Option<AnchoredSchedule> {
+        CurrentSchedule::<T>::get()
+    }
+
+    pub fn timing() -> Option<Timing> {
+        ConsensusTiming::<T>::get()
+    }
+}
+
+impl<T: Config> cpchain_primitives::schedule::TermClock for Pallet<T> {
+    fn current_term() -> u32 {
+        Self::current_term()
+    }
+}

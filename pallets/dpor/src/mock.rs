@@ -1,0 +1,134 @@
+//! A test runtime with balances and the committee. Candidates and RPT come
+//! from per-test tables.
+
+use crate as pallet_dpor;
+use cpchain_primitives::{
+    dpor_crypto::AuthorityId,
+    traits::{CandidateSource, RptProvider},
+};
+use frame_support::{derive_impl, traits::ConstU32, weights::Weight};
+use sp_core::crypto::UncheckedFrom;
+use sp_runtime::BuildStorage;
+use std::{cell::RefCell, collections::BTreeMap};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+frame_support::construct_runtime!(
+    pub enum Test {
+        System: frame_system,
+        Balances: pallet_balances,
+        Dpor: pallet_dpor,
+    }
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+    type Block = Block;
+    type AccountId = u64;
+    type Lookup = sp_runtime::traits::IdentityLookup<u64>;
+    type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+    type AccountStore = System;
+}
+
+thread_local! {
+    pub static CANDIDATES: RefCell<BTreeMap<u32, Vec<u64>>> = RefCell::new(BTreeMap::new());
+    pub static RPT: RefCell<Vec<(u64, u32)>> = const { RefCell::new(Vec::new()) };
+}
+
+pub struct TestCandidates;
+impl CandidateSource<u64> for TestCandidates {
+    fn candidates_of(term: u32) -> Vec<u64> {
+        CANDIDATES.with(|c| c.borrow().get(&term).cloned().unwrap_or_default())
+    }
+}
+
+pub struct TestRpt;
+impl RptProvider<u64> for TestRpt {
+    fn rpt_of(who: &u64) -> u32 {
+        RPT.with(|r| {
+            r.borrow()
+                .iter()
+                .find(|(a, _)| a == who)
+                .map_or(0, |(_, rpt)| *rpt)
+        })
+    }
+    fn ranking() -> Vec<(u64, u32)> {
+        RPT.with(|r| r.borrow().clone())
+    }
+    fn ranking_weight() -> Weight {
+        Weight::zero()
+    }
+}
+
+impl pallet_dpor::Config for Test {
+    type RuntimeEvent = RuntimeEvent;
+    type Currency = Balances;
+    type Candidates = TestCandidates;
+    type Rpt = TestRpt;
+    type GovernanceOrigin = frame_system::EnsureRoot<u64>;
+    type MaxValidators = ConstU32<10>;
+    type MaxProposers = ConstU32<8>;
+    type MaxRewardYears = ConstU32<5>;
+    type WeightInfo = ();
+}
+
+pub fn key(i: u8) -> AuthorityId {
+    AuthorityId::unchecked_from([i; 32])
+}
+
+pub const TERM_LEN: u32 = 2;
+pub const VIEW_LEN: u32 = 3;
+/// Blocks per term.
+pub const TERM: u64 = (TERM_LEN * VIEW_LEN) as u64;
+pub const DEFAULTS: [u64; 2] = [100, 101];
+pub const REWARDS: [u64; 2] = [50, 30];
+pub const BLOCKS_PER_YEAR: u32 = 20;
+
+pub fn new_test_ext() -> sp_io::TestExternalities {
+    CANDIDATES.with(|c| c.borrow_mut().clear());
+    RPT.with(|r| r.borrow_mut().clear());
+    let storage = RuntimeGenesisConfig {
+        system: Default::default(),
+        balances: Default::default(),
+        dpor: pallet_dpor::GenesisConfig {
+            validators: (1..=4).map(|i| (i as u64, key(i))).collect(),
+            default_proposers: DEFAULTS.to_vec(),
+            term_len: TERM_LEN,
+            view_len: VIEW_LEN,
+            period_ms: 3_000,
+            impeach_timeout_ms: 3_000,
+            low_rpt_seats: 0,
+            rewards: REWARDS.to_vec(),
+            blocks_per_year: BLOCKS_PER_YEAR,
+        },
+    }
+    .build_storage()
+    .unwrap();
+    let mut ext = sp_io::TestExternalities::new(storage);
+    ext.execute_with(|| System::set_block_number(0));
+    ext
+}
+
+pub fn set_candidates(term: u32, candidates: &[u64]) {
+    CANDIDATES.with(|c| c.borrow_mut().insert(term, candidates.to_vec()));
+}
+
+pub fn set_rpt(ranking: &[(u64, u32)]) {
+    RPT.with(|r| *r.borrow_mut() = ranking.to_vec());
+}
+
+/// Runs blocks up to and including `n`, with their hooks.
+pub fn run_to(n: u64) {
+    use frame_support::traits::Hooks;
+    while System::block_number() < n {
+        let next = System::block_number() + 1;
+        System::set_block_number(next);
+        System::set_parent_hash(sp_core::H256::repeat_byte(next as u8));
+        Dpor::on_initialize(next);
+        Dpor::on_finalize(next);
+    }
+}

@@ -1,0 +1,227 @@
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok};
+use sp_runtime::DispatchError;
+
+#[test]
+fn genesis_sets_the_committee_and_the_first_terms() {
+    new_test_ext().execute_with(|| {
+        assert_eq!(Dpor::validators().len(), 4);
+        assert_eq!(Dpor::proposers_of_term(0), vec![100, 101]);
+        assert_eq!(Dpor::proposers_of_term(1), vec![100, 101]);
+        assert_eq!(
+            Dpor::timing(),
+            Some(Timing {
+                period_ms: 3_000,
+                impeach_timeout_ms: 3_000
+            })
+        );
+    });
+}
+
+#[test]
+fn proposers_take_turns_block_by_block() {
+    new_test_ext().execute_with(|| {
+        let order: Vec<_> = (1..=TERM as u32)
+            .map(|n| Dpor::proposer_of(n).unwrap())
+            .collect();
+        assert_eq!(order, vec![100, 101, 100, 101, 100, 101]);
+        assert_eq!(Dpor::proposer_of(0), None);
+        assert_eq!((Dpor::term_of(6), Dpor::term_of(7)), (0, 1));
+    });
+}
+
+#[test]
+fn each_block_rewards_its_proposer_by_the_years_schedule() {
+    new_test_ext().execute_with(|| {
+        run_to(3);
+        assert_eq!(Balances::free_balance(100), 2 * REWARDS[0]);
+        assert_eq!(Balances::free_balance(101), REWARDS[0]);
+        System::assert_has_event(
+            Event::BlockRewarded {
+                proposer: 101,
+                reward: REWARDS[0],
+            }
+            .into(),
+        );
+        assert_eq!(Dpor::reward_at(BLOCKS_PER_YEAR), REWARDS[0]);
+        assert_eq!(Dpor::reward_at(BLOCKS_PER_YEAR + 1), REWARDS[1]);
+        assert_eq!(Dpor::reward_at(2 * BLOCKS_PER_YEAR + 1), 0);
+    });
+}
+
+#[test]
+fn a_checkpoint_elects_the_proposers_two_terms_ahead() {
+    new_test_ext().execute_with(|| {
+        set_candidates(2, &[1, 2, 3]);
+        set_rpt(&[(1, 500), (2, 400), (3, 100)]);
+        run_to(TERM - 1);
+        assert!(Dpor::proposers_of_term(2).is_empty());
+        run_to(TERM);
+        let elected = Dpor::proposers_of_term(2);
+        assert_eq!(elected.len(), TERM_LEN as usize);
+        assert!(elected.iter().all(|who| [1, 2, 3].contains(who)));
+        System::assert_has_event(
+            Event::ProposersElected {
+                term: 2,
+                proposers: elected.clone(),
+                candidates: 2,
+            }
+            .into(),
+        );
+        // The elected proposers produce term 2's blocks.
+        assert_eq!(Dpor::proposer_of(2 * TERM as u32 + 1), Some(elected[0]));
+    });
+}
+
+#[test]
+fn the_election_is_the_same_on_every_node() {
+    let run = || {
+        new_test_ext().execute_with(|| {
+            set_candidates(2, &[1, 2, 3, 4, 5]);
+            set_rpt(&[(1, 50), (2, 40), (3, 30), (4, 20), (5, 10)]);
+            run_to(TERM);
+            Dpor::proposers_of_term(2)
+        })
+    };
+    let first = run();
+    for _ in 0..5 {
+        assert_eq!(run(), first);
+    }
+}
+
+#[test]
+fn empty_seats_are_filled_from_the_default_proposers() {
+    new_test_ext().execute_with(|| {
+        set_candidates(2, &[7]);
+        run_to(TERM);
+        assert_eq!(Dpor::proposers_of_term(2), vec![7, 100]);
+        run_to(2 * TERM);
+        assert_eq!(Dpor::proposers_of_term(3), vec![100, 101]);
+    });
+}
+
+#[test]
+fn the_seed_folds_every_block() {
+    new_test_ext().execute_with(|| {
+        let mut seeds = vec![Seed::<Test>::get()];
+        for n in 1..=5 {
+            run_to(n);
+            seeds.push(Seed::<Test>::get());
+        }
+        let mut unique = seeds.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), seeds.len());
+    });
+}
+
+#[test]
+fn validator_changes_are_governed_and_wait_for_the_next_term() {
+    new_test_ext().execute_with(|| {
+        let seven: Vec<_> = (1..=7).map(|i| (i as u64, key(i))).collect();
+        assert_noop!(
+            Dpor::set_validators(RuntimeOrigin::signed(1), seven.clone()),
+            DispatchError::BadOrigin
+        );
+        assert_noop!(
+            Dpor::set_validators(RuntimeOrigin::root(), seven[..2].to_vec()),
+            Error::<Test>::NotThreeFPlusOne
+        );
+        let mut duplicate = seven[..4].to_vec();
+        duplicate[3] = (9, key(1));
+        assert_noop!(
+            Dpor::set_validators(RuntimeOrigin::root(), duplicate),
+            Error::<Test>::DuplicateValidator
+        );
+        let ten_plus: Vec<_> = (1..=13).map(|i| (i as u64, key(i))).collect();
+        assert_noop!(
+            Dpor::set_validators(RuntimeOrigin::root(), ten_plus),
+            Error::<Test>::TooManyValidators
+        );
+
+        run_to(2);
+        assert_ok!(Dpor::set_validators(RuntimeOrigin::root(), seven.clone()));
+        assert_eq!(Dpor::next_committee_change(), Some(TERM as u32 + 1));
+        run_to(TERM);
+        assert_eq!(Dpor::validators().len(), 4);
+        run_to(TERM + 1);
+        assert_eq!(Dpor::validators(), seven);
+        System::assert_has_event(Event::ValidatorsChanged { term: 1, count: 7 }.into());
+        assert_eq!(Dpor::next_committee_change(), None);
+    });
+}
+
+#[test]
+fn a_new_term_shape_starts_with_the_next_term() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Dpor::set_schedule(RuntimeOrigin::signed(1), 3, 1),
+            DispatchError::BadOrigin
+        );
+        assert_noop!(
+            Dpor::set_schedule(RuntimeOrigin::root(), 0, 1),
+            Error::<Test>::BadSchedule
+        );
+        assert_noop!(
+            Dpor::set_schedule(RuntimeOrigin::root(), 9, 1),
+            Error::<Test>::BadSchedule
+        );
+        assert_ok!(Dpor::set_schedule(RuntimeOrigin::root(), 3, 1));
+        run_to(TERM);
+        assert_eq!(Dpor::term_of(TERM as u32), 0);
+        run_to(TERM + 1);
+        // Term 1 starts at block 7 with three one-block slots.
+        let first = TERM as u32 + 1;
+        assert_eq!(
+            (
+                Dpor::term_of(first),
+                Dpor::term_of(first + 2),
+                Dpor::term_of(first + 3)
+            ),
+            (1, 1, 2)
+        );
+        assert_eq!(Dpor::proposers_of_term(1).len(), 3);
+        assert!((first..first + 6).all(|n| Dpor::proposer_of(n).is_some()));
+    });
+}
+
+#[test]
+fn timing_and_rewards_are_governed() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Dpor::set_timing(RuntimeOrigin::signed(1), 1, 1),
+            DispatchError::BadOrigin
+        );
+        assert_noop!(
+            Dpor::set_timing(RuntimeOrigin::root(), 0, 1),
+            Error::<Test>::BadTiming
+        );
+        assert_ok!(Dpor::set_timing(RuntimeOrigin::root(), 10_000, 10_000));
+        assert_eq!(Dpor::timing().unwrap().period_ms, 10_000);
+
+        assert_noop!(
+            Dpor::set_rewards(RuntimeOrigin::signed(1), vec![1], 1),
+            DispatchError::BadOrigin
+        );
+        assert_noop!(
+            Dpor::set_rewards(RuntimeOrigin::root(), vec![1], 0),
+            Error::<Test>::BadBlocksPerYear
+        );
+        assert_noop!(
+            Dpor::set_rewards(RuntimeOrigin::root(), vec![1; 6], 10),
+            Error::<Test>::TooManyRewardYears
+        );
+        assert_ok!(Dpor::set_rewards(RuntimeOrigin::root(), vec![9], 10));
+        assert_eq!((Dpor::reward_at(10), Dpor::reward_at(11)), (9, 0));
+
+        assert_noop!(
+            Dpor::set_default_proposers(RuntimeOrigin::root(), vec![]),
+            Error::<Test>::BadDefaultProposers
+        );
+        assert_ok!(Dpor::set_default_proposers(RuntimeOrigin::root(), vec![5]));
+        assert_noop!(
+            Dpor::set_low_rpt_seats(RuntimeOrigin::signed(1), 1),
+            DispatchError::BadOrigin
+        );
+    });
+}
