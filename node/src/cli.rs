@@ -124,6 +124,10 @@ pub enum Subcommand {
 
     /// Find admission proof nonces (CPU and memory) for an account.
     AdmissionProve(crate::prover::AdmissionProveCmd),
+
+    /// Start or stop campaigning for a proposer seat, or show its status.
+    #[command(subcommand)]
+    Campaign(crate::campaign_cli::CampaignCmd),
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ pub fn run() -> sc_cli::Result<()> {
     match &cli.subcommand {
         Some(Subcommand::Key(cmd)) => cmd.run(&cli),
         Some(Subcommand::AdmissionProve(cmd)) => cmd.run(),
+        Some(Subcommand::Campaign(cmd)) => cmd.run(),
         #[allow(deprecated)]
         Some(Subcommand::BuildSpec(cmd)) => {
             let runner = cli.create_runner(cmd)?;

@@ -2,11 +2,13 @@
 
 mod benchmarking;
 mod builtin_rpc;
+mod campaign_cli;
 mod chain_spec;
 mod cli;
 mod command;
 mod prover;
 mod rpc;
+mod rpc_client;
 mod service;
 
 fn main() {

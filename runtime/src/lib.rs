@@ -33,6 +33,7 @@ pub use cpchain_primitives::{
 pub use frame_support::traits::Get;
 pub use frame_system::Call as SystemCall;
 pub use pallet_balances::Call as BalancesCall;
+pub use pallet_campaign::Call as CampaignCall;
 pub use pallet_timestamp::Call as TimestampCall;
 #[cfg(any(feature = "std", test))]
 pub use sp_runtime::BuildStorage;

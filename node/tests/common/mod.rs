@@ -3,14 +3,19 @@
 #![allow(dead_code)]
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
-    net::{TcpListener, TcpStream},
+    io::Read,
+    net::TcpListener,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
 use serde_json::{json, Value};
+
+// The node's own client, so the tests speak HTTP exactly as its subcommands do.
+#[path = "../../src/rpc_client.rs"]
+mod rpc_client;
+use rpc_client::RpcClient;
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
@@ -68,62 +73,7 @@ impl Node {
 
     /// Calls `method`; Err carries a JSON-RPC or transport error.
     pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
-        let body =
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-        let mut stream =
-            TcpStream::connect(("127.0.0.1", self.rpc_port)).map_err(|e| e.to_string())?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .map_err(|e| e.to_string())?;
-        write!(
-            stream,
-            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .map_err(|e| e.to_string())?;
-        let mut reader = BufReader::new(stream);
-        let mut chunked = false;
-        let mut content_length = None;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).map_err(|e| e.to_string())?;
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            let lower = line.to_ascii_lowercase();
-            if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
-                chunked = true;
-            }
-            if let Some(len) = lower.strip_prefix("content-length:") {
-                content_length = len.trim().parse::<usize>().ok();
-            }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                let mut size = String::new();
-                reader.read_line(&mut size).map_err(|e| e.to_string())?;
-                let size = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
-                if size == 0 {
-                    break;
-                }
-                let mut chunk = vec![0; size + 2];
-                reader.read_exact(&mut chunk).map_err(|e| e.to_string())?;
-                body.extend_from_slice(&chunk[..size]);
-            }
-        } else if let Some(len) = content_length {
-            body.resize(len, 0);
-            reader.read_exact(&mut body).map_err(|e| e.to_string())?;
-        } else {
-            reader.read_to_end(&mut body).map_err(|e| e.to_string())?;
-        }
-        let response: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-        match response.get("error") {
-            Some(error) => Err(error.to_string()),
-            None => Ok(response["result"].clone()),
-        }
+        RpcClient::new(&format!("http://127.0.0.1:{}", self.rpc_port))?.call(method, params)
     }
 
     pub fn rpc(&self, method: &str, params: Value) -> Value {
