@@ -7,6 +7,7 @@
 
 extern crate alloc;
 
+pub mod digest;
 pub mod runtime_api;
 pub mod schedule;
 pub mod traits;
@@ -169,4 +170,14 @@ pub mod dpor_crypto {
     pub type AuthoritySignature = app::Signature;
     #[cfg(feature = "std")]
     pub type AuthorityPair = app::Pair;
+}
+
+/// The proposer's block-sealing key: the sr25519 key of its account, kept
+/// in the keystore under its own key type so that an operator can hold it
+/// apart from other keys.
+pub mod seal_crypto {
+    use sp_core::crypto::KeyTypeId;
+
+    /// Keystore type of a proposer's sealing key.
+    pub const KEY_TYPE: KeyTypeId = KeyTypeId(*b"dpsl");
 }

@@ -215,13 +215,20 @@ impl pallet_authorship::Config for Runtime {
 }
 
 /// The author of a block is the proposer the committee's schedule names for
-/// it; the consensus engine only imports blocks sealed by that proposer.
+/// it; the consensus engine only imports blocks sealed by that proposer. An
+/// impeach block has no author: the committee built it because the
+/// proposer did not, so it counts for nobody's BM.
 pub struct ScheduledProposer;
 impl frame_support::traits::FindAuthor<AccountId> for ScheduledProposer {
-    fn find_author<'a, I>(_digests: I) -> Option<AccountId>
+    fn find_author<'a, I>(digests: I) -> Option<AccountId>
     where
         I: 'a + IntoIterator<Item = (frame_support::ConsensusEngineId, &'a [u8])>,
     {
+        let impeach = cpchain_primitives::digest::DporPreDigest::<AccountId>::find_in(digests)
+            .is_some_and(|digest| digest.impeach);
+        if impeach {
+            return None;
+        }
         Dpor::proposer_of(System::block_number())
     }
 }

@@ -159,6 +159,42 @@ fn the_block_proposer_is_rewarded_by_the_committee() {
         let reward = 12_650 * crate::currency::MILLI_CPC;
         assert_eq!(free_balance(Alice), DEV_ENDOWMENT + reward);
         assert_eq!(Balances::total_issuance(), issuance + reward);
+        assert!(!pallet_rpt::BlocksProduced::<Runtime>::get(account(Alice)).is_empty());
+    });
+}
+
+#[test]
+fn an_impeach_block_pays_nothing_and_counts_for_no_author() {
+    dev_ext().execute_with(|| {
+        let digest = cpchain_primitives::digest::DporPreDigest {
+            term: 0,
+            view: 0,
+            proposer: account(Alice),
+            impeach: true,
+        };
+        let header = Header::new(
+            System::block_number() + 1,
+            Default::default(),
+            Default::default(),
+            System::parent_hash(),
+            sp_runtime::generic::Digest {
+                logs: vec![digest.to_digest_item()],
+            },
+        );
+        Executive::initialize_block(&header);
+        assert_ok!(Timestamp::set(
+            RuntimeOrigin::none(),
+            u64::from(System::block_number()) * MILLISECS_PER_BLOCK
+        ));
+        let issuance = Balances::total_issuance();
+        Executive::finalize_block();
+        assert_eq!(free_balance(Alice), DEV_ENDOWMENT);
+        assert_eq!(Balances::total_issuance(), issuance);
+        assert!(pallet_rpt::BlocksProduced::<Runtime>::get(account(Alice)).is_empty());
+        assert!(System::events().iter().any(|record| matches!(
+            &record.event,
+            RuntimeEvent::Dpor(pallet_dpor::Event::ProposerImpeached { .. })
+        )));
     });
 }
 

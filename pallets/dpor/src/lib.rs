@@ -23,6 +23,15 @@
 //! - **Rewards.** The proposer of each block is minted the block reward of
 //!   the chain's current year (the original's 12.65, 9.51, 7.13, 5.39, 4.03
 //!   CPC per block for years one to five; none after the list ends).
+//! - **Impeachment.** A block whose DPoR pre-runtime digest marks it as the
+//!   committee's impeach block pays no reward, and its scheduled proposer
+//!   is recorded as impeached. In every election held within
+//!   [`IMPEACHMENT_MEMORY_TERMS`] terms of its latest impeachment, the
+//!   proposer's RPT counts `ImpeachRptPenalty` points less per impeachment
+//!   in that span (saturating at zero). Deposits are not slashed
+//!   automatically: a proposer can be impeached through no fault of its
+//!   own (a network split), so slashing stays governance's decision through
+//!   the campaign's `punish_candidate`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -40,6 +49,7 @@ pub mod weights;
 
 use alloc::vec::Vec;
 use cpchain_primitives::{
+    digest::DporPreDigest,
     dpor_crypto::AuthorityId,
     schedule::{Schedule, ELECTION_LAG},
     traits::{CandidateSource, RptProvider},
@@ -188,6 +198,26 @@ pub mod pallet {
     #[pallet::storage]
     pub type BlocksPerYear<T> = StorageValue<_, u32, ValueQuery>;
 
+    /// Each proposer's impeachments: how many since `since_term`, and the
+    /// term of the latest.
+    #[pallet::storage]
+    pub type Impeachments<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, ImpeachmentRecord, OptionQuery>;
+
+    /// The proposer impeached by the block being executed.
+    #[pallet::storage]
+    pub type ImpeachedNow<T: Config> = StorageValue<_, T::AccountId, OptionQuery>;
+
+    #[pallet::type_value]
+    pub fn DefaultImpeachRptPenalty() -> u32 {
+        DEFAULT_IMPEACH_RPT_PENALTY
+    }
+
+    /// RPT points one impeachment costs a proposer in elections.
+    #[pallet::storage]
+    pub type ImpeachRptPenalty<T> =
+        StorageValue<_, u32, ValueQuery, DefaultImpeachRptPenalty>;
+
     /// Folds every block's parent hash; seeds the elections.
     #[pallet::storage]
     pub type Seed<T: Config> = StorageValue<_, T::Hash, ValueQuery>;
@@ -298,6 +328,16 @@ pub mod pallet {
         DefaultProposersChanged {
             count: u32,
         },
+        /// The committee certified an impeach block for `block`: its
+        /// scheduled proposer failed and earns nothing for it.
+        ProposerImpeached {
+            proposer: T::AccountId,
+            block: u32,
+            impeachments: u32,
+        },
+        ImpeachRptPenaltyChanged {
+            points: u32,
+        },
         RewardsChanged,
     }
 
@@ -317,6 +357,8 @@ pub mod pallet {
         TooManyRewardYears,
         /// Blocks per year must be positive.
         BadBlocksPerYear,
+        /// The impeachment penalty cannot exceed the highest RPT.
+        PenaltyTooHigh,
     }
 
     #[pallet::hooks]
@@ -331,6 +373,10 @@ pub mod pallet {
                 if n > 1 && anchored.is_term_start(n) {
                     weight = weight.saturating_add(Self::start_term(anchored, n));
                 }
+                if Self::is_impeach_block() {
+                    Self::note_impeachment(anchored, n);
+                    weight = weight.saturating_add(T::DbWeight::get().reads_writes(3, 2));
+                }
                 // on_finalize elects at checkpoints; otherwise it only rewards.
                 let seats = if anchored.is_checkpoint(n) {
                     anchored.schedule.term_len
@@ -344,7 +390,9 @@ pub mod pallet {
 
         fn on_finalize(n: BlockNumberFor<T>) {
             let n: u32 = n.saturated_into();
-            Self::reward(n);
+            if ImpeachedNow::<T>::take().is_none() {
+                Self::reward(n);
+            }
             if let Some(anchored) = CurrentSchedule::<T>::get() {
                 if anchored.is_checkpoint(n) {
                     Self::elect(anchored.term_of(n).saturating_add(ELECTION_LAG));
@@ -447,10 +495,86 @@ pub mod pallet {
             LowRptSeats::<T>::put(seats);
             Ok(())
         }
+
+        /// Sets the RPT points one impeachment costs in elections.
+        #[pallet::call_index(6)]
+        #[pallet::weight(T::WeightInfo::set_setting())]
+        pub fn set_impeach_rpt_penalty(origin: OriginFor<T>, points: u32) -> DispatchResult {
+            T::GovernanceOrigin::ensure_origin(origin)?;
+            ensure!(points <= MAX_RPT_POINTS, Error::<T>::PenaltyTooHigh);
+            ImpeachRptPenalty::<T>::put(points);
+            Self::deposit_event(Event::ImpeachRptPenaltyChanged { points });
+            Ok(())
+        }
     }
 }
 
+/// Default RPT points one impeachment costs: a tenth of the best RPT under
+/// the default weights (10,000).
+pub const DEFAULT_IMPEACH_RPT_PENALTY: u32 = 1_000;
+/// The highest RPT a candidate can have (every weight 100, every score 100).
+pub const MAX_RPT_POINTS: u32 = 50_000;
+/// How long an impeachment weighs on elections.
+pub const IMPEACHMENT_MEMORY_TERMS: u32 = 4;
+
+/// A proposer's recent impeachments.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct ImpeachmentRecord {
+    /// Impeachments since the memory span last restarted.
+    pub count: u32,
+    /// The term of the latest.
+    pub last_term: u32,
+}
+
 impl<T: Config> Pallet<T> {
+    /// Whether the block being executed is the committee's impeach block.
+    pub fn is_impeach_block() -> bool {
+        DporPreDigest::<T::AccountId>::find_in_items(
+            frame_system::Pallet::<T>::digest().logs.iter(),
+        )
+        .is_some_and(|digest| digest.impeach)
+    }
+
+    /// Records that block `n`'s scheduled proposer was impeached. The
+    /// runtime names the proposer from its own schedule rather than from
+    /// the digest, so a header cannot blame anyone else.
+    fn note_impeachment(anchored: AnchoredSchedule, n: u32) {
+        let Some(proposer) = Self::proposer_of(n) else {
+            return;
+        };
+        let term = anchored.term_of(n);
+        let record = Impeachments::<T>::get(&proposer)
+            .filter(|record| term <= record.last_term.saturating_add(IMPEACHMENT_MEMORY_TERMS))
+            .map_or(
+                ImpeachmentRecord {
+                    count: 1,
+                    last_term: term,
+                },
+                |record| ImpeachmentRecord {
+                    count: record.count.saturating_add(1),
+                    last_term: term,
+                },
+            );
+        Impeachments::<T>::insert(&proposer, record);
+        ImpeachedNow::<T>::put(&proposer);
+        Self::deposit_event(Event::ProposerImpeached {
+            proposer,
+            block: n,
+            impeachments: record.count,
+        });
+    }
+
+    /// The RPT points `who` loses in an election held in term `now`.
+    pub fn impeachment_penalty(who: &T::AccountId, now: u32) -> u32 {
+        Impeachments::<T>::get(who)
+            .filter(|record| now <= record.last_term.saturating_add(IMPEACHMENT_MEMORY_TERMS))
+            .map_or(0, |record| {
+                record
+                    .count
+                    .saturating_mul(ImpeachRptPenalty::<T>::get())
+            })
+    }
+
     fn check_validators(
         validators: Vec<(T::AccountId, AuthorityId)>,
     ) -> Result<ValidatorsOf<T>, Error<T>> {
@@ -520,6 +644,7 @@ impl<T: Config> Pallet<T> {
             return;
         };
         let seats = anchored.schedule.term_len as usize;
+        let held_in = term.saturating_sub(ELECTION_LAG);
         let candidates = T::Candidates::candidates_of(term);
         let ranking = if candidates.is_empty() {
             Vec::new()
@@ -533,7 +658,8 @@ impl<T: Config> Pallet<T> {
                     .iter()
                     .find(|(account, _)| account == who)
                     .map_or(0, |(_, rpt)| *rpt);
-                (who.clone(), rpt)
+                let penalty = Self::impeachment_penalty(who, held_in);
+                (who.clone(), rpt.saturating_sub(penalty))
             })
             .collect();
         let mut seed = [0u8; 32];

@@ -126,9 +126,32 @@ pub fn run_to(n: u64) {
     use frame_support::traits::Hooks;
     while System::block_number() < n {
         let next = System::block_number() + 1;
-        System::set_block_number(next);
-        System::set_parent_hash(sp_core::H256::repeat_byte(next as u8));
+        // An ordinary block: no impeach digest left from an earlier one.
+        System::initialize(&next, &sp_core::H256::repeat_byte(next as u8), &Default::default());
         Dpor::on_initialize(next);
         Dpor::on_finalize(next);
     }
+}
+
+/// Runs block `n` (the next one) as the committee's impeach block.
+pub fn run_impeach_block() {
+    use cpchain_primitives::digest::DporPreDigest;
+    use frame_support::traits::Hooks;
+    let next = System::block_number() + 1;
+    System::initialize(
+        &next,
+        &sp_core::H256::repeat_byte(next as u8),
+        &sp_runtime::generic::Digest {
+            logs: vec![DporPreDigest {
+                term: 0,
+                view: 0,
+                // The runtime ignores this and blames its own schedule's proposer.
+                proposer: 999u64,
+                impeach: true,
+            }
+            .to_digest_item()],
+        },
+    );
+    Dpor::on_initialize(next);
+    Dpor::on_finalize(next);
 }

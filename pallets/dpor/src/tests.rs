@@ -225,3 +225,65 @@ fn timing_and_rewards_are_governed() {
         );
     });
 }
+
+#[test]
+fn an_impeach_block_pays_no_reward_and_records_the_scheduled_proposer() {
+    new_test_ext().execute_with(|| {
+        run_to(1);
+        let before = Balances::free_balance(101);
+        // Block 2 is 101's.
+        run_impeach_block();
+        assert_eq!(Balances::free_balance(101), before);
+        assert_eq!(Balances::free_balance(999), 0);
+        System::assert_has_event(
+            Event::ProposerImpeached {
+                proposer: 101,
+                block: 2,
+                impeachments: 1,
+            }
+            .into(),
+        );
+        assert!(ImpeachedNow::<Test>::get().is_none(), "cleared at the block's end");
+        // The next ordinary block pays again.
+        let before = Balances::free_balance(100);
+        run_to(3);
+        assert_eq!(Balances::free_balance(100), before + REWARDS[0]);
+        assert_eq!(Dpor::impeachment_penalty(&101, 0), DEFAULT_IMPEACH_RPT_PENALTY);
+        assert_eq!(Dpor::impeachment_penalty(&100, 0), 0);
+    });
+}
+
+#[test]
+fn impeachments_cost_rpt_in_elections_for_a_while() {
+    new_test_ext().execute_with(|| {
+        run_to(1);
+        run_impeach_block();
+        run_impeach_block(); // block 3 is 100's
+        run_to(4);
+        run_impeach_block(); // block 5 is 100's
+        assert_eq!(Impeachments::<Test>::get(100).map(|r| r.count), Some(2));
+        assert_eq!(Dpor::impeachment_penalty(&100, 0), 2 * DEFAULT_IMPEACH_RPT_PENALTY);
+        assert_eq!(
+            Dpor::impeachment_penalty(&100, IMPEACHMENT_MEMORY_TERMS),
+            2 * DEFAULT_IMPEACH_RPT_PENALTY
+        );
+        assert_eq!(Dpor::impeachment_penalty(&100, IMPEACHMENT_MEMORY_TERMS + 1), 0);
+
+    });
+}
+
+#[test]
+fn only_governance_sets_the_impeachment_penalty() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Dpor::set_impeach_rpt_penalty(RuntimeOrigin::signed(1), 10),
+            DispatchError::BadOrigin
+        );
+        assert_noop!(
+            Dpor::set_impeach_rpt_penalty(RuntimeOrigin::root(), MAX_RPT_POINTS + 1),
+            Error::<Test>::PenaltyTooHigh
+        );
+        assert_ok!(Dpor::set_impeach_rpt_penalty(RuntimeOrigin::root(), 10));
+        assert_eq!(ImpeachRptPenalty::<Test>::get(), 10);
+    });
+}
