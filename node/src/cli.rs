@@ -77,8 +77,10 @@ pub struct RunCmd {
     /// How this node seals blocks: `instant`, `manual`, `interval` (every 3 s) or
     /// `interval=<ms>`.
     ///
-    /// An authority (for example `--dev` or `--alice`) without this flag seals every 3 s.
-    /// Sealed blocks are final at once; use it on development chains only.
+    /// Without this flag the node runs DPoR: it proposes and votes with the keys in its
+    /// keystore (`--alice` and the like insert the well-known development keys) and
+    /// otherwise follows the committee. Sealed blocks are final at once and carry no
+    /// certificate; use sealing on development chains only.
     #[arg(long, value_name = "MODE")]
     pub sealing: Option<Sealing>,
 }

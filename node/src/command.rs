@@ -179,15 +179,6 @@ pub fn run() -> sc_cli::Result<()> {
             let sealing = cli.run.sealing;
             runner.run_node_until_exit(|mut config| async move {
                 claim_rpc_ports_strictly(&mut config)?;
-                // Authorities seal on an interval until DPoR authoring lands.
-                let sealing = sealing.or_else(|| {
-                    config
-                        .role
-                        .is_authority()
-                        .then_some(crate::cli::Sealing::Interval(
-                            crate::cli::Sealing::DEFAULT_INTERVAL,
-                        ))
-                });
                 match config.network.network_backend {
                     sc_network::config::NetworkBackendType::Libp2p => {
                         service::new_full::<

@@ -21,6 +21,8 @@ pub struct FullDeps<C, P> {
     /// Where `engine_createBlock` and `engine_finalizeBlock` send their
     /// commands, when the node seals blocks on request.
     pub sealing_commands: Option<mpsc::Sender<EngineCommand<Hash>>>,
+    /// The DPoR worker's round state, on a DPoR node.
+    pub round_state: Option<Arc<std::sync::Mutex<cpchain_consensus_dpor::worker::RoundState>>>,
 }
 
 /// `system_accountNextIndex`, `system_dryRun`, `payment_*`, the built-in
@@ -58,12 +60,26 @@ where
         client,
         pool,
         sealing_commands,
+        round_state,
     } = deps;
 
     let mut module = RpcModule::new(());
     module.merge(System::new(client.clone(), pool).into_rpc())?;
     module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
     module.merge(Builtins::new(client).into_rpc())?;
+    if let Some(round_state) = round_state {
+        let mut dpor = RpcModule::new(round_state);
+        dpor.register_method("dpor_roundState", |_, state, _| {
+            state.lock().map(|state| state.clone()).map_err(|_| {
+                jsonrpsee::types::ErrorObjectOwned::owned(
+                    -32000,
+                    "the DPoR round state is unavailable",
+                    None::<()>,
+                )
+            })
+        })?;
+        module.merge(dpor)?;
+    }
     if let Some(commands) = sealing_commands {
         module.merge(ManualSeal::new(commands).into_rpc())?;
     }

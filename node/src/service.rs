@@ -13,6 +13,7 @@ use sc_executor::WasmExecutor;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager};
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
+use sp_blockchain::HeaderBackend;
 use sp_runtime::traits::Block as BlockT;
 
 use crate::cli::Sealing;
@@ -39,8 +40,14 @@ pub type Service = sc_service::PartialComponents<
     Option<Telemetry>,
 >;
 
-/// The parts of a node that commands other than `run` need too.
+/// The parts of a node that commands other than `run` need too: blocks are
+/// imported as DPoR blocks (digest, seal and certificate checked).
 pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
+    new_partial_with(config, false)
+}
+
+/// As [`new_partial`]; `sealing` imports development-sealed blocks instead.
+fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, ServiceError> {
     let telemetry = config
         .telemetry_endpoints
         .clone()
@@ -82,11 +89,27 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
         .build(),
     );
 
-    let import_queue = sc_consensus_manual_seal::import_queue(
-        Box::new(client.clone()),
-        &task_manager.spawn_essential_handle(),
-        config.prometheus_registry(),
-    );
+    let import_queue = if sealing {
+        sc_consensus_manual_seal::import_queue(
+            Box::new(client.clone()),
+            &task_manager.spawn_essential_handle(),
+            config.prometheus_registry(),
+        )
+    } else {
+        let genesis = client.info().genesis_hash;
+        sc_consensus::BasicQueue::new(
+            cpchain_consensus_dpor::import::DporVerifier::new(client.clone(), genesis),
+            Box::new(client.clone()),
+            Some(Box::new(
+                cpchain_consensus_dpor::import::DporJustificationImport::<_, FullBackend>::new(
+                    client.clone(),
+                    genesis,
+                ),
+            )),
+            &task_manager.spawn_essential_handle(),
+            config.prometheus_registry(),
+        )
+    };
 
     Ok(sc_service::PartialComponents {
         client,
@@ -100,7 +123,9 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
     })
 }
 
-/// Starts a full node, sealing blocks as `sealing` says (or not at all).
+/// Starts a full node: with `sealing`, a development node sealing blocks on
+/// its own; without, a DPoR node (a validator or proposer when its keystore
+/// holds the keys, a follower otherwise).
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     config: Configuration,
     sealing: Option<Sealing>,
@@ -114,9 +139,9 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
         select_chain,
         transaction_pool,
         other: mut telemetry,
-    } = new_partial(&config)?;
+    } = new_partial_with(&config, sealing.is_some())?;
 
-    let net_config =
+    let mut net_config =
         sc_network::config::FullNetworkConfiguration::<Block, <Block as BlockT>::Hash, N>::new(
             &config.network,
             config
@@ -125,6 +150,18 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                 .map(|cfg| cfg.registry.clone()),
         );
     let metrics = N::register_notification_metrics(config.prometheus_registry());
+    let genesis = client.info().genesis_hash;
+    let dpor_notifications = if sealing.is_none() {
+        let (protocol, notifications) = cpchain_consensus_dpor::worker::notification_protocol::<N>(
+            genesis,
+            metrics.clone(),
+            net_config.peer_store_handle(),
+        );
+        net_config.add_notification_protocol(protocol);
+        Some(notifications)
+    } else {
+        None
+    };
 
     let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
         sc_service::build_network(sc_service::BuildNetworkParams {
@@ -136,7 +173,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
             spawn_essential_handle: task_manager.spawn_essential_handle(),
             import_queue,
             block_announce_validator_builder: None,
-            // Sealed blocks carry no finality proofs to warp from.
+            // Neither sealed blocks nor (yet) DPoR certificates offer warp
+            // proofs: nodes sync block by block, checking every certificate.
             warp_sync_config: None,
             block_relay: None,
             metrics,
@@ -172,21 +210,30 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     let sealing_commands = matches!(sealing, Some(Sealing::Manual | Sealing::Interval(_)))
         .then_some(sealing_command_sink);
 
+    let round_state = Arc::new(std::sync::Mutex::new(
+        cpchain_consensus_dpor::worker::RoundState::default(),
+    ));
     let rpc_extensions_builder = {
         let client = client.clone();
         let pool = transaction_pool.clone();
+        let round_state = dpor_notifications.is_some().then(|| round_state.clone());
         Box::new(move |_| {
             crate::rpc::create_full(crate::rpc::FullDeps {
                 client: client.clone(),
                 pool: pool.clone(),
                 sealing_commands: sealing_commands.clone(),
+                round_state: round_state.clone(),
             })
             .map_err(Into::into)
         })
     };
 
     let prometheus_registry = config.prometheus_registry().cloned();
+    let dev_key_seed = config.dev_key_seed.clone();
 
+    let dpor_network = network.clone();
+    let dpor_sync = sync_service.clone();
+    let keystore = keystore_container.keystore();
     sc_service::spawn_tasks(sc_service::SpawnTasksParams {
         network,
         client: client.clone(),
@@ -204,10 +251,42 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     })?;
 
     let Some(sealing) = sealing else {
-        log::info!(
-            "This node does not author blocks: DPoR authoring is not available yet. \
-             Pass --sealing (or run an authority such as --dev) to seal blocks."
+        if let Some(seed) = &dev_key_seed {
+            // `--alice` and friends: the account's key seals its proposals.
+            keystore
+                .sr25519_generate_new(cpchain_primitives::seal_crypto::KEY_TYPE, Some(seed))
+                .map_err(|e| ServiceError::Other(format!("cannot insert the sealing key: {e}")))?;
+        }
+        let env = sc_basic_authorship::ProposerFactory::new(
+            task_manager.spawn_handle(),
+            client.clone(),
+            transaction_pool,
+            prometheus_registry.as_ref(),
+            telemetry.as_ref().map(|telemetry| telemetry.handle()),
         );
+        let metrics = prometheus_registry
+            .as_ref()
+            .map(cpchain_consensus_dpor::metrics::Metrics::register)
+            .transpose()
+            .map_err(|e| ServiceError::Other(format!("DPoR metrics: {e}")))?;
+        let worker = cpchain_consensus_dpor::worker::run::<_, FullBackend, _, _>(
+            cpchain_consensus_dpor::worker::WorkerParams {
+                client: client.clone(),
+                block_import: client,
+                env,
+                keystore,
+                network: dpor_network,
+                sync: dpor_sync,
+                notifications: dpor_notifications
+                    .ok_or_else(|| ServiceError::Other("no DPoR protocol".into()))?,
+                genesis,
+                round_state,
+                metrics,
+            },
+        );
+        task_manager
+            .spawn_essential_handle()
+            .spawn_blocking("dpor", Some("dpor"), worker);
         return Ok(task_manager);
     };
     log::info!("Sealing blocks: {sealing}");

@@ -12,7 +12,9 @@ use sp_runtime::{ConsensusEngineId, DigestItem};
 pub const DPOR_ENGINE_ID: ConsensusEngineId = *b"dpor";
 
 /// The pre-runtime digest of every DPoR block.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, scale_info::TypeInfo)]
+#[derive(
+    Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, scale_info::TypeInfo,
+)]
 pub struct DporPreDigest<AccountId> {
     pub term: u32,
     pub view: u32,

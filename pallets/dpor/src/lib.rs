@@ -215,8 +215,7 @@ pub mod pallet {
 
     /// RPT points one impeachment costs a proposer in elections.
     #[pallet::storage]
-    pub type ImpeachRptPenalty<T> =
-        StorageValue<_, u32, ValueQuery, DefaultImpeachRptPenalty>;
+    pub type ImpeachRptPenalty<T> = StorageValue<_, u32, ValueQuery, DefaultImpeachRptPenalty>;
 
     /// Folds every block's parent hash; seeds the elections.
     #[pallet::storage]
@@ -569,9 +568,7 @@ impl<T: Config> Pallet<T> {
         Impeachments::<T>::get(who)
             .filter(|record| now <= record.last_term.saturating_add(IMPEACHMENT_MEMORY_TERMS))
             .map_or(0, |record| {
-                record
-                    .count
-                    .saturating_mul(ImpeachRptPenalty::<T>::get())
+                record.count.saturating_mul(ImpeachRptPenalty::<T>::get())
             })
     }
 

@@ -127,7 +127,11 @@ pub fn run_to(n: u64) {
     while System::block_number() < n {
         let next = System::block_number() + 1;
         // An ordinary block: no impeach digest left from an earlier one.
-        System::initialize(&next, &sp_core::H256::repeat_byte(next as u8), &Default::default());
+        System::initialize(
+            &next,
+            &sp_core::H256::repeat_byte(next as u8),
+            &Default::default(),
+        );
         Dpor::on_initialize(next);
         Dpor::on_finalize(next);
     }

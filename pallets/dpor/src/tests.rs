@@ -243,12 +243,18 @@ fn an_impeach_block_pays_no_reward_and_records_the_scheduled_proposer() {
             }
             .into(),
         );
-        assert!(ImpeachedNow::<Test>::get().is_none(), "cleared at the block's end");
+        assert!(
+            ImpeachedNow::<Test>::get().is_none(),
+            "cleared at the block's end"
+        );
         // The next ordinary block pays again.
         let before = Balances::free_balance(100);
         run_to(3);
         assert_eq!(Balances::free_balance(100), before + REWARDS[0]);
-        assert_eq!(Dpor::impeachment_penalty(&101, 0), DEFAULT_IMPEACH_RPT_PENALTY);
+        assert_eq!(
+            Dpor::impeachment_penalty(&101, 0),
+            DEFAULT_IMPEACH_RPT_PENALTY
+        );
         assert_eq!(Dpor::impeachment_penalty(&100, 0), 0);
     });
 }
@@ -262,13 +268,18 @@ fn impeachments_cost_rpt_in_elections_for_a_while() {
         run_to(4);
         run_impeach_block(); // block 5 is 100's
         assert_eq!(Impeachments::<Test>::get(100).map(|r| r.count), Some(2));
-        assert_eq!(Dpor::impeachment_penalty(&100, 0), 2 * DEFAULT_IMPEACH_RPT_PENALTY);
+        assert_eq!(
+            Dpor::impeachment_penalty(&100, 0),
+            2 * DEFAULT_IMPEACH_RPT_PENALTY
+        );
         assert_eq!(
             Dpor::impeachment_penalty(&100, IMPEACHMENT_MEMORY_TERMS),
             2 * DEFAULT_IMPEACH_RPT_PENALTY
         );
-        assert_eq!(Dpor::impeachment_penalty(&100, IMPEACHMENT_MEMORY_TERMS + 1), 0);
-
+        assert_eq!(
+            Dpor::impeachment_penalty(&100, IMPEACHMENT_MEMORY_TERMS + 1),
+            0
+        );
     });
 }
 

@@ -1,0 +1,237 @@
+//! Importing DPoR blocks: every block's digest and seal are checked against
+//! the committee's schedule, and a block is final at import exactly when it
+//! carries a valid C-certificate.
+
+use std::{marker::PhantomData, sync::Arc};
+
+use codec::Encode;
+use cpchain_primitives::{
+    digest::{DporPreDigest, DPOR_ENGINE_ID},
+    runtime_api::DporApi,
+    AccountId, Hash, OpaqueBlock as Block,
+};
+use sc_client_api::{backend::Finalizer, Backend};
+use sc_consensus::{BlockImportParams, ForkChoiceStrategy, JustificationImport, Verifier};
+use sp_api::ProvideRuntimeApi;
+use sp_blockchain::HeaderBackend;
+use sp_core::{sr25519, Pair};
+use sp_runtime::{
+    traits::{Header as HeaderT, NumberFor},
+    DigestItem, Justification,
+};
+
+use crate::{justification::DporJustification, validators_after, verifier_crypto, LOG_TARGET};
+
+/// Checks a header's DPoR digest and, for a proposer's block, its seal.
+/// Returns the header without the seal (what the proposer signed) and the
+/// seal to import as a post-digest.
+pub fn check_header<C>(
+    client: &C,
+    mut header: <Block as sp_runtime::traits::Block>::Header,
+) -> Result<
+    (
+        <Block as sp_runtime::traits::Block>::Header,
+        Option<DigestItem>,
+    ),
+    String,
+>
+where
+    C: ProvideRuntimeApi<Block>,
+    C::Api: DporApi<Block, AccountId>,
+{
+    let number = *header.number();
+    let parent = *header.parent_hash();
+    let digest = DporPreDigest::<AccountId>::find_in_items(header.digest().logs())
+        .ok_or_else(|| format!("block #{number} has no DPoR pre-runtime digest"))?;
+    let scheduled = client
+        .runtime_api()
+        .proposer_of(parent, number)
+        .map_err(|e| format!("DporApi::proposer_of at {parent}: {e}"))?
+        .ok_or_else(|| format!("the committee schedules no proposer for block #{number}"))?;
+    if digest.proposer != scheduled {
+        return Err(format!(
+            "block #{number} names proposer {} but the schedule names {scheduled}",
+            digest.proposer
+        ));
+    }
+    if digest.impeach {
+        // The committee's block: no seal; a certificate decides it.
+        if header
+            .digest()
+            .logs()
+            .iter()
+            .any(|item| matches!(item, DigestItem::Seal(..)))
+        {
+            return Err(format!("impeach block #{number} carries a seal"));
+        }
+        return Ok((header, None));
+    }
+    let seal = header
+        .digest_mut()
+        .pop()
+        .ok_or_else(|| format!("block #{number} is not sealed"))?;
+    let signature = match &seal {
+        DigestItem::Seal(id, signature) if *id == DPOR_ENGINE_ID => {
+            sr25519::Signature::try_from(signature.as_slice())
+                .map_err(|_| format!("block #{number}: malformed seal"))?
+        }
+        _ => {
+            return Err(format!(
+                "block #{number}: the last digest is not a DPoR seal"
+            ))
+        }
+    };
+    let public = sr25519::Public::from_raw(*AsRef::<[u8; 32]>::as_ref(&scheduled));
+    if !sr25519::Pair::verify(&signature, header.hash().as_ref(), &public) {
+        return Err(format!(
+            "block #{number}: the seal is not {scheduled}'s signature"
+        ));
+    }
+    Ok((header, Some(seal)))
+}
+
+/// Checks that `justification` certifies block `hash` at `number`, whose
+/// parent is `parent`.
+pub fn check_justification<C>(
+    client: &C,
+    parent: Hash,
+    number: u32,
+    hash: Hash,
+    justification: &[u8],
+    chain_id: &[u8],
+) -> Result<DporJustification, String>
+where
+    C: ProvideRuntimeApi<Block>,
+    C::Api: DporApi<Block, AccountId>,
+{
+    let justification = DporJustification::decode_all(justification)?;
+    let validators = validators_after(client, parent)?
+        .ok_or_else(|| "the chain has no DPoR committee".to_string())?;
+    justification
+        .certificate(u64::from(number), hash)
+        .verify(&validators, chain_id, &verifier_crypto())
+        .map_err(|e| format!("block #{number}: invalid certificate: {e:?}"))?;
+    Ok(justification)
+}
+
+/// The import queue's verifier.
+pub struct DporVerifier<C> {
+    client: Arc<C>,
+    chain_id: Vec<u8>,
+}
+
+impl<C> DporVerifier<C> {
+    /// `genesis` identifies the chain in every signature.
+    pub fn new(client: Arc<C>, genesis: Hash) -> Self {
+        Self {
+            client,
+            chain_id: genesis.as_ref().to_vec(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl<C> Verifier<Block> for DporVerifier<C>
+where
+    C: ProvideRuntimeApi<Block> + Send + Sync,
+    C::Api: DporApi<Block, AccountId>,
+{
+    async fn verify(
+        &self,
+        mut block: BlockImportParams<Block>,
+    ) -> Result<BlockImportParams<Block>, String> {
+        let hash = block.header.hash();
+        let number = *block.header.number();
+        let parent = *block.header.parent_hash();
+        let (header, seal) = check_header(&*self.client, block.header.clone())?;
+        block.header = header;
+        if let Some(seal) = seal {
+            block.post_digests.push(seal);
+        }
+        block.post_hash = Some(hash);
+        // Only a valid certificate makes a block final; a block without one
+        // (a proposal on its way through the committee) is imported as
+        // pending and never final on its own.
+        block.finalized = false;
+        if let Some(justification) = block
+            .justifications
+            .as_ref()
+            .and_then(|all| all.get(DPOR_ENGINE_ID))
+        {
+            check_justification(
+                &*self.client,
+                parent,
+                number,
+                hash,
+                justification,
+                &self.chain_id,
+            )?;
+            block.finalized = true;
+        }
+        block.fork_choice = Some(ForkChoiceStrategy::LongestChain);
+        Ok(block)
+    }
+}
+
+/// Finalizes blocks whose certificates arrive apart from them (requested by
+/// sync).
+pub struct DporJustificationImport<C, BE> {
+    client: Arc<C>,
+    chain_id: Vec<u8>,
+    _backend: PhantomData<BE>,
+}
+
+impl<C, BE> DporJustificationImport<C, BE> {
+    pub fn new(client: Arc<C>, genesis: Hash) -> Self {
+        Self {
+            client,
+            chain_id: genesis.as_ref().to_vec(),
+            _backend: PhantomData,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl<C, BE> JustificationImport<Block> for DporJustificationImport<C, BE>
+where
+    BE: Backend<Block> + Send + Sync,
+    C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Finalizer<Block, BE> + Send + Sync,
+    C::Api: DporApi<Block, AccountId>,
+{
+    type Error = sp_consensus::Error;
+
+    async fn on_start(&mut self) -> Vec<(Hash, NumberFor<Block>)> {
+        Vec::new()
+    }
+
+    async fn import_justification(
+        &mut self,
+        hash: Hash,
+        number: NumberFor<Block>,
+        (engine, data): Justification,
+    ) -> Result<(), Self::Error> {
+        if engine != DPOR_ENGINE_ID {
+            return Err(sp_consensus::Error::ClientImport(format!(
+                "not a DPoR justification: {engine:?}"
+            )));
+        }
+        let header = self
+            .client
+            .header(hash)
+            .map_err(|e| sp_consensus::Error::ClientImport(e.to_string()))?
+            .ok_or_else(|| sp_consensus::Error::ClientImport(format!("unknown block {hash}")))?;
+        let justification = check_justification(
+            &*self.client,
+            *header.parent_hash(),
+            number,
+            hash,
+            &data,
+            &self.chain_id,
+        )
+        .map_err(sp_consensus::Error::ClientImport)?;
+        log::debug!(target: LOG_TARGET, "Finalizing #{number} ({hash}) on an imported certificate");
+        self.client
+            .finalize_block(hash, Some((DPOR_ENGINE_ID, justification.encode())), true)
+            .map_err(|e| sp_consensus::Error::ClientImport(e.to_string()))
+    }
+}

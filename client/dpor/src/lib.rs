@@ -1,0 +1,96 @@
+//! DPoR on Substrate: the glue between the pure LBFT machine
+//! (`cpchain-lbft`) and the client.
+//!
+//! - [`import`]: the import queue's verifier (DPoR digest, proposer seal)
+//!   and the certificate check that makes a block final at import.
+//! - [`worker`]: drives one LBFT machine per node over a notification
+//!   protocol, authors the node's own turns, builds impeach blocks, and
+//!   finalizes blocks with their C-certificates.
+//! - [`justification`]: the certificate as a justification, and messages on the wire.
+//! - [`aux_schema`]: the persisted double-sign record.
+
+pub mod aux_schema;
+pub mod import;
+pub mod justification;
+pub mod metrics;
+pub mod worker;
+
+use cpchain_lbft::{Config, Crypto, ValidatorSet};
+use cpchain_primitives::{
+    dpor_crypto::{AuthorityId, AuthorityPair, AuthoritySignature, KEY_TYPE},
+    runtime_api::DporApi,
+    AccountId, Hash, OpaqueBlock as Block,
+};
+use sp_api::ProvideRuntimeApi;
+use sp_application_crypto::AppCrypto;
+use sp_core::Pair;
+use sp_keystore::KeystorePtr;
+
+pub use cpchain_primitives::digest::{DporPreDigest, DPOR_ENGINE_ID};
+
+/// Log target of everything DPoR.
+pub const LOG_TARGET: &str = "dpor";
+
+/// The LBFT types of this chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dpor;
+
+impl Config for Dpor {
+    type Hash = Hash;
+    type ValidatorId = AuthorityId;
+    type Signature = AuthoritySignature;
+}
+
+/// Signs votes with the validator's key in the keystore; checks others'.
+#[derive(Clone)]
+pub struct KeystoreCrypto {
+    pub keystore: Option<KeystorePtr>,
+    pub local: Option<AuthorityId>,
+}
+
+impl Crypto<Dpor> for KeystoreCrypto {
+    fn sign(&self, payload: &[u8]) -> Option<AuthoritySignature> {
+        let (keystore, local) = (self.keystore.as_ref()?, self.local.as_ref()?);
+        keystore
+            .ed25519_sign(KEY_TYPE, local.as_ref(), payload)
+            .ok()
+            .flatten()
+            .map(Into::into)
+    }
+
+    fn verify(&self, signer: &AuthorityId, payload: &[u8], signature: &AuthoritySignature) -> bool {
+        AuthorityPair::verify(signature, payload, signer)
+    }
+}
+
+/// Checks signatures only.
+pub fn verifier_crypto() -> KeystoreCrypto {
+    KeystoreCrypto {
+        keystore: None,
+        local: None,
+    }
+}
+
+/// The validators that certify the child of `parent`: the committee in
+/// `parent`'s state. None on a chain without a committee.
+pub fn validators_after<C>(
+    client: &C,
+    parent: Hash,
+) -> Result<Option<ValidatorSet<AuthorityId>>, String>
+where
+    C: ProvideRuntimeApi<Block>,
+    C::Api: DporApi<Block, AccountId>,
+{
+    let committee = client
+        .runtime_api()
+        .committee(parent)
+        .map_err(|e| format!("DporApi::committee at {parent}: {e}"))?;
+    Ok(ValidatorSet::new(
+        committee.validators.into_iter().map(|(_, key)| key),
+    ))
+}
+
+/// The key type of the consensus key, for operators' `key insert`.
+pub fn consensus_key_type() -> sp_core::crypto::KeyTypeId {
+    <AuthorityId as AppCrypto>::ID
+}

@@ -1,0 +1,793 @@
+//! The DPoR worker: one LBFT machine per node, fed by the network, block
+//! imports, finality and timers; its actions executed on the client.
+
+use std::{
+    collections::{BTreeMap, HashMap, HashSet, VecDeque},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use codec::{Decode, Encode};
+use cpchain_lbft::{Action, Machine, Message, Params};
+use cpchain_primitives::{
+    digest::{seal_item, DporPreDigest, DPOR_ENGINE_ID},
+    dpor_crypto::{AuthorityId, KEY_TYPE},
+    runtime_api::DporApi,
+    seal_crypto, AccountId, Hash, OpaqueBlock as Block,
+};
+use futures::{future::BoxFuture, stream::FuturesUnordered, FutureExt, StreamExt};
+use sc_block_builder::{BlockBuilderApi, BlockBuilderBuilder};
+use sc_client_api::{
+    backend::{AuxStore, Finalizer},
+    Backend, BlockchainEvents, StorageProvider,
+};
+use sc_consensus::{
+    BlockImport, BlockImportParams, ForkChoiceStrategy, StateAction, StorageChanges,
+};
+use sc_network::{
+    config::{NonReservedPeerMode, SetConfig},
+    service::traits::{NetworkBlock, NetworkSyncForkRequest},
+    service::traits::{NotificationEvent, NotificationService, ValidationResult},
+    NetworkBackend, NotificationMetrics, ProtocolName, ReputationChange,
+};
+use sc_network_sync::{SyncEvent, SyncEventStream, SyncingService};
+use sc_network_types::{multiaddr::Protocol, PeerId};
+use sp_api::{CallApiAt, ProvideRuntimeApi};
+use sp_blockchain::HeaderBackend;
+use sp_consensus::{BlockOrigin, Environment, ProposeArgs, Proposer};
+use sp_core::{crypto::ByteArray, sr25519};
+use sp_inherents::InherentDataProvider;
+use sp_keystore::KeystorePtr;
+use sp_runtime::{
+    traits::{Block as BlockT, Header as HeaderT},
+    Digest,
+};
+
+use crate::{
+    aux_schema,
+    justification::{decode_message, DporJustification, WireMessage, MAX_MESSAGE_SIZE},
+    validators_after, Dpor, KeystoreCrypto, LOG_TARGET,
+};
+
+/// Messages a peer may send per second before the rest are dropped.
+const MAX_MESSAGES_PER_SECOND: u32 = 500;
+const COST_BAD_MESSAGE: ReputationChange = ReputationChange::new(-(1 << 12), "dpor: bad message");
+const COST_INVALID_VOTE: ReputationChange =
+    ReputationChange::new(-(1 << 10), "dpor: invalid vote or certificate");
+const COST_FLOODING: ReputationChange = ReputationChange::new(-(1 << 8), "dpor: too many messages");
+
+/// The protocol's name: the genesis hash keeps chains apart.
+pub fn protocol_name(genesis: Hash) -> ProtocolName {
+    format!("/{}/dpor/1", hex(genesis.as_ref())).into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The notification protocol's configuration, for the network builder, and
+/// the service the worker reads and writes it through. Peers are the
+/// peers sync is connected to.
+pub fn notification_protocol<N: NetworkBackend<Block, Hash>>(
+    genesis: Hash,
+    metrics: NotificationMetrics,
+    peer_store: Arc<dyn sc_network::peer_store::PeerStoreProvider>,
+) -> (N::NotificationProtocolConfig, Box<dyn NotificationService>) {
+    N::notification_config(
+        protocol_name(genesis),
+        Vec::new(),
+        MAX_MESSAGE_SIZE,
+        None,
+        SetConfig {
+            in_peers: 0,
+            out_peers: 0,
+            reserved_nodes: Vec::new(),
+            non_reserved_mode: NonReservedPeerMode::Deny,
+        },
+        metrics,
+        peer_store,
+    )
+}
+
+/// What the worker needs.
+pub struct WorkerParams<C, BI, E> {
+    pub client: Arc<C>,
+    /// Imports the node's own blocks (the client).
+    pub block_import: BI,
+    /// Builds the node's proposals (`sc_basic_authorship::ProposerFactory`).
+    pub env: E,
+    pub keystore: KeystorePtr,
+    pub network: Arc<dyn sc_network::service::traits::NetworkService>,
+    pub sync: Arc<SyncingService<Block>>,
+    pub notifications: Box<dyn NotificationService>,
+    pub genesis: Hash,
+    /// Shared with the RPC: where the committee stands.
+    pub round_state: Arc<std::sync::Mutex<RoundState>>,
+    pub metrics: Option<crate::metrics::Metrics>,
+}
+
+/// Where this node's LBFT stands, for `dpor_roundState`.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoundState {
+    /// The height being decided.
+    pub height: u64,
+    pub round: u32,
+    /// Whether this node votes.
+    pub validator: bool,
+    pub validators: u32,
+    /// The proposal of this height this node verified, if any.
+    pub proposal: Option<Hash>,
+    pub impeach_block: Option<Hash>,
+    pub last_finalized: u64,
+    pub peers: u32,
+}
+
+struct RateWindow {
+    start: Instant,
+    count: u32,
+}
+
+type Timer = BoxFuture<'static, (u64, u32)>;
+type Authoring = BoxFuture<'static, Result<Hash, String>>;
+
+/// What the worker needs of the client.
+pub trait DporClient<BE: Backend<Block>>:
+    ProvideRuntimeApi<Block>
+    + CallApiAt<Block>
+    + HeaderBackend<Block>
+    + BlockchainEvents<Block>
+    + AuxStore
+    + Finalizer<Block, BE>
+    + StorageProvider<Block, BE>
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<BE, C> DporClient<BE> for C
+where
+    BE: Backend<Block>,
+    C: ProvideRuntimeApi<Block>
+        + CallApiAt<Block>
+        + HeaderBackend<Block>
+        + BlockchainEvents<Block>
+        + AuxStore
+        + Finalizer<Block, BE>
+        + StorageProvider<Block, BE>
+        + Send
+        + Sync
+        + 'static,
+{
+}
+
+/// Runs DPoR until the node stops.
+pub async fn run<C, BE, BI, E>(params: WorkerParams<C, BI, E>)
+where
+    BE: Backend<Block> + 'static,
+    C: DporClient<BE>,
+    C::Api: DporApi<Block, AccountId> + BlockBuilderApi<Block>,
+    BI: BlockImport<Block> + Clone + Send + Sync + 'static,
+    E: Environment<Block> + Send + 'static,
+    E::Proposer: Proposer<Block>,
+{
+    match Worker::<C, BE, BI, E>::new(params) {
+        Ok(worker) => worker.run().await,
+        Err(e) => log::error!(target: LOG_TARGET, "DPoR cannot start: {e}"),
+    }
+}
+
+struct Worker<C, BE, BI, E> {
+    client: Arc<C>,
+    block_import: BI,
+    env: E,
+    keystore: KeystorePtr,
+    network: Arc<dyn sc_network::service::traits::NetworkService>,
+    sync: Arc<SyncingService<Block>>,
+    notifications: Box<dyn NotificationService>,
+    protocol: ProtocolName,
+    machine: Machine<Dpor, KeystoreCrypto>,
+    local: Option<AuthorityId>,
+    record: aux_schema::VoteRecord,
+    peers: HashMap<PeerId, RateWindow>,
+    timers: FuturesUnordered<Timer>,
+    authoring: Option<Authoring>,
+    /// The parent of the height being decided (the last final block).
+    parent: Hash,
+    /// Blocks imported per height: (parent, hash, impeach).
+    imported: BTreeMap<u64, Vec<(Hash, Hash, bool)>>,
+    /// A certificate for a block not imported yet.
+    pending_final: Option<(u64, Hash, DporJustification)>,
+    timing: (u64, u64),
+    round_state: Arc<std::sync::Mutex<RoundState>>,
+    metrics: Option<crate::metrics::Metrics>,
+    proposed_at: HashMap<Hash, Instant>,
+    /// A block was finalized: start the next height.
+    advance: bool,
+    _backend: std::marker::PhantomData<BE>,
+}
+
+impl<C, BE, BI, E> Worker<C, BE, BI, E>
+where
+    BE: Backend<Block> + 'static,
+    C: DporClient<BE>,
+    C::Api: DporApi<Block, AccountId> + BlockBuilderApi<Block>,
+    BI: BlockImport<Block> + Clone + Send + Sync + 'static,
+    E: Environment<Block> + Send + 'static,
+    E::Proposer: Proposer<Block>,
+{
+    fn new(params: WorkerParams<C, BI, E>) -> Result<Self, String> {
+        let client = params.client;
+        let finalized = client.info().finalized_hash;
+        let config = client
+            .runtime_api()
+            .config(finalized)
+            .map_err(|e| format!("DporApi::config: {e}"))?
+            .ok_or("the chain has no DPoR committee")?;
+        let validators =
+            validators_after(&*client, finalized)?.ok_or("the chain has no DPoR validators")?;
+        let keys = params.keystore.ed25519_public_keys(KEY_TYPE);
+        let local = keys
+            .iter()
+            .map(|key| AuthorityId::from(*key))
+            .find(|key| validators.contains(key));
+        let votes = aux_schema::load_votes(&*client)?;
+        let record = aux_schema::VoteRecord::new(&votes);
+        let crypto = KeystoreCrypto {
+            keystore: Some(params.keystore.clone()),
+            local: local.clone(),
+        };
+        // Round 0 waits out the proposer's period, then the timeout.
+        let base_timeout = config.period_ms.saturating_add(config.impeach_timeout_ms);
+        let machine = Machine::new(
+            Params::new(params.genesis.as_ref().to_vec(), base_timeout),
+            local.clone(),
+            crypto,
+            votes,
+        );
+        match &local {
+            Some(key) => log::info!(target: LOG_TARGET, "DPoR validator {key}"),
+            None => {
+                log::info!(target: LOG_TARGET, "DPoR: following the committee (no validator key)")
+            }
+        }
+        Ok(Self {
+            client,
+            block_import: params.block_import,
+            env: params.env,
+            keystore: params.keystore,
+            network: params.network,
+            sync: params.sync,
+            notifications: params.notifications,
+            protocol: protocol_name(params.genesis),
+            machine,
+            local,
+            record,
+            peers: HashMap::new(),
+            timers: FuturesUnordered::new(),
+            authoring: None,
+            parent: finalized,
+            imported: BTreeMap::new(),
+            pending_final: None,
+            timing: (config.period_ms, config.impeach_timeout_ms),
+            round_state: params.round_state,
+            metrics: params.metrics,
+            proposed_at: HashMap::new(),
+            advance: false,
+            _backend: std::marker::PhantomData,
+        })
+    }
+
+    async fn run(mut self) {
+        let mut imports = self.client.import_notification_stream();
+        let mut finality = self.client.finality_notification_stream();
+        let mut sync_events = self.sync.event_stream("dpor").fuse();
+        self.follow_finality().await;
+        loop {
+            // A timer that never fires keeps `select!` from ending on an empty set.
+            if self.timers.is_empty() {
+                self.timers.push(futures::future::pending().boxed());
+            }
+            let authoring = async {
+                match self.authoring.as_mut() {
+                    Some(future) => future.await,
+                    None => futures::future::pending().await,
+                }
+            };
+            futures::select! {
+                result = authoring.fuse() => {
+                    self.authoring = None;
+                    match result {
+                        Ok(hash) => log::info!(target: LOG_TARGET, "Proposed {hash}"),
+                        Err(e) => log::warn!(target: LOG_TARGET, "Proposing failed: {e}"),
+                    }
+                }
+                notification = imports.next() => {
+                    let Some(notification) = notification else { return };
+                    self.on_import(notification.hash, &notification.header).await;
+                }
+                notification = finality.next() => {
+                    if notification.is_none() { return }
+                    self.follow_finality().await;
+                }
+                event = self.notifications.next_event().fuse() => {
+                    let Some(event) = event else { return };
+                    self.on_network_event(event).await;
+                }
+                event = sync_events.next() => {
+                    let Some(event) = event else { return };
+                    self.on_sync_event(event);
+                }
+                (height, round) = self.timers.select_next_some() => {
+                    let actions = self.machine.on_timeout(height, round);
+                    if !actions.is_empty() {
+                        log::info!(target: LOG_TARGET, "#{height}: round {round} timed out");
+                    }
+                    self.execute(actions).await;
+                }
+            }
+            while std::mem::take(&mut self.advance) {
+                self.follow_finality().await;
+            }
+            self.publish_round_state();
+        }
+    }
+
+    fn publish_round_state(&self) {
+        let info = self.client.info();
+        if let Ok(mut state) = self.round_state.lock() {
+            state.height = self.machine.height().unwrap_or_default();
+            state.round = self.machine.round().unwrap_or_default();
+            state.validator = self.local.is_some();
+            state.last_finalized = u64::from(info.finalized_number);
+            state.peers = self.peers.len() as u32;
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics
+                .height
+                .set(self.machine.height().unwrap_or_default());
+            metrics
+                .round
+                .set(u64::from(self.machine.round().unwrap_or_default()));
+        }
+    }
+
+    /// Starts the height after the last final block, if not started yet.
+    async fn follow_finality(&mut self) {
+        let info = self.client.info();
+        let height = u64::from(info.finalized_number) + 1;
+        if self.machine.height() == Some(height) {
+            return;
+        }
+        let parent = info.finalized_hash;
+        self.parent = parent;
+        self.imported = self.imported.split_off(&height);
+        if self
+            .pending_final
+            .as_ref()
+            .is_some_and(|(h, ..)| *h < height)
+        {
+            self.pending_final = None;
+        }
+        let validators = match validators_after(&*self.client, parent) {
+            Ok(Some(validators)) => validators,
+            Ok(None) => {
+                log::warn!(target: LOG_TARGET, "No validators after #{}: DPoR idles", height - 1);
+                return;
+            }
+            Err(e) => {
+                log::error!(target: LOG_TARGET, "{e}");
+                return;
+            }
+        };
+        if let Err(e) = self.record.prune(&*self.client, height) {
+            log::warn!(target: LOG_TARGET, "{e}");
+        }
+        if let Ok(mut state) = self.round_state.lock() {
+            state.validators = validators.len() as u32;
+            state.proposal = None;
+            state.impeach_block = None;
+        }
+        log::debug!(target: LOG_TARGET, "Deciding #{height} on {parent}");
+        let mut actions = self.machine.start_height(height, parent, validators);
+        // Proposals that arrived before this height started.
+        let early: Vec<Hash> = self
+            .imported
+            .get(&height)
+            .into_iter()
+            .flatten()
+            .filter(|(p, _, impeach)| *p == parent && !impeach)
+            .map(|(_, hash, _)| *hash)
+            .collect();
+        for hash in early {
+            actions.extend(self.machine.on_block_verified(height, hash, true));
+        }
+        self.execute(actions).await;
+        self.maybe_propose(height, parent);
+    }
+
+    async fn on_import(&mut self, hash: Hash, header: &<Block as BlockT>::Header) {
+        let height = u64::from(*header.number());
+        let parent = *header.parent_hash();
+        let Some(digest) = DporPreDigest::<AccountId>::find_in_items(header.digest().logs()) else {
+            return;
+        };
+        if self
+            .machine
+            .height()
+            .is_some_and(|current| height >= current)
+        {
+            let entry = self.imported.entry(height).or_default();
+            if entry.len() < 16 {
+                entry.push((parent, hash, digest.impeach));
+            }
+        }
+        if self
+            .pending_final
+            .as_ref()
+            .is_some_and(|(_, pending, _)| *pending == hash)
+        {
+            if let Some((height, hash, justification)) = self.pending_final.take() {
+                self.finalize(height, hash, justification).await;
+                return;
+            }
+        }
+        if Some(height) == self.machine.height() && parent == self.parent && !digest.impeach {
+            self.proposed_at.entry(hash).or_insert_with(Instant::now);
+            if let Ok(mut state) = self.round_state.lock() {
+                state.proposal.get_or_insert(hash);
+            }
+            let actions = self.machine.on_block_verified(height, hash, true);
+            self.execute(actions).await;
+        }
+    }
+
+    fn on_sync_event(&mut self, event: SyncEvent) {
+        match event {
+            SyncEvent::PeerConnected { peer_id, .. } => {
+                let address = std::iter::once(Protocol::P2p(peer_id.into())).collect();
+                if let Err(e) = self
+                    .network
+                    .add_peers_to_reserved_set(self.protocol.clone(), HashSet::from([address]))
+                {
+                    log::warn!(target: LOG_TARGET, "Cannot add peer {peer_id}: {e}");
+                }
+            }
+            SyncEvent::PeerDisconnected(peer_id) => {
+                let _ = self
+                    .network
+                    .remove_peers_from_reserved_set(self.protocol.clone(), vec![peer_id]);
+            }
+        }
+    }
+
+    async fn on_network_event(&mut self, event: NotificationEvent) {
+        match event {
+            NotificationEvent::ValidateInboundSubstream { result_tx, .. } => {
+                let _ = result_tx.send(ValidationResult::Accept);
+            }
+            NotificationEvent::NotificationStreamOpened { peer, .. } => {
+                self.peers.insert(
+                    peer,
+                    RateWindow {
+                        start: Instant::now(),
+                        count: 0,
+                    },
+                );
+            }
+            NotificationEvent::NotificationStreamClosed { peer } => {
+                self.peers.remove(&peer);
+            }
+            NotificationEvent::NotificationReceived { peer, notification } => {
+                if let Some(window) = self.peers.get_mut(&peer) {
+                    if window.start.elapsed() >= Duration::from_secs(1) {
+                        window.start = Instant::now();
+                        window.count = 0;
+                    }
+                    window.count += 1;
+                    if window.count > MAX_MESSAGES_PER_SECOND {
+                        if window.count == MAX_MESSAGES_PER_SECOND + 1 {
+                            self.network.report_peer(peer, COST_FLOODING);
+                        }
+                        return;
+                    }
+                }
+                let message = match decode_message(&notification) {
+                    Ok(message) => message,
+                    Err(e) => {
+                        log::debug!(target: LOG_TARGET, "Bad message from {peer}: {e}");
+                        self.network.report_peer(peer, COST_BAD_MESSAGE);
+                        return;
+                    }
+                };
+                if let Some(metrics) = &self.metrics {
+                    metrics.messages_received.inc();
+                }
+                match self.machine.on_message(message) {
+                    Ok(actions) => self.execute(actions).await,
+                    Err(e) => {
+                        log::debug!(target: LOG_TARGET, "Invalid message from {peer}: {e:?}");
+                        self.network.report_peer(peer, COST_INVALID_VOTE);
+                    }
+                }
+            }
+        }
+    }
+
+    fn broadcast(&mut self, message: Message<Dpor>) {
+        let bytes = WireMessage::from(message).encode();
+        for peer in self.peers.keys() {
+            self.notifications
+                .send_sync_notification(peer, bytes.clone());
+        }
+    }
+
+    async fn execute(&mut self, actions: Vec<Action<Dpor>>) {
+        let mut queue: VecDeque<Action<Dpor>> = actions.into();
+        while let Some(action) = queue.pop_front() {
+            match action {
+                Action::RecordVote(vote) => {
+                    if let Err(e) = self.record.record(&*self.client, &vote) {
+                        // Sending an unrecorded vote could equivocate after a
+                        // restart: stop here and let the timers retry.
+                        log::error!(target: LOG_TARGET, "{e}");
+                        return;
+                    }
+                }
+                Action::Broadcast(message) => self.broadcast(message),
+                Action::SetTimer {
+                    height,
+                    round,
+                    after_ms,
+                } => {
+                    let sleep = tokio::time::sleep(Duration::from_millis(after_ms));
+                    self.timers
+                        .push(sleep.map(move |_| (height, round)).boxed());
+                }
+                Action::BuildImpeachBlock { height, parent } => {
+                    match self.build_impeach_block(height, parent).await {
+                        Ok(hash) => {
+                            log::info!(
+                                target: LOG_TARGET,
+                                "#{height}: impeaching the proposer with block {hash}"
+                            );
+                            if let Some(metrics) = &self.metrics {
+                                metrics.impeachments.inc();
+                            }
+                            if let Ok(mut state) = self.round_state.lock() {
+                                state.impeach_block = Some(hash);
+                            }
+                            queue.extend(self.machine.on_impeach_block(height, hash));
+                        }
+                        Err(e) => log::error!(
+                            target: LOG_TARGET,
+                            "#{height}: cannot build the impeach block: {e}"
+                        ),
+                    }
+                }
+                Action::FetchBlock { height, hash } => {
+                    if !matches!(self.client.header(hash), Ok(Some(_))) {
+                        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+                        self.sync.set_sync_fork_request(peers, hash, height as u32);
+                    }
+                }
+                Action::Finalize(certificate) => {
+                    let height = certificate.vote.height;
+                    let hash = certificate.vote.hash;
+                    let justification = DporJustification::from_certificate(&certificate);
+                    if matches!(self.client.header(hash), Ok(Some(_))) {
+                        self.finalize(height, hash, justification).await;
+                    } else {
+                        log::debug!(target: LOG_TARGET, "#{height}: certified {hash}, fetching it");
+                        self.pending_final = Some((height, hash, justification));
+                    }
+                }
+                Action::ReportEquivocation(equivocation) => {
+                    log::warn!(
+                        target: LOG_TARGET,
+                        "Validator {} equivocated at #{} round {}",
+                        equivocation.first.signer,
+                        equivocation.first.vote.height,
+                        equivocation.first.vote.round
+                    );
+                }
+            }
+        }
+    }
+
+    async fn finalize(&mut self, height: u64, hash: Hash, justification: DporJustification) {
+        let finalized = self.client.info().finalized_number;
+        if u64::from(finalized) >= height {
+            return;
+        }
+        let result =
+            self.client
+                .finalize_block(hash, Some((DPOR_ENGINE_ID, justification.encode())), true);
+        match result {
+            Ok(()) => {
+                log::info!(
+                    target: LOG_TARGET,
+                    "✅ #{height} final ({hash}), certified in round {}",
+                    justification.round
+                );
+                if let (Some(metrics), Some(start)) =
+                    (&self.metrics, self.proposed_at.remove(&hash))
+                {
+                    metrics
+                        .proposal_to_final
+                        .observe(start.elapsed().as_secs_f64());
+                }
+                self.proposed_at.clear();
+                self.advance = true;
+            }
+            Err(e) => log::error!(target: LOG_TARGET, "Cannot finalize #{height} ({hash}): {e}"),
+        }
+    }
+
+    fn parent_timestamp(&self, parent: Hash) -> u64 {
+        // twox_128("Timestamp") ++ twox_128("Now"): pallet-timestamp's `Now`.
+        const TIMESTAMP_NOW: [u8; 32] = [
+            0xf0, 0xc3, 0x65, 0xc3, 0xcf, 0x59, 0xd6, 0x71, 0xeb, 0x72, 0xda, 0x0e, 0x7a, 0x41,
+            0x13, 0xc4, 0x9f, 0x1f, 0x05, 0x15, 0xf4, 0x62, 0xcd, 0xcf, 0x84, 0xe0, 0xf1, 0xd6,
+            0x04, 0x5d, 0xfc, 0xbb,
+        ];
+        let key = sp_core::storage::StorageKey(TIMESTAMP_NOW.to_vec());
+        self.client
+            .storage(parent, &key)
+            .ok()
+            .flatten()
+            .and_then(|data| u64::decode(&mut &data.0[..]).ok())
+            .unwrap_or(0)
+    }
+
+    fn pre_digest(
+        &self,
+        height: u64,
+        parent: Hash,
+        impeach: bool,
+    ) -> Result<DporPreDigest<AccountId>, String> {
+        let api = self.client.runtime_api();
+        let proposer = api
+            .proposer_of(parent, height as u32)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no proposer scheduled for #{height}"))?;
+        let committee = api.committee(parent).map_err(|e| e.to_string())?;
+        Ok(DporPreDigest {
+            term: committee.term,
+            view: committee.view,
+            proposer,
+            impeach,
+        })
+    }
+
+    /// The empty block every validator builds alike: on the last final
+    /// block, `period + timeout` after it, no seal, marked as impeaching
+    /// the scheduled proposer.
+    async fn build_impeach_block(&mut self, height: u64, parent: Hash) -> Result<Hash, String> {
+        let digest = self.pre_digest(height, parent, true)?;
+        let (period, timeout) = self.timing;
+        let timestamp = self
+            .parent_timestamp(parent)
+            .saturating_add(period)
+            .saturating_add(timeout);
+        let mut inherent_data = sp_inherents::InherentData::new();
+        sp_timestamp::InherentDataProvider::new(timestamp.into())
+            .provide_inherent_data(&mut inherent_data)
+            .await
+            .map_err(|e| e.to_string())?;
+        let built = {
+            let mut builder = BlockBuilderBuilder::new(&*self.client)
+                .on_parent_block(parent)
+                .with_parent_block_number((height - 1) as u32)
+                .with_inherent_digests(Digest {
+                    logs: vec![digest.to_digest_item()],
+                })
+                .build()
+                .map_err(|e| e.to_string())?;
+            for inherent in builder
+                .create_inherents(inherent_data)
+                .map_err(|e| e.to_string())?
+            {
+                builder.push(inherent).map_err(|e| e.to_string())?;
+            }
+            builder.build().map_err(|e| e.to_string())?
+        };
+        let (block, changes) = (built.block, built.storage_changes);
+        let (header, body) = block.deconstruct();
+        let hash = header.hash();
+        if matches!(self.client.header(hash), Ok(Some(_))) {
+            return Ok(hash);
+        }
+        let mut import = BlockImportParams::new(BlockOrigin::Own, header);
+        import.body = Some(body);
+        import.state_action = StateAction::ApplyChanges(StorageChanges::Changes(changes));
+        import.fork_choice = Some(ForkChoiceStrategy::LongestChain);
+        self.block_import
+            .import_block(import)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.sync.announce_block(hash, None);
+        Ok(hash)
+    }
+
+    /// Starts building this node's proposal for `height` if it is the
+    /// scheduled proposer and holds the sealing key.
+    fn maybe_propose(&mut self, height: u64, parent: Hash) {
+        let digest = match self.pre_digest(height, parent, false) {
+            Ok(digest) => digest,
+            Err(e) => {
+                log::debug!(target: LOG_TARGET, "#{height}: {e}");
+                return;
+            }
+        };
+        let public = sr25519::Public::from_raw(*AsRef::<[u8; 32]>::as_ref(&digest.proposer));
+        if !self
+            .keystore
+            .has_keys(&[(public.to_raw_vec(), seal_crypto::KEY_TYPE)])
+        {
+            return;
+        }
+        let parent_header = match self.client.header(parent) {
+            Ok(Some(header)) => header,
+            _ => return,
+        };
+        let (period, _) = self.timing;
+        let due = self.parent_timestamp(parent).saturating_add(period);
+        let now = sp_timestamp::Timestamp::current().as_millis();
+        let wait = Duration::from_millis(due.saturating_sub(now));
+        let timestamp = due.max(now);
+        let create = self.env.init(&parent_header);
+        let (keystore, block_import, sync) = (
+            self.keystore.clone(),
+            self.block_import.clone(),
+            self.sync.clone(),
+        );
+        log::debug!(target: LOG_TARGET, "#{height}: our turn, proposing in {wait:?}");
+        self.authoring = Some(
+            async move {
+                tokio::time::sleep(wait).await;
+                let proposer = create.await.map_err(|e| e.to_string())?;
+                let mut inherent_data = sp_inherents::InherentData::new();
+                sp_timestamp::InherentDataProvider::new(timestamp.into())
+                    .provide_inherent_data(&mut inherent_data)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let proposal = proposer
+                    .propose(ProposeArgs {
+                        inherent_data,
+                        inherent_digests: Digest {
+                            logs: vec![digest.to_digest_item()],
+                        },
+                        max_duration: Duration::from_millis((period / 2).max(200)),
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let (header, body) = proposal.block.deconstruct();
+                let signature = keystore
+                    .sr25519_sign(seal_crypto::KEY_TYPE, &public, header.hash().as_ref())
+                    .map_err(|e| e.to_string())?
+                    .ok_or("the sealing key left the keystore")?;
+                let seal = seal_item(signature.as_ref());
+                let mut sealed = header.clone();
+                sealed.digest_mut().push(seal.clone());
+                let hash = sealed.hash();
+                let mut import = BlockImportParams::new(BlockOrigin::Own, header);
+                import.post_digests.push(seal);
+                import.post_hash = Some(hash);
+                import.body = Some(body);
+                import.state_action =
+                    StateAction::ApplyChanges(StorageChanges::Changes(proposal.storage_changes));
+                import.fork_choice = Some(ForkChoiceStrategy::LongestChain);
+                block_import
+                    .import_block(import)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                sync.announce_block(hash, None);
+                Ok(hash)
+            }
+            .boxed(),
+        );
+    }
+}
