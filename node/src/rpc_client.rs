@@ -51,9 +51,11 @@ impl RpcClient {
             .map_err(|e| e.to_string())?;
         write!(
             stream,
-            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+            // The node checks the Host header, port included, on non-dev chains.
+            "POST / HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.host,
+            self.port,
             body.len()
         )
         .map_err(|e| e.to_string())?;
@@ -95,8 +97,10 @@ impl RpcClient {
                 .read_to_end(&mut payload)
                 .map_err(|e| e.to_string())?;
         }
-        let response: Value = serde_json::from_slice(&payload)
-            .map_err(|e| format!("the node's answer is not JSON: {e}"))?;
+        let response: Value = serde_json::from_slice(&payload).map_err(|e| {
+            let text = String::from_utf8_lossy(&payload[..payload.len().min(200)]).into_owned();
+            format!("the node's answer is not JSON ({e}): {text}")
+        })?;
         match response.get("error") {
             Some(error) => Err(format!("{method}: {error}")),
             None => Ok(response["result"].clone()),

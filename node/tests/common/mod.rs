@@ -17,18 +17,29 @@ use serde_json::{json, Value};
 mod rpc_client;
 use rpc_client::RpcClient;
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, never the same twice in one test process:
+/// a port handed out is free only until its node binds it, and a node
+/// started meanwhile must not get it too.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("the OS hands out a free loopback port")
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .expect("the OS hands out a free loopback port");
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 /// A running node. Dropping it stops the node (also when a test panics).
 pub struct Node {
     child: Option<Child>,
     pub rpc_port: u16,
+    pub p2p_port: u16,
     pub log: PathBuf,
 }
 
@@ -60,6 +71,7 @@ impl Node {
         Node {
             child: Some(child),
             rpc_port,
+            p2p_port,
             log,
         }
     }
@@ -99,7 +111,8 @@ impl Node {
             }
             if Instant::now() > deadline {
                 panic!(
-                    "timed out after {timeout:?} waiting for {what}\n--- node log ---\n{}",
+                    "timed out after {timeout:?} waiting for {what}\n--- node log {} ---\n{}",
+                    self.log.display(),
                     self.log_tail()
                 );
             }
@@ -109,8 +122,16 @@ impl Node {
 
     /// Waits until the RPC server answers.
     pub fn wait_for_rpc(&self) {
+        let mut last_error = String::new();
         self.wait_for("the RPC server", Duration::from_secs(60), |node| {
-            node.try_rpc("system_health", json!([])).ok()
+            let answer = node.try_rpc("system_health", json!([]));
+            if let Err(e) = &answer {
+                if *e != last_error {
+                    eprintln!("system_health on port {}: {e}", node.rpc_port);
+                    last_error = e.clone();
+                }
+            }
+            answer.ok()
         });
     }
 

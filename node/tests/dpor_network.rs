@@ -1,0 +1,165 @@
+//! A DPoR network of six node processes on loopback, with the
+//! `local_testnet` preset: validators Alice, Bob, Charlie and Dave, default
+//! proposers Eve and Ferdie. Every block must be final on every node with
+//! the same hash; a silent proposer must be impeached, and a restarted
+//! validator must catch up.
+
+mod common;
+
+use std::{path::PathBuf, time::Duration};
+
+use common::{hex_decode, Node};
+use serde_json::{json, Value};
+
+const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
+/// Alice's network key is fixed so that the others can name her as bootnode.
+const ALICE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+const ALICE_PEER_ID: &str = "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp";
+const LONG: Duration = Duration::from_secs(150);
+
+/// Removes the nodes' databases when the test ends, also on failure.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start(name: &str, index: usize, base: &TempDir, alice_port: Option<u16>) -> Node {
+    let node_key = format!("{:064x}", index + 1);
+    let base_path = base.0.join(name);
+    let mut args = vec![
+        "--chain".to_string(),
+        "local".into(),
+        format!("--{name}"),
+        "--base-path".into(),
+        base_path.display().to_string(),
+        "--node-key".into(),
+        node_key,
+    ];
+    if let Some(port) = alice_port {
+        args.push("--bootnodes".into());
+        args.push(format!("/ip4/127.0.0.1/tcp/{port}/p2p/{ALICE_PEER_ID}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Node::start(&format!("dpor-{name}"), &args)
+}
+
+fn block_hash(node: &Node, height: u64) -> Option<String> {
+    let hash = node.try_rpc("chain_getBlockHash", json!([height])).ok()?;
+    hash.as_str().map(str::to_string)
+}
+
+fn wait_finalized(node: &Node, height: u64) {
+    node.wait_for(&format!("block #{height} final"), LONG, |node| {
+        node.finalized_number().filter(|n| *n >= height)
+    });
+}
+
+/// Whether the block at `hash` is an impeach block: a DPoR pre-runtime
+/// digest and no seal.
+fn is_impeach_block(node: &Node, hash: &str) -> bool {
+    let header = node.rpc("chain_getHeader", json!([hash]));
+    let logs: Vec<Vec<u8>> = header["digest"]["logs"]
+        .as_array()
+        .expect("digest logs")
+        .iter()
+        .map(|log| hex_decode(log.as_str().unwrap()))
+        .collect();
+    // DigestItem::PreRuntime is 6, DigestItem::Seal is 5.
+    let pre_runtime = logs.iter().any(|log| log[0] == 6 && &log[1..5] == b"dpor");
+    let sealed = logs.iter().any(|log| log[0] == 5);
+    pre_runtime && !sealed
+}
+
+fn assert_same_chain(nodes: &[&Node], heights: std::ops::RangeInclusive<u64>) {
+    for height in heights {
+        let hashes: Vec<Option<String>> =
+            nodes.iter().map(|node| block_hash(node, height)).collect();
+        assert!(hashes[0].is_some(), "no block #{height}");
+        assert!(
+            hashes.iter().all(|hash| *hash == hashes[0]),
+            "nodes disagree at #{height}: {hashes:?}"
+        );
+    }
+}
+
+#[test]
+fn a_six_node_network_finalizes_every_block_and_impeaches_a_silent_proposer() {
+    let base = TempDir(std::env::temp_dir().join(format!("cpchain-dpor-{}", std::process::id())));
+    let alice = start("alice", 0, &base, None);
+    alice.wait_for_rpc();
+    let mut nodes: Vec<Option<Node>> = vec![Some(alice)];
+    let alice_port = nodes[0].as_ref().unwrap().p2p_port;
+    for (index, name) in NAMES.iter().enumerate().skip(1) {
+        nodes.push(Some(start(name, index, &base, Some(alice_port))));
+    }
+    for node in nodes.iter().flatten() {
+        node.wait_for_rpc();
+    }
+
+    // Normal case: every node finalizes the proposers' blocks. The first
+    // block may be impeached: Alice's validators start before the others
+    // have connected.
+    for node in nodes.iter().flatten() {
+        wait_finalized(node, 6);
+    }
+    let all: Vec<&Node> = nodes.iter().flatten().collect();
+    assert_same_chain(&all, 1..=6);
+    let alice = nodes[0].as_ref().unwrap();
+    let mut proposed = 0;
+    for height in 1..=6 {
+        let hash = block_hash(alice, height).unwrap();
+        if !is_impeach_block(alice, &hash) {
+            proposed += 1;
+        }
+        let block = alice.rpc("chain_getBlock", json!([hash]));
+        let justifications = block["justifications"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let engines: Vec<Value> = justifications.iter().map(|j| j[0].clone()).collect();
+        assert!(
+            engines.contains(&json!([100, 112, 111, 114])),
+            "#{height} has no DPoR certificate: {block}"
+        );
+    }
+    assert!(
+        proposed >= 4,
+        "only {proposed} of blocks #1..=#6 came from proposers"
+    );
+    assert!(!is_impeach_block(alice, &block_hash(alice, 6).unwrap()));
+    let round = alice.rpc("dpor_roundState", json!([]));
+    assert_eq!(round["validator"], true, "{round}");
+    assert_eq!(round["validators"], 4, "{round}");
+
+    // Abnormal case: Eve goes silent; the committee impeaches her turns and
+    // the chain goes on with Ferdie's blocks.
+    nodes[4].take().unwrap().stop();
+    let from = nodes[0].as_ref().unwrap().finalized_number().unwrap();
+    let to = from + 4;
+    let alice = nodes[0].as_ref().unwrap();
+    wait_finalized(alice, to);
+    let impeached = (from + 1..=to)
+        .filter(|height| is_impeach_block(alice, &block_hash(alice, *height).unwrap()))
+        .count();
+    assert!(
+        (1..=3).contains(&impeached),
+        "expected Eve's turns among #{}..=#{to} to be impeach blocks, found {impeached}",
+        from + 1
+    );
+    let live: Vec<&Node> = nodes.iter().flatten().collect();
+    for node in &live {
+        wait_finalized(node, to);
+    }
+    assert_same_chain(&live, 1..=to);
+
+    // A validator restarts from its database and catches up.
+    nodes[1].take().unwrap().stop();
+    let bob = start("bob", 1, &base, Some(alice_port));
+    bob.wait_for_rpc();
+    let target = nodes[0].as_ref().unwrap().finalized_number().unwrap() + 2;
+    wait_finalized(&bob, target);
+    assert_same_chain(&[nodes[0].as_ref().unwrap(), &bob], 1..=target);
+}
