@@ -12,8 +12,8 @@ use common::{hex_decode, Node};
 use serde_json::{json, Value};
 
 const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
-/// Alice's network key is fixed so that the others can name her as bootnode.
-const ALICE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+/// The peer id of network key 0x00..01, Alice's, so that the others can
+/// name her as bootnode.
 const ALICE_PEER_ID: &str = "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp";
 const LONG: Duration = Duration::from_secs(150);
 
