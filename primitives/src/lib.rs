@@ -122,11 +122,39 @@ impl Default for RptWeights {
     serde::Serialize,
     serde::Deserialize,
 )]
+#[serde(bound(
+    serialize = "Balance: core::fmt::Display",
+    deserialize = "Balance: core::str::FromStr"
+))]
 pub struct CandidateInfo<Balance> {
     pub terms: u32,
     pub start: u32,
     pub stop: u32,
+    /// A decimal string in JSON: CPC amounts in the smallest unit exceed
+    /// the 2^53 that JavaScript numbers hold exactly.
+    #[serde(with = "balance_as_string")]
     pub deposit: Balance,
+}
+
+/// Serializes an amount as a decimal string, as front ends need.
+pub mod balance_as_string {
+    use alloc::string::{String, ToString};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer, B: core::fmt::Display>(
+        amount: &B,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&amount.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, B: core::str::FromStr>(
+        deserializer: D,
+    ) -> Result<B, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|_| serde::de::Error::custom("expected an amount as a decimal string"))
+    }
 }
 
 /// The CPC token: symbol, decimals and the units used across the runtime.
@@ -180,4 +208,27 @@ pub mod seal_crypto {
 
     /// Keystore type of a proposer's sealing key.
     pub const KEY_TYPE: KeyTypeId = KeyTypeId(*b"dpsl");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_decimal_strings_in_json() {
+        let info = CandidateInfo::<Balance> {
+            terms: 2,
+            start: 4,
+            stop: 5,
+            deposit: 1_000 * currency::CPC + 1,
+        };
+        let json = serde_json::to_value(info).unwrap();
+        assert_eq!(json["deposit"], "1000000000000000000001");
+        assert_eq!(
+            serde_json::from_value::<CandidateInfo<Balance>>(json).unwrap(),
+            info
+        );
+        let bad = serde_json::json!({"terms": 1, "start": 1, "stop": 1, "deposit": "1e3"});
+        assert!(serde_json::from_value::<CandidateInfo<Balance>>(bad).is_err());
+    }
 }

@@ -112,6 +112,67 @@ mod tests {
         assert_eq!(unique.len(), 8);
     }
 
+    /// splitmix64, for reproducible random cases.
+    struct Cases(u64);
+    impl Cases {
+        fn next(&mut self, below: u64) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)) % below.max(1)
+        }
+    }
+
+    /// Whichever node computes the election, in whatever order it reads the
+    /// candidates, it elects the same proposers; the seats are filled
+    /// without duplicates from the candidates first, then the defaults.
+    #[test]
+    fn property_every_node_elects_the_same_proposers() {
+        let mut cases = Cases(2026);
+        for _ in 0..2_000 {
+            let count = cases.next(30) as usize;
+            let candidates: Vec<(u64, u32)> = (0..count)
+                .map(|_| (cases.next(40), cases.next(10_001) as u32))
+                .collect();
+            // One account has one RPT, whatever the reader.
+            let mut candidates: Vec<(u64, u32)> = candidates
+                .iter()
+                .map(|(who, _)| (*who, candidates.iter().find(|(w, _)| w == who).unwrap().1))
+                .collect();
+            let seats = 1 + cases.next(8) as usize;
+            let low_seats = cases.next(seats as u64 + 1) as usize;
+            let defaults: Vec<u64> = (100..100 + 1 + cases.next(4)).collect();
+            let mut seed = [0u8; 32];
+            seed.iter_mut().for_each(|b| *b = cases.next(256) as u8);
+
+            let first = elect(&candidates, seats, low_seats, &defaults, &seed);
+            // Another node: the same candidates in another order.
+            for i in (1..candidates.len()).rev() {
+                candidates.swap(i, cases.next(i as u64 + 1) as usize);
+            }
+            assert_eq!(
+                elect(&candidates, seats, low_seats, &defaults, &seed),
+                first
+            );
+
+            let mut distinct: Vec<u64> = candidates.iter().map(|(who, _)| *who).collect();
+            distinct.sort();
+            distinct.dedup();
+            let from_candidates = first.iter().filter(|who| distinct.contains(who)).count();
+            assert_eq!(from_candidates, distinct.len().min(seats));
+            assert!(first
+                .iter()
+                .all(|who| distinct.contains(who) || defaults.contains(who)));
+            let spare_defaults = defaults.iter().filter(|d| !distinct.contains(d)).count();
+            assert_eq!(first.len(), seats.min(distinct.len() + spare_defaults));
+            let mut unique = first.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), first.len());
+        }
+    }
+
     #[test]
     fn another_seed_elects_differently() {
         let candidates: Vec<(u64, u32)> = (1..=20).map(|i| (i, 100)).collect();
