@@ -18,6 +18,7 @@ declare -A PALLET_DIRS=(
     [pallet_pdash]=pdash
     [pallet_rpt]=rpt
     [pallet_campaign]=campaign
+    [pallet_dpor]=dpor
 )
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=("${!PALLET_DIRS[@]}")

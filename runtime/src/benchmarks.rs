@@ -13,6 +13,7 @@ frame_benchmarking::define_benchmarks!(
     [pallet_pdash, Pdash]
     [pallet_rpt, Rpt]
     [pallet_campaign, Campaign]
+    [pallet_dpor, Dpor]
 );
 
 impl frame_system_benchmarking::Config for crate::Runtime {}

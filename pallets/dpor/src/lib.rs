@@ -40,6 +40,8 @@ extern crate alloc;
 pub use pallet::*;
 pub use weights::WeightInfo;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 pub mod election;
 #[cfg(test)]
 mod mock;
@@ -383,6 +385,10 @@ pub mod pallet {
                     0
                 };
                 weight = weight.saturating_add(T::WeightInfo::on_finalize(seats));
+                if seats > 0 {
+                    // The election ranks the candidates by RPT.
+                    weight = weight.saturating_add(T::Rpt::ranking_weight());
+                }
             }
             weight
         }
@@ -404,7 +410,7 @@ pub mod pallet {
     impl<T: Config> Pallet<T> {
         /// Replaces the validators from the next term on.
         #[pallet::call_index(0)]
-        #[pallet::weight(T::WeightInfo::set_validators(T::MaxValidators::get()))]
+        #[pallet::weight(T::WeightInfo::set_validators(T::MaxValidators::get().saturating_sub(1) / 3))]
         pub fn set_validators(
             origin: OriginFor<T>,
             validators: Vec<(T::AccountId, AuthorityId)>,

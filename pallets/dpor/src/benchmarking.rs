@@ -1,0 +1,99 @@
+//! Benchmarks of pallet-dpor. The election's RPT ranking is weighed by the
+//! RPT pallet and added by the hooks (`T::Rpt::ranking_weight`).
+
+use super::*;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{EnsureOrigin, Hooks};
+
+fn validators<T: Config>(count: u32) -> Vec<(T::AccountId, AuthorityId)> {
+    (0..count)
+        .map(|i| {
+            let mut raw = [0u8; 32];
+            raw[..4].copy_from_slice(&i.to_le_bytes());
+            let key = AuthorityId::decode(&mut &raw[..]).expect("32 bytes are a key");
+            (account("validator", i, 0), key)
+        })
+        .collect()
+}
+
+fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
+    T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
+}
+
+#[benchmarks]
+mod benchmarks {
+    use super::*;
+
+    /// `v` faults tolerated: 3v + 1 validators.
+    #[benchmark]
+    fn set_validators(v: Linear<0, 33>) -> Result<(), BenchmarkError> {
+        let count = (3 * v + 1).min(T::MaxValidators::get());
+        let count = count - (count - 1) % 3;
+        let origin = governance::<T>()?;
+        let new = validators::<T>(count);
+
+        #[extrinsic_call]
+        _(origin as T::RuntimeOrigin, new);
+
+        assert_eq!(
+            NextValidators::<T>::get().map(|v| v.len() as u32),
+            Some(count)
+        );
+        Ok(())
+    }
+
+    /// The heaviest of the settings: the longest default proposer list.
+    #[benchmark]
+    fn set_setting() -> Result<(), BenchmarkError> {
+        let origin = governance::<T>()?;
+        let proposers: Vec<T::AccountId> = (0..T::MaxProposers::get())
+            .map(|i| account("proposer", i, 0))
+            .collect();
+
+        #[extrinsic_call]
+        set_default_proposers(origin as T::RuntimeOrigin, proposers);
+
+        assert_eq!(
+            DefaultProposers::<T>::get().len() as u32,
+            T::MaxProposers::get()
+        );
+        Ok(())
+    }
+
+    /// A checkpoint block: the proposer's reward and the election of `p`
+    /// seats (filled from the defaults; the candidates' ranking is weighed
+    /// by the RPT pallet).
+    #[benchmark]
+    fn on_finalize(p: Linear<1, 32>) -> Result<(), BenchmarkError> {
+        let seats = p.min(T::MaxProposers::get());
+        let defaults: Vec<T::AccountId> = (0..seats).map(|i| account("proposer", i, 0)).collect();
+        DefaultProposers::<T>::put(ProposersOf::<T>::truncate_from(defaults.clone()));
+        let schedule = Schedule {
+            term_len: seats,
+            view_len: 1,
+        };
+        CurrentSchedule::<T>::put(AnchoredSchedule {
+            schedule,
+            first_block: 1,
+            first_term: 0,
+        });
+        Proposers::<T>::insert(0, ProposersOf::<T>::truncate_from(defaults));
+        let checkpoint = seats;
+        let block: BlockNumberFor<T> = checkpoint.into();
+        frame_system::Pallet::<T>::set_block_number(block);
+
+        #[block]
+        {
+            Pallet::<T>::on_finalize(block);
+        }
+
+        assert_eq!(
+            Proposers::<T>::get(ELECTION_LAG).len() as u32,
+            seats,
+            "the election filled every seat"
+        );
+        Ok(())
+    }
+
+    impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
