@@ -1,0 +1,654 @@
+//! # Private market
+//!
+//! The seed's private contract data trading. Chain state is public, so
+//! privacy comes from encryption done by the parties' tools (see
+//! `cpchain-market`): the chain stores ciphertexts and the hashes that let
+//! anyone audit a deal, never plaintext.
+//!
+//! 1. Seller A lists an item: price, public metadata, the private fields
+//!    sealed with the item's symmetric key, that key sealed to the market's
+//!    agent P, and the hash of the plaintext.
+//! 2. Buyer B reads the listing (runtime API `PrivateMarketApi`).
+//! 3. B deposits escrow: the funds are held on B's account, not moved.
+//! 4. B orders the item with its encryption public key; the price moves
+//!    from B's free escrow to the order (still held on B's account).
+//! 5. A sees the order (event `OrderPlaced`, `pending_orders(seller)`).
+//! 6. A delivers: the item key sealed to B's key.
+//! 7. B decrypts and confirms, or disputes.
+//! 8. P releases the escrow to A.
+//!
+//! Every order ends by one explicit rule, so no funds can stay stuck:
+//!
+//! | How the order ends | The price held on B's account |
+//! |---|---|
+//! | P releases after B confirms | paid to A |
+//! | P silent `ReleaseTimeout` after B confirms; anyone calls `claim_timeout` | paid to A |
+//! | A silent `DeliveryTimeout` after the order; anyone calls `claim_timeout` | back to B's free escrow |
+//! | B silent `CheckTimeout` after delivery; anyone calls `claim_timeout` | paid to A: B holds the key, and silence past the bound is acceptance |
+//! | dispute resolved by P or governance for A | paid to A |
+//! | dispute resolved for B | back to B's free escrow |
+//! | dispute unresolved `DisputeTimeout` later; anyone calls `claim_timeout` | back to B's free escrow |
+//!
+//! B withdraws free escrow at any time. A can cancel an item with no open
+//! order. Finished orders stay readable (state `Paid` or `Refunded`) until
+//! their item is cancelled or `MaxOrdersPerItem` pushes them out.
+//!
+//! Agent P is the account the proxy register binds to `AgentProxy`; a new
+//! agent takes over by re-registering, without changing this pallet.
+//! Governance (the council) can do whatever P can in disputes.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use weights::WeightInfo;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+use cpchain_primitives::traits::ProxyResolver;
+use frame_support::{
+    pallet_prelude::*,
+    traits::{
+        fungible::{Inspect, Mutate, MutateHold},
+        tokens::{Fortitude, Precision, Restriction},
+    },
+};
+use frame_system::pallet_prelude::*;
+use sp_runtime::traits::{CheckedAdd, Saturating, Zero};
+
+pub type BalanceOf<T> =
+    <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+pub type ItemId = u64;
+pub type OrderId = u64;
+/// An x25519 public key.
+pub type EncryptionKey = [u8; 32];
+
+#[derive(
+    Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Item<T: Config> {
+    pub seller: T::AccountId,
+    pub price: BalanceOf<T>,
+    /// What everyone may read: title, category, size ...
+    pub public_meta: BoundedVec<u8, T::MaxMetaLen>,
+    /// The private fields (name, ipfs cid, description ...), sealed with
+    /// the item key.
+    pub sealed_fields: BoundedVec<u8, T::MaxSealedLen>,
+    /// The item key sealed to the agent's encryption key.
+    pub key_for_agent: BoundedVec<u8, T::MaxKeyBoxLen>,
+    /// SHA-256 of the private fields' plaintext, for audits and disputes.
+    pub plaintext_hash: [u8; 32],
+    pub listed_at: BlockNumberFor<T>,
+}
+
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Debug,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+)]
+pub enum OrderState {
+    /// Waiting for the seller to deliver the key.
+    Placed,
+    /// Waiting for the buyer to confirm or dispute.
+    Delivered,
+    /// Waiting for the agent to release the escrow.
+    Confirmed,
+    /// Waiting for the agent or governance.
+    Disputed,
+    /// The seller was paid.
+    Paid,
+    /// The price went back to the buyer's escrow.
+    Refunded,
+}
+
+#[derive(
+    Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct Order<T: Config> {
+    pub item: ItemId,
+    pub buyer: T::AccountId,
+    pub seller: T::AccountId,
+    pub price: BalanceOf<T>,
+    /// The buyer's encryption key for this order.
+    pub buyer_key: EncryptionKey,
+    /// The item key sealed to `buyer_key`, once delivered.
+    pub key_for_buyer: Option<BoundedVec<u8, T::MaxKeyBoxLen>>,
+    pub state: OrderState,
+    /// When the current state began; the state's timeout counts from here.
+    pub since: BlockNumberFor<T>,
+}
+
+impl OrderState {
+    fn is_open(self) -> bool {
+        !matches!(self, OrderState::Paid | OrderState::Refunded)
+    }
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+    use super::*;
+
+    #[pallet::pallet]
+    pub struct Pallet<T>(_);
+
+    #[pallet::composite_enum]
+    pub enum HoldReason {
+        /// A buyer's escrow, free or committed to orders.
+        Escrow,
+    }
+
+    #[pallet::config]
+    pub trait Config: frame_system::Config {
+        #[allow(deprecated)]
+        type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+        type Currency: Inspect<Self::AccountId>
+            + Mutate<Self::AccountId>
+            + MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+        type RuntimeHoldReason: From<HoldReason>;
+        /// Resolves the agent from `AgentProxy`.
+        type Proxies: ProxyResolver<Self::AccountId>;
+        /// The proxy address the market's agent is registered under.
+        type AgentProxy: Get<Self::AccountId>;
+        /// Above the agent in disputes.
+        type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+        #[pallet::constant]
+        type MaxMetaLen: Get<u32>;
+        #[pallet::constant]
+        type MaxSealedLen: Get<u32>;
+        /// A sealed 32-byte key: ephemeral public key, nonce, ciphertext, tag.
+        #[pallet::constant]
+        type MaxKeyBoxLen: Get<u32>;
+        #[pallet::constant]
+        type MaxItemsPerSeller: Get<u32>;
+        #[pallet::constant]
+        type MaxOrdersPerItem: Get<u32>;
+        #[pallet::constant]
+        type DeliveryTimeout: Get<BlockNumberFor<Self>>;
+        #[pallet::constant]
+        type CheckTimeout: Get<BlockNumberFor<Self>>;
+        #[pallet::constant]
+        type ReleaseTimeout: Get<BlockNumberFor<Self>>;
+        #[pallet::constant]
+        type DisputeTimeout: Get<BlockNumberFor<Self>>;
+        type WeightInfo: WeightInfo;
+    }
+
+    #[pallet::storage]
+    pub type Items<T: Config> = StorageMap<_, Twox64Concat, ItemId, Item<T>>;
+
+    #[pallet::storage]
+    pub type NextItemId<T> = StorageValue<_, ItemId, ValueQuery>;
+
+    #[pallet::storage]
+    pub type ItemsOf<T: Config> = StorageMap<
+        _,
+        Blake2_128Concat,
+        T::AccountId,
+        BoundedVec<ItemId, T::MaxItemsPerSeller>,
+        ValueQuery,
+    >;
+
+    #[pallet::storage]
+    pub type Orders<T: Config> = StorageMap<_, Twox64Concat, OrderId, Order<T>>;
+
+    #[pallet::storage]
+    pub type NextOrderId<T> = StorageValue<_, OrderId, ValueQuery>;
+
+    /// The orders of each item, oldest first.
+    #[pallet::storage]
+    pub type OrdersOf<T: Config> =
+        StorageMap<_, Twox64Concat, ItemId, BoundedVec<OrderId, T::MaxOrdersPerItem>, ValueQuery>;
+
+    /// Escrow held for each buyer and not committed to an order.
+    #[pallet::storage]
+    pub type FreeEscrow<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>, ValueQuery>;
+
+    /// Registered encryption public keys (x25519).
+    #[pallet::storage]
+    pub type EncryptionKeys<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, EncryptionKey>;
+
+    #[pallet::event]
+    #[pallet::generate_deposit(pub(super) fn deposit_event)]
+    pub enum Event<T: Config> {
+        EncryptionKeySet {
+            who: T::AccountId,
+            key: EncryptionKey,
+        },
+        ItemListed {
+            item: ItemId,
+            seller: T::AccountId,
+            price: BalanceOf<T>,
+        },
+        ItemCancelled {
+            item: ItemId,
+        },
+        EscrowDeposited {
+            who: T::AccountId,
+            amount: BalanceOf<T>,
+        },
+        EscrowWithdrawn {
+            who: T::AccountId,
+            amount: BalanceOf<T>,
+        },
+        OrderPlaced {
+            order: OrderId,
+            item: ItemId,
+            buyer: T::AccountId,
+            seller: T::AccountId,
+        },
+        KeyDelivered {
+            order: OrderId,
+        },
+        BuyerConfirmed {
+            order: OrderId,
+        },
+        Disputed {
+            order: OrderId,
+        },
+        /// The seller was paid `price`.
+        SellerPaid {
+            order: OrderId,
+            seller: T::AccountId,
+            price: BalanceOf<T>,
+        },
+        /// The price went back to the buyer's free escrow.
+        BuyerRefunded {
+            order: OrderId,
+            buyer: T::AccountId,
+            price: BalanceOf<T>,
+        },
+    }
+
+    #[pallet::error]
+    pub enum Error<T> {
+        UnknownItem,
+        UnknownOrder,
+        /// The caller is not the party this step belongs to.
+        WrongParty,
+        /// The order is not in the state this step needs.
+        WrongState,
+        /// The free escrow does not cover the price.
+        InsufficientEscrow,
+        /// The amount must be positive.
+        ZeroAmount,
+        /// The price must be positive.
+        ZeroPrice,
+        /// No agent is registered under the market's proxy.
+        NoAgent,
+        /// The state's timeout has not passed yet.
+        TooEarly,
+        /// The seller has too many items; cancel some.
+        TooManyItems,
+        /// The item has too many orders; wait for some to finish.
+        TooManyOrders,
+        /// The item has orders that have not ended.
+        OpenOrders,
+        /// Sellers cannot buy their own items.
+        OwnItem,
+        Overflow,
+    }
+
+    #[pallet::call]
+    impl<T: Config> Pallet<T> {
+        /// Publishes the caller's encryption public key.
+        #[pallet::call_index(0)]
+        #[pallet::weight(T::WeightInfo::set_encryption_key())]
+        pub fn set_encryption_key(origin: OriginFor<T>, key: EncryptionKey) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            EncryptionKeys::<T>::insert(&who, key);
+            Self::deposit_event(Event::EncryptionKeySet { who, key });
+            Ok(())
+        }
+
+        /// Step 1: lists an item.
+        #[pallet::call_index(1)]
+        #[pallet::weight(T::WeightInfo::list_item())]
+        pub fn list_item(
+            origin: OriginFor<T>,
+            price: BalanceOf<T>,
+            public_meta: BoundedVec<u8, T::MaxMetaLen>,
+            sealed_fields: BoundedVec<u8, T::MaxSealedLen>,
+            key_for_agent: BoundedVec<u8, T::MaxKeyBoxLen>,
+            plaintext_hash: [u8; 32],
+        ) -> DispatchResult {
+            let seller = ensure_signed(origin)?;
+            ensure!(!price.is_zero(), Error::<T>::ZeroPrice);
+            let id = NextItemId::<T>::get();
+            let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+            ItemsOf::<T>::try_mutate(&seller, |items| items.try_push(id))
+                .map_err(|_| Error::<T>::TooManyItems)?;
+            Items::<T>::insert(
+                id,
+                Item {
+                    seller: seller.clone(),
+                    price,
+                    public_meta,
+                    sealed_fields,
+                    key_for_agent,
+                    plaintext_hash,
+                    listed_at: frame_system::Pallet::<T>::block_number(),
+                },
+            );
+            NextItemId::<T>::put(next);
+            Self::deposit_event(Event::ItemListed {
+                item: id,
+                seller,
+                price,
+            });
+            Ok(())
+        }
+
+        /// Withdraws an item that has no open order; finished orders go with it.
+        #[pallet::call_index(2)]
+        #[pallet::weight(T::WeightInfo::cancel_item())]
+        pub fn cancel_item(origin: OriginFor<T>, item: ItemId) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            let listed = Items::<T>::get(item).ok_or(Error::<T>::UnknownItem)?;
+            ensure!(listed.seller == who, Error::<T>::WrongParty);
+            let orders = OrdersOf::<T>::get(item);
+            ensure!(
+                orders
+                    .iter()
+                    .filter_map(|id| Orders::<T>::get(id))
+                    .all(|order| !order.state.is_open()),
+                Error::<T>::OpenOrders
+            );
+            for id in orders {
+                Orders::<T>::remove(id);
+            }
+            OrdersOf::<T>::remove(item);
+            Items::<T>::remove(item);
+            ItemsOf::<T>::mutate(&who, |items| items.retain(|i| *i != item));
+            Self::deposit_event(Event::ItemCancelled { item });
+            Ok(())
+        }
+
+        /// Step 3: holds `amount` of the caller's balance as market escrow.
+        #[pallet::call_index(3)]
+        #[pallet::weight(T::WeightInfo::deposit_escrow())]
+        pub fn deposit_escrow(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+            let free = FreeEscrow::<T>::get(&who)
+                .checked_add(&amount)
+                .ok_or(Error::<T>::Overflow)?;
+            T::Currency::hold(&HoldReason::Escrow.into(), &who, amount)?;
+            FreeEscrow::<T>::insert(&who, free);
+            Self::deposit_event(Event::EscrowDeposited { who, amount });
+            Ok(())
+        }
+
+        /// Releases `amount` of the caller's free escrow.
+        #[pallet::call_index(4)]
+        #[pallet::weight(T::WeightInfo::withdraw_escrow())]
+        pub fn withdraw_escrow(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+            let free = FreeEscrow::<T>::get(&who);
+            ensure!(free >= amount, Error::<T>::InsufficientEscrow);
+            T::Currency::release(&HoldReason::Escrow.into(), &who, amount, Precision::Exact)?;
+            Self::set_free_escrow(&who, free.saturating_sub(amount));
+            Self::deposit_event(Event::EscrowWithdrawn { who, amount });
+            Ok(())
+        }
+
+        /// Step 4: orders `item`; the price comes from the caller's free escrow.
+        #[pallet::call_index(5)]
+        #[pallet::weight(T::WeightInfo::place_order())]
+        pub fn place_order(
+            origin: OriginFor<T>,
+            item: ItemId,
+            buyer_key: EncryptionKey,
+        ) -> DispatchResult {
+            let buyer = ensure_signed(origin)?;
+            let listed = Items::<T>::get(item).ok_or(Error::<T>::UnknownItem)?;
+            ensure!(listed.seller != buyer, Error::<T>::OwnItem);
+            let free = FreeEscrow::<T>::get(&buyer);
+            ensure!(free >= listed.price, Error::<T>::InsufficientEscrow);
+            let id = NextOrderId::<T>::get();
+            let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+            Self::make_room(item)?;
+            OrdersOf::<T>::try_mutate(item, |orders| orders.try_push(id))
+                .map_err(|_| Error::<T>::TooManyOrders)?;
+            Self::set_free_escrow(&buyer, free.saturating_sub(listed.price));
+            Orders::<T>::insert(
+                id,
+                Order {
+                    item,
+                    buyer: buyer.clone(),
+                    seller: listed.seller.clone(),
+                    price: listed.price,
+                    buyer_key,
+                    key_for_buyer: None,
+                    state: OrderState::Placed,
+                    since: frame_system::Pallet::<T>::block_number(),
+                },
+            );
+            NextOrderId::<T>::put(next);
+            Self::deposit_event(Event::OrderPlaced {
+                order: id,
+                item,
+                buyer,
+                seller: listed.seller,
+            });
+            Ok(())
+        }
+
+        /// Step 6: the seller hands over the item key, sealed to the buyer.
+        #[pallet::call_index(6)]
+        #[pallet::weight(T::WeightInfo::deliver_key())]
+        pub fn deliver_key(
+            origin: OriginFor<T>,
+            order: OrderId,
+            key_for_buyer: BoundedVec<u8, T::MaxKeyBoxLen>,
+        ) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            Self::advance(order, |o| {
+                ensure!(o.seller == who, Error::<T>::WrongParty);
+                ensure!(o.state == OrderState::Placed, Error::<T>::WrongState);
+                o.key_for_buyer = Some(key_for_buyer);
+                o.state = OrderState::Delivered;
+                Ok(())
+            })?;
+            Self::deposit_event(Event::KeyDelivered { order });
+            Ok(())
+        }
+
+        /// Step 7: the buyer got what it ordered.
+        #[pallet::call_index(7)]
+        #[pallet::weight(T::WeightInfo::confirm())]
+        pub fn confirm(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            Self::advance(order, |o| {
+                ensure!(o.buyer == who, Error::<T>::WrongParty);
+                ensure!(o.state == OrderState::Delivered, Error::<T>::WrongState);
+                o.state = OrderState::Confirmed;
+                Ok(())
+            })?;
+            Self::deposit_event(Event::BuyerConfirmed { order });
+            Ok(())
+        }
+
+        /// Step 7, otherwise: the buyer disputes the delivery.
+        #[pallet::call_index(8)]
+        #[pallet::weight(T::WeightInfo::confirm())]
+        pub fn dispute(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            Self::advance(order, |o| {
+                ensure!(o.buyer == who, Error::<T>::WrongParty);
+                ensure!(o.state == OrderState::Delivered, Error::<T>::WrongState);
+                o.state = OrderState::Disputed;
+                Ok(())
+            })?;
+            Self::deposit_event(Event::Disputed { order });
+            Ok(())
+        }
+
+        /// Step 8: the agent pays the seller for a confirmed order.
+        #[pallet::call_index(9)]
+        #[pallet::weight(T::WeightInfo::settle())]
+        pub fn release(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            ensure!(who == Self::agent()?, Error::<T>::WrongParty);
+            let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
+            ensure!(o.state == OrderState::Confirmed, Error::<T>::WrongState);
+            Self::pay_seller(order, o)
+        }
+
+        /// Settles a dispute: the agent (signed) or governance decides.
+        #[pallet::call_index(10)]
+        #[pallet::weight(T::WeightInfo::settle())]
+        pub fn resolve_dispute(
+            origin: OriginFor<T>,
+            order: OrderId,
+            pay_seller: bool,
+        ) -> DispatchResult {
+            if T::GovernanceOrigin::try_origin(origin.clone()).is_err() {
+                let who = ensure_signed(origin)?;
+                ensure!(who == Self::agent()?, Error::<T>::WrongParty);
+            }
+            let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
+            ensure!(o.state == OrderState::Disputed, Error::<T>::WrongState);
+            if pay_seller {
+                Self::pay_seller(order, o)
+            } else {
+                Self::refund_buyer(order, o)
+            }
+        }
+
+        /// Applies the timeout rule of the order's state (see the module
+        /// docs); anyone may call it once the timeout has passed.
+        #[pallet::call_index(11)]
+        #[pallet::weight(T::WeightInfo::settle())]
+        pub fn claim_timeout(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+            ensure_signed(origin)?;
+            let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
+            let timeout = match o.state {
+                OrderState::Placed => T::DeliveryTimeout::get(),
+                OrderState::Delivered => T::CheckTimeout::get(),
+                OrderState::Confirmed => T::ReleaseTimeout::get(),
+                OrderState::Disputed => T::DisputeTimeout::get(),
+                OrderState::Paid | OrderState::Refunded => {
+                    return Err(Error::<T>::WrongState.into())
+                }
+            };
+            let now = frame_system::Pallet::<T>::block_number();
+            ensure!(now > o.since.saturating_add(timeout), Error::<T>::TooEarly);
+            match o.state {
+                OrderState::Delivered | OrderState::Confirmed => Self::pay_seller(order, o),
+                _ => Self::refund_buyer(order, o),
+            }
+        }
+    }
+}
+
+impl<T: Config> Pallet<T> {
+    /// The market's agent, from the proxy register.
+    pub fn agent() -> Result<T::AccountId, DispatchError> {
+        T::Proxies::real_of(&T::AgentProxy::get()).ok_or_else(|| Error::<T>::NoAgent.into())
+    }
+
+    fn set_free_escrow(who: &T::AccountId, amount: BalanceOf<T>) {
+        if amount.is_zero() {
+            FreeEscrow::<T>::remove(who);
+        } else {
+            FreeEscrow::<T>::insert(who, amount);
+        }
+    }
+
+    /// Changes an order with `change`, restarting its state's clock.
+    fn advance(
+        order: OrderId,
+        change: impl FnOnce(&mut Order<T>) -> DispatchResult,
+    ) -> DispatchResult {
+        Orders::<T>::try_mutate(order, |slot| {
+            let o = slot.as_mut().ok_or(Error::<T>::UnknownOrder)?;
+            change(o)?;
+            o.since = frame_system::Pallet::<T>::block_number();
+            Ok(())
+        })
+    }
+
+    /// Drops the oldest finished order of `item` when its list is full.
+    fn make_room(item: ItemId) -> DispatchResult {
+        let orders = OrdersOf::<T>::get(item);
+        if (orders.len() as u32) < T::MaxOrdersPerItem::get() {
+            return Ok(());
+        }
+        let finished = orders
+            .iter()
+            .position(|id| Orders::<T>::get(id).is_none_or(|o| !o.state.is_open()))
+            .ok_or(Error::<T>::TooManyOrders)?;
+        let id = orders[finished];
+        Orders::<T>::remove(id);
+        OrdersOf::<T>::mutate(item, |orders| {
+            orders.remove(finished);
+        });
+        Ok(())
+    }
+
+    fn pay_seller(order: OrderId, mut o: Order<T>) -> DispatchResult {
+        T::Currency::transfer_on_hold(
+            &HoldReason::Escrow.into(),
+            &o.buyer,
+            &o.seller,
+            o.price,
+            Precision::Exact,
+            Restriction::Free,
+            Fortitude::Force,
+        )?;
+        o.state = OrderState::Paid;
+        o.since = frame_system::Pallet::<T>::block_number();
+        let (seller, price) = (o.seller.clone(), o.price);
+        Orders::<T>::insert(order, o);
+        Self::deposit_event(Event::SellerPaid {
+            order,
+            seller,
+            price,
+        });
+        Ok(())
+    }
+
+    fn refund_buyer(order: OrderId, mut o: Order<T>) -> DispatchResult {
+        let free = FreeEscrow::<T>::get(&o.buyer)
+            .checked_add(&o.price)
+            .ok_or(Error::<T>::Overflow)?;
+        Self::set_free_escrow(&o.buyer, free);
+        o.state = OrderState::Refunded;
+        o.since = frame_system::Pallet::<T>::block_number();
+        let (buyer, price) = (o.buyer.clone(), o.price);
+        Orders::<T>::insert(order, o);
+        Self::deposit_event(Event::BuyerRefunded {
+            order,
+            buyer,
+            price,
+        });
+        Ok(())
+    }
+
+    /// Orders of `seller`'s items that wait for the seller (step 5).
+    pub fn pending_orders(seller: &T::AccountId) -> alloc::vec::Vec<(OrderId, Order<T>)> {
+        ItemsOf::<T>::get(seller)
+            .iter()
+            .flat_map(|item| OrdersOf::<T>::get(item).into_inner())
+            .filter_map(|id| Orders::<T>::get(id).map(|o| (id, o)))
+            .filter(|(_, o)| o.state == OrderState::Placed)
+            .collect()
+    }
+}

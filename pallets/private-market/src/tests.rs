@@ -1,0 +1,415 @@
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
+use sp_runtime::{DispatchError, TokenError};
+
+fn free(who: u64) -> u64 {
+    Balances::free_balance(who)
+}
+
+fn held(who: u64) -> u64 {
+    Balances::balance_on_hold(&HoldReason::Escrow.into(), &who)
+}
+
+fn bounded<S: Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
+    bytes.to_vec().try_into().unwrap()
+}
+
+fn list() -> ItemId {
+    let id = NextItemId::<Test>::get();
+    assert_ok!(Market::list_item(
+        RuntimeOrigin::signed(SELLER),
+        PRICE,
+        bounded(b"weather data, 1 GB"),
+        bounded(b"sealed fields"),
+        bounded(b"key sealed to the agent"),
+        [7; 32],
+    ));
+    id
+}
+
+fn order(item: ItemId) -> OrderId {
+    let id = NextOrderId::<Test>::get();
+    assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(BUYER), PRICE));
+    assert_ok!(Market::place_order(
+        RuntimeOrigin::signed(BUYER),
+        item,
+        [2; 32]
+    ));
+    id
+}
+
+fn delivered() -> OrderId {
+    let id = order(list());
+    assert_ok!(Market::deliver_key(
+        RuntimeOrigin::signed(SELLER),
+        id,
+        bounded(b"key sealed to the buyer")
+    ));
+    id
+}
+
+fn state(order: OrderId) -> OrderState {
+    Orders::<Test>::get(order).unwrap().state
+}
+
+fn run_to(n: u64) {
+    System::set_block_number(n);
+}
+
+#[test]
+fn the_eight_steps_pay_the_seller_exactly_the_price() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(Market::set_encryption_key(
+            RuntimeOrigin::signed(BUYER),
+            [2; 32]
+        ));
+        assert_eq!(EncryptionKeys::<Test>::get(BUYER), Some([2; 32]));
+        let item = list();
+        assert_eq!(Items::<Test>::get(item).unwrap().price, PRICE);
+        assert_ok!(Market::deposit_escrow(
+            RuntimeOrigin::signed(BUYER),
+            PRICE + 50
+        ));
+        assert_eq!((free(BUYER), held(BUYER)), (START - PRICE - 50, PRICE + 50));
+        assert_ok!(Market::place_order(
+            RuntimeOrigin::signed(BUYER),
+            item,
+            [2; 32]
+        ));
+        assert_eq!(FreeEscrow::<Test>::get(BUYER), 50);
+        let pending = Market::pending_orders(&SELLER);
+        assert_eq!(pending.len(), 1);
+        let id = pending[0].0;
+        assert_ok!(Market::deliver_key(
+            RuntimeOrigin::signed(SELLER),
+            id,
+            bounded(b"key sealed to the buyer")
+        ));
+        assert!(Market::pending_orders(&SELLER).is_empty());
+        assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), id));
+        assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), id));
+        assert_eq!(state(id), OrderState::Paid);
+        assert_eq!(free(SELLER), START + PRICE);
+        assert_eq!((free(BUYER), held(BUYER)), (START - PRICE - 50, 50));
+        assert_ok!(Market::withdraw_escrow(RuntimeOrigin::signed(BUYER), 50));
+        assert_eq!((free(BUYER), held(BUYER)), (START - PRICE, 0));
+        assert_eq!(free(AGENT), START);
+        System::assert_last_event(
+            Event::EscrowWithdrawn {
+                who: BUYER,
+                amount: 50,
+            }
+            .into(),
+        );
+    });
+}
+
+#[test]
+fn each_step_belongs_to_one_party() {
+    new_test_ext().execute_with(|| {
+        let id = order(list());
+        let key = || bounded(b"k");
+        assert_noop!(
+            Market::deliver_key(RuntimeOrigin::signed(BUYER), id, key()),
+            Error::<Test>::WrongParty
+        );
+        assert_ok!(Market::deliver_key(
+            RuntimeOrigin::signed(SELLER),
+            id,
+            key()
+        ));
+        assert_noop!(
+            Market::confirm(RuntimeOrigin::signed(SELLER), id),
+            Error::<Test>::WrongParty
+        );
+        assert_noop!(
+            Market::dispute(RuntimeOrigin::signed(OTHER), id),
+            Error::<Test>::WrongParty
+        );
+        assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), id));
+        assert_noop!(
+            Market::release(RuntimeOrigin::signed(SELLER), id),
+            Error::<Test>::WrongParty
+        );
+        assert_noop!(
+            Market::release(RuntimeOrigin::signed(BUYER), id),
+            Error::<Test>::WrongParty
+        );
+        assert_noop!(
+            Market::release(RuntimeOrigin::root(), id),
+            DispatchError::BadOrigin
+        );
+    });
+}
+
+#[test]
+fn steps_out_of_order_and_double_steps_are_refused() {
+    new_test_ext().execute_with(|| {
+        let id = order(list());
+        assert_noop!(
+            Market::confirm(RuntimeOrigin::signed(BUYER), id),
+            Error::<Test>::WrongState
+        );
+        assert_noop!(
+            Market::release(RuntimeOrigin::signed(AGENT), id),
+            Error::<Test>::WrongState
+        );
+        assert_ok!(Market::deliver_key(
+            RuntimeOrigin::signed(SELLER),
+            id,
+            bounded(b"k")
+        ));
+        assert_noop!(
+            Market::deliver_key(RuntimeOrigin::signed(SELLER), id, bounded(b"k")),
+            Error::<Test>::WrongState
+        );
+        assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), id));
+        assert_noop!(
+            Market::confirm(RuntimeOrigin::signed(BUYER), id),
+            Error::<Test>::WrongState
+        );
+        assert_noop!(
+            Market::dispute(RuntimeOrigin::signed(BUYER), id),
+            Error::<Test>::WrongState
+        );
+        assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), id));
+        assert_noop!(
+            Market::release(RuntimeOrigin::signed(AGENT), id),
+            Error::<Test>::WrongState
+        );
+        assert_noop!(
+            Market::claim_timeout(RuntimeOrigin::signed(OTHER), id),
+            Error::<Test>::WrongState
+        );
+        assert_noop!(
+            Market::confirm(RuntimeOrigin::signed(BUYER), 77),
+            Error::<Test>::UnknownOrder
+        );
+    });
+}
+
+#[test]
+fn an_order_needs_escrow_covering_the_price() {
+    new_test_ext().execute_with(|| {
+        let item = list();
+        assert_noop!(
+            Market::place_order(RuntimeOrigin::signed(BUYER), item, [2; 32]),
+            Error::<Test>::InsufficientEscrow
+        );
+        assert_ok!(Market::deposit_escrow(
+            RuntimeOrigin::signed(BUYER),
+            PRICE - 1
+        ));
+        assert_noop!(
+            Market::place_order(RuntimeOrigin::signed(BUYER), item, [2; 32]),
+            Error::<Test>::InsufficientEscrow
+        );
+        assert_noop!(
+            Market::place_order(RuntimeOrigin::signed(SELLER), item, [2; 32]),
+            Error::<Test>::OwnItem
+        );
+        assert_noop!(
+            Market::place_order(RuntimeOrigin::signed(BUYER), 9, [2; 32]),
+            Error::<Test>::UnknownItem
+        );
+        // More escrow than the balance: nothing moves.
+        assert_noop!(
+            Market::deposit_escrow(RuntimeOrigin::signed(OTHER), START + 1),
+            TokenError::FundsUnavailable
+        );
+        assert_noop!(
+            Market::deposit_escrow(RuntimeOrigin::signed(OTHER), 0),
+            Error::<Test>::ZeroAmount
+        );
+        assert_noop!(
+            Market::withdraw_escrow(RuntimeOrigin::signed(BUYER), PRICE),
+            Error::<Test>::InsufficientEscrow
+        );
+    });
+}
+
+#[test]
+fn escrow_committed_to_an_order_cannot_be_withdrawn() {
+    new_test_ext().execute_with(|| {
+        let _ = order(list());
+        assert_eq!(held(BUYER), PRICE);
+        assert_noop!(
+            Market::withdraw_escrow(RuntimeOrigin::signed(BUYER), 1),
+            Error::<Test>::InsufficientEscrow
+        );
+    });
+}
+
+#[test]
+fn a_silent_seller_lets_the_buyer_take_the_price_back() {
+    new_test_ext().execute_with(|| {
+        let id = order(list());
+        run_to(1 + DELIVERY_TIMEOUT);
+        assert_noop!(
+            Market::claim_timeout(RuntimeOrigin::signed(OTHER), id),
+            Error::<Test>::TooEarly
+        );
+        run_to(2 + DELIVERY_TIMEOUT);
+        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(OTHER), id));
+        assert_eq!(state(id), OrderState::Refunded);
+        assert_ok!(Market::withdraw_escrow(RuntimeOrigin::signed(BUYER), PRICE));
+        assert_eq!((free(BUYER), held(BUYER), free(SELLER)), (START, 0, START));
+    });
+}
+
+#[test]
+fn a_silent_buyer_after_delivery_pays_the_seller() {
+    new_test_ext().execute_with(|| {
+        let id = delivered();
+        run_to(1 + CHECK_TIMEOUT);
+        assert_noop!(
+            Market::claim_timeout(RuntimeOrigin::signed(SELLER), id),
+            Error::<Test>::TooEarly
+        );
+        run_to(2 + CHECK_TIMEOUT);
+        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(SELLER), id));
+        assert_eq!((free(SELLER), held(BUYER)), (START + PRICE, 0));
+    });
+}
+
+#[test]
+fn a_silent_agent_after_confirmation_still_pays_the_seller() {
+    new_test_ext().execute_with(|| {
+        let id = delivered();
+        run_to(5);
+        assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), id));
+        run_to(5 + RELEASE_TIMEOUT);
+        assert_noop!(
+            Market::claim_timeout(RuntimeOrigin::signed(SELLER), id),
+            Error::<Test>::TooEarly
+        );
+        run_to(6 + RELEASE_TIMEOUT);
+        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(SELLER), id));
+        assert_eq!(free(SELLER), START + PRICE);
+    });
+}
+
+#[test]
+fn disputes_are_settled_by_the_agent_or_governance() {
+    new_test_ext().execute_with(|| {
+        let first = delivered();
+        assert_ok!(Market::dispute(RuntimeOrigin::signed(BUYER), first));
+        assert_noop!(
+            Market::resolve_dispute(RuntimeOrigin::signed(OTHER), first, true),
+            Error::<Test>::WrongParty
+        );
+        assert_ok!(Market::resolve_dispute(
+            RuntimeOrigin::signed(AGENT),
+            first,
+            false
+        ));
+        assert_eq!(state(first), OrderState::Refunded);
+        assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE);
+
+        assert_ok!(Market::place_order(
+            RuntimeOrigin::signed(BUYER),
+            0,
+            [2; 32]
+        ));
+        let second = first + 1;
+        assert_ok!(Market::deliver_key(
+            RuntimeOrigin::signed(SELLER),
+            second,
+            bounded(b"k")
+        ));
+        assert_ok!(Market::dispute(RuntimeOrigin::signed(BUYER), second));
+        // Governance decides even when no agent is registered.
+        AGENT_REGISTERED.with(|r| r.set(false));
+        assert_noop!(
+            Market::resolve_dispute(RuntimeOrigin::signed(AGENT), second, true),
+            Error::<Test>::NoAgent
+        );
+        assert_ok!(Market::resolve_dispute(RuntimeOrigin::root(), second, true));
+        assert_eq!(free(SELLER), START + PRICE);
+        assert_eq!(held(BUYER), 0);
+    });
+}
+
+#[test]
+fn an_unresolved_dispute_refunds_the_buyer() {
+    new_test_ext().execute_with(|| {
+        let id = delivered();
+        assert_ok!(Market::dispute(RuntimeOrigin::signed(BUYER), id));
+        run_to(2 + DISPUTE_TIMEOUT);
+        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(BUYER), id));
+        assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE);
+        assert_eq!(free(SELLER), START);
+    });
+}
+
+#[test]
+fn only_the_seller_cancels_an_item_without_open_orders() {
+    new_test_ext().execute_with(|| {
+        let item = list();
+        let id = order(item);
+        assert_noop!(
+            Market::cancel_item(RuntimeOrigin::signed(BUYER), item),
+            Error::<Test>::WrongParty
+        );
+        assert_noop!(
+            Market::cancel_item(RuntimeOrigin::signed(SELLER), item),
+            Error::<Test>::OpenOrders
+        );
+        run_to(2 + DELIVERY_TIMEOUT);
+        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(BUYER), id));
+        assert_ok!(Market::cancel_item(RuntimeOrigin::signed(SELLER), item));
+        assert!(Items::<Test>::get(item).is_none());
+        assert!(Orders::<Test>::get(id).is_none());
+        assert!(ItemsOf::<Test>::get(SELLER).is_empty());
+        assert_noop!(
+            Market::cancel_item(RuntimeOrigin::signed(SELLER), item),
+            Error::<Test>::UnknownItem
+        );
+    });
+}
+
+#[test]
+fn listings_and_orders_are_bounded() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Market::list_item(
+                RuntimeOrigin::signed(SELLER),
+                0,
+                bounded(b""),
+                bounded(b""),
+                bounded(b""),
+                [0; 32]
+            ),
+            Error::<Test>::ZeroPrice
+        );
+        let item = list();
+        let _ = list();
+        assert_noop!(
+            Market::list_item(
+                RuntimeOrigin::signed(SELLER),
+                1,
+                bounded(b""),
+                bounded(b""),
+                bounded(b""),
+                [0; 32]
+            ),
+            Error::<Test>::TooManyItems
+        );
+        // Two open orders fill the item's list; a finished one makes room.
+        let first = order(item);
+        let _second = order(item);
+        assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(BUYER), PRICE));
+        assert_noop!(
+            Market::place_order(RuntimeOrigin::signed(BUYER), item, [2; 32]),
+            Error::<Test>::TooManyOrders
+        );
+        run_to(2 + DELIVERY_TIMEOUT);
+        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(BUYER), first));
+        assert_ok!(Market::place_order(
+            RuntimeOrigin::signed(BUYER),
+            item,
+            [2; 32]
+        ));
+        assert!(Orders::<Test>::get(first).is_none());
+    });
+}
