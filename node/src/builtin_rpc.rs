@@ -157,7 +157,7 @@ pub struct Committee {
 /// JSON-RPC error code of a failed runtime API call.
 pub const RUNTIME_ERROR: i32 = 9_000;
 
-fn runtime_error(error: ApiError) -> ErrorObjectOwned {
+pub(crate) fn runtime_error(error: ApiError) -> ErrorObjectOwned {
     ErrorObject::owned(
         RUNTIME_ERROR,
         "runtime API call failed",

@@ -6,6 +6,7 @@ mod campaign_cli;
 mod chain_spec;
 mod cli;
 mod command;
+mod market_rpc;
 mod prover;
 mod rpc;
 mod rpc_client;

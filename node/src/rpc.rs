@@ -27,7 +27,7 @@ pub struct FullDeps<C, P> {
 
 /// `system_accountNextIndex`, `system_dryRun`, `payment_*`, the built-in
 /// modules' reads (`proxyRegister_*`, `register_*`, `admission_*`,
-/// `rpt_*`), and `engine_*` on a node with manual or interval sealing.
+/// `rpt_*`, `market_*`), and `engine_*` on a node with manual or interval sealing.
 pub fn create_full<C, P>(
     deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -49,7 +49,8 @@ where
         > + cpchain_primitives::runtime_api::AdmissionApi<Block>
         + cpchain_primitives::runtime_api::RptApi<Block, AccountId>
         + cpchain_primitives::runtime_api::CampaignApi<Block, AccountId, Balance>
-        + cpchain_primitives::runtime_api::DporApi<Block, AccountId>,
+        + cpchain_primitives::runtime_api::DporApi<Block, AccountId>
+        + cpchain_primitives::runtime_api::PrivateMarketApi<Block, AccountId, Balance>,
     P: TransactionPool + 'static,
 {
     use crate::builtin_rpc::{BuiltinApiServer, Builtins};
@@ -66,7 +67,11 @@ where
     let mut module = RpcModule::new(());
     module.merge(System::new(client.clone(), pool).into_rpc())?;
     module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
-    module.merge(Builtins::new(client).into_rpc())?;
+    module.merge(Builtins::new(client.clone()).into_rpc())?;
+    {
+        use crate::market_rpc::{Market, MarketApiServer};
+        module.merge(Market::new(client).into_rpc())?;
+    }
     if let Some(round_state) = round_state {
         let mut dpor = RpcModule::new(round_state);
         dpor.register_method("dpor_roundState", |_, state, _| {

@@ -178,7 +178,24 @@ fn builtin_modules_answer_over_rpc() {
         (Some(1), Some(2))
     );
 
+    let ferdie = ss58(&sp_keyring::Sr25519Keyring::Ferdie.to_account_id());
+    assert_eq!(node.rpc("market_getAgent", json!([])), json!(ferdie));
+    assert_eq!(node.rpc("market_getItems", json!([])), json!([]));
+    assert_eq!(node.rpc("market_getItem", json!([0])), json!(null));
+    assert_eq!(node.rpc("market_getOrder", json!([0])), json!(null));
+    assert_eq!(
+        node.rpc("market_getPendingOrders", json!([alice])),
+        json!([])
+    );
+    assert_eq!(
+        node.rpc("market_getEncryptionKey", json!([alice])),
+        json!(null)
+    );
+    assert_eq!(node.rpc("market_getFreeEscrow", json!([alice])), json!("0"));
+
     // Bad input is refused with a clear error.
+    let error = node.try_rpc("market_getItem", json!(["zero"])).unwrap_err();
+    assert!(error.contains("-32602"), "{error}");
     let error = node
         .try_rpc("rpt_getRpt", json!(["not-an-address"]))
         .unwrap_err();

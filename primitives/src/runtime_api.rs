@@ -111,3 +111,51 @@ sp_api::decl_runtime_apis! {
         fn next_committee_change() -> Option<u32>;
     }
 }
+
+/// A private-market item as front ends read it: public metadata and
+/// ciphertexts; the plaintext never reaches the chain.
+#[derive(Clone, PartialEq, Eq, Debug, codec::Encode, codec::Decode, scale_info::TypeInfo)]
+pub struct MarketItem<AccountId, Balance> {
+    pub id: u64,
+    pub seller: AccountId,
+    pub price: Balance,
+    pub public_meta: Vec<u8>,
+    pub sealed_fields: Vec<u8>,
+    pub key_for_agent: Vec<u8>,
+    pub plaintext_hash: [u8; 32],
+    pub listed_at: u32,
+}
+
+/// A private-market order.
+#[derive(Clone, PartialEq, Eq, Debug, codec::Encode, codec::Decode, scale_info::TypeInfo)]
+pub struct MarketOrder<AccountId, Balance> {
+    pub id: u64,
+    pub item: u64,
+    pub buyer: AccountId,
+    pub seller: AccountId,
+    pub price: Balance,
+    pub buyer_key: [u8; 32],
+    pub key_for_buyer: Option<Vec<u8>>,
+    /// placed, delivered, confirmed, disputed, paid or refunded.
+    pub state: Vec<u8>,
+    /// The block the current state began.
+    pub since: u32,
+}
+
+sp_api::decl_runtime_apis! {
+    /// Reads of the private market.
+    pub trait PrivateMarketApi<AccountId: Codec, Balance: Codec> {
+        /// Up to `limit` items with ids from `from` on.
+        fn items(from: u64, limit: u32) -> Vec<MarketItem<AccountId, Balance>>;
+        fn item(id: u64) -> Option<MarketItem<AccountId, Balance>>;
+        fn order(id: u64) -> Option<MarketOrder<AccountId, Balance>>;
+        /// Orders of `seller`'s items waiting for the seller's key.
+        fn pending_orders(seller: AccountId) -> Vec<MarketOrder<AccountId, Balance>>;
+        /// The x25519 key `who` registered.
+        fn encryption_key(who: AccountId) -> Option<[u8; 32]>;
+        /// The buyer's escrow not committed to orders.
+        fn free_escrow(who: AccountId) -> Balance;
+        /// The market's agent, from the proxy register.
+        fn agent() -> Option<AccountId>;
+    }
+}

@@ -16,11 +16,11 @@ use sp_version::RuntimeVersion;
 
 use crate::{
     genesis_config_presets, opaque::SessionKeys, AccountId, Balance, Block, BlockNumber, Campaign,
-    Dpor, Executive, InherentDataExt, Nonce, ProxyRegister, Register, Rpt, Runtime, RuntimeCall,
-    RuntimeGenesisConfig, System, TransactionPayment, VERSION,
+    Dpor, Executive, InherentDataExt, Nonce, PrivateMarket, ProxyRegister, Register, Rpt, Runtime,
+    RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 use cpchain_primitives::{
-    runtime_api::{DporCommittee, DporConfig},
+    runtime_api::{DporCommittee, DporConfig, MarketItem, MarketOrder},
     traits::{CandidateSource, UploadCounter},
     CandidateInfo, RptBreakdown, RptWeights,
 };
@@ -174,6 +174,42 @@ impl_runtime_apis! {
         }
     }
 
+    impl cpchain_primitives::runtime_api::PrivateMarketApi<Block, AccountId, Balance> for Runtime {
+        fn items(from: u64, limit: u32) -> Vec<MarketItem<AccountId, Balance>> {
+            PrivateMarket::items_from(from, limit.min(MAX_MARKET_PAGE))
+                .into_iter()
+                .map(|(id, item)| market_item(id, item))
+                .collect()
+        }
+
+        fn item(id: u64) -> Option<MarketItem<AccountId, Balance>> {
+            pallet_private_market::Items::<Runtime>::get(id).map(|item| market_item(id, item))
+        }
+
+        fn order(id: u64) -> Option<MarketOrder<AccountId, Balance>> {
+            pallet_private_market::Orders::<Runtime>::get(id).map(|order| market_order(id, order))
+        }
+
+        fn pending_orders(seller: AccountId) -> Vec<MarketOrder<AccountId, Balance>> {
+            PrivateMarket::pending_orders(&seller)
+                .into_iter()
+                .map(|(id, order)| market_order(id, order))
+                .collect()
+        }
+
+        fn encryption_key(who: AccountId) -> Option<[u8; 32]> {
+            pallet_private_market::EncryptionKeys::<Runtime>::get(who)
+        }
+
+        fn free_escrow(who: AccountId) -> Balance {
+            pallet_private_market::FreeEscrow::<Runtime>::get(who)
+        }
+
+        fn agent() -> Option<AccountId> {
+            PrivateMarket::agent().ok()
+        }
+    }
+
     impl cpchain_primitives::runtime_api::DporApi<Block, AccountId> for Runtime {
         fn committee() -> DporCommittee<AccountId> {
             let term = Dpor::current_term();
@@ -309,5 +345,41 @@ impl_runtime_apis! {
             add_benchmarks!(params, batches);
             Ok(batches)
         }
+    }
+}
+
+/// The most items one `PrivateMarketApi::items` call returns.
+const MAX_MARKET_PAGE: u32 = 100;
+
+fn market_item(
+    id: u64,
+    item: pallet_private_market::Item<Runtime>,
+) -> MarketItem<AccountId, Balance> {
+    MarketItem {
+        id,
+        seller: item.seller,
+        price: item.price,
+        public_meta: item.public_meta.into_inner(),
+        sealed_fields: item.sealed_fields.into_inner(),
+        key_for_agent: item.key_for_agent.into_inner(),
+        plaintext_hash: item.plaintext_hash,
+        listed_at: item.listed_at,
+    }
+}
+
+fn market_order(
+    id: u64,
+    order: pallet_private_market::Order<Runtime>,
+) -> MarketOrder<AccountId, Balance> {
+    MarketOrder {
+        id,
+        item: order.item,
+        buyer: order.buyer,
+        seller: order.seller,
+        price: order.price,
+        buyer_key: order.buyer_key,
+        key_for_buyer: order.key_for_buyer.map(|key| key.into_inner()),
+        state: order.state.name().as_bytes().to_vec(),
+        since: order.since,
     }
 }

@@ -377,6 +377,32 @@ impl pallet_pdash::Config for Runtime {
     type WeightInfo = pallet_pdash::weights::SubstrateWeight<Runtime>;
 }
 
+parameter_types! {
+    /// The private market's well-known proxy account; governance binds it
+    /// to the market's agent.
+    pub MarketAgentProxy: AccountId = PalletId(*b"cpc/mrkt").into_account_truncating();
+}
+
+impl pallet_private_market::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    type Proxies = ProxyRegister;
+    type AgentProxy = MarketAgentProxy;
+    type GovernanceOrigin = GovernanceOrigin;
+    type MaxMetaLen = ConstU32<1024>;
+    type MaxSealedLen = ConstU32<4096>;
+    // An x25519 ephemeral key, a nonce, a 32-byte key and a tag, with room.
+    type MaxKeyBoxLen = ConstU32<128>;
+    type MaxItemsPerSeller = ConstU32<64>;
+    type MaxOrdersPerItem = ConstU32<64>;
+    type DeliveryTimeout = ConstU32<DAYS>;
+    type CheckTimeout = ConstU32<{ 3 * DAYS }>;
+    type ReleaseTimeout = ConstU32<{ 3 * DAYS }>;
+    type DisputeTimeout = ConstU32<{ 14 * DAYS }>;
+    type WeightInfo = pallet_private_market::weights::SubstrateWeight<Runtime>;
+}
+
 /// RPT's largest window: about 5 minutes at 3 s blocks, as in the original
 /// (100 blocks). It bounds the per-account activity logs.
 pub const RPT_MAX_WINDOW: u32 = 100;

@@ -1,14 +1,15 @@
 //! Genesis presets: `development` (a single node) and `local_testnet`.
 //!
-//! Both use the well-known dev keys, give sudo to Alice and make Dave
-//! PDash's agent. `development` has Alice as its one validator and one
+//! Both use the well-known dev keys, give sudo to Alice, make Dave PDash's
+//! agent and Ferdie the private market's agent (one account cannot act for
+//! two proxies). `development` has Alice as its one validator and one
 //! proposer; `local_testnet` has Alice, Bob, Charlie and Dave as validators
 //! and Eve and Ferdie as default proposers (terms of 2 proposers by 3
 //! views). A production chain spec starts from one of them and sets its own
 //! accounts, council, committee and no sudo key.
 
 use crate::{
-    configs::PdashProxy,
+    configs::{MarketAgentProxy, PdashProxy},
     currency::{CPC, MILLI_CPC},
     AccountId, Balance, BalancesConfig, CouncilMembershipConfig, DporConfig, ProxyRegisterConfig,
     RuntimeGenesisConfig, SudoConfig, DAYS,
@@ -56,6 +57,7 @@ pub fn cpchain_genesis(
     sudo: Option<AccountId>,
     council: Vec<AccountId>,
     pdash_agent: AccountId,
+    market_agent: AccountId,
     committee: Committee,
 ) -> Value {
     build_struct_json_patch!(RuntimeGenesisConfig {
@@ -65,7 +67,10 @@ pub fn cpchain_genesis(
             members: council.try_into().unwrap_or_default(),
         },
         proxy_register: ProxyRegisterConfig {
-            bindings: vec![(PdashProxy::get(), pdash_agent)],
+            bindings: vec![
+                (PdashProxy::get(), pdash_agent),
+                (MarketAgentProxy::get(), market_agent),
+            ],
         },
         dpor: DporConfig {
             validators: committee.validators,
@@ -102,6 +107,7 @@ pub fn development_config_genesis() -> Value {
         Some(Sr25519Keyring::Alice.to_account_id()),
         dev_council(),
         Sr25519Keyring::Dave.to_account_id(),
+        Sr25519Keyring::Ferdie.to_account_id(),
         Committee {
             validators: vec![dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
             default_proposers: vec![Sr25519Keyring::Alice.to_account_id()],
@@ -120,6 +126,7 @@ pub fn local_testnet_genesis() -> Value {
         Some(Sr25519Keyring::Alice.to_account_id()),
         dev_council(),
         Sr25519Keyring::Dave.to_account_id(),
+        Sr25519Keyring::Ferdie.to_account_id(),
         Committee {
             validators: vec![
                 dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),

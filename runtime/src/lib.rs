@@ -182,6 +182,9 @@ mod runtime {
 
     #[runtime::pallet_index(16)]
     pub type Dpor = pallet_dpor;
+
+    #[runtime::pallet_index(17)]
+    pub type PrivateMarket = pallet_private_market;
 }
 
 /// Builds the signed extensions for an extrinsic the node creates itself

@@ -417,12 +417,13 @@ fn the_runtime_reports_cpchain_metadata() {
 }
 
 #[test]
-fn the_presets_make_dave_pdashs_agent() {
+fn the_presets_make_dave_pdashs_agent_and_ferdie_the_markets() {
     for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
         new_test_ext(preset).execute_with(|| {
             let proxy = configs::PdashProxy::get();
             assert_eq!(ProxyRegister::real_contract(&proxy), Some(account(Dave)));
             assert_eq!(ProxyRegister::contract_version(&proxy), 1);
+            assert_eq!(PrivateMarket::agent(), Ok(account(Ferdie)));
         });
     }
 }

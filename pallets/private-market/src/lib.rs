@@ -136,6 +136,18 @@ impl OrderState {
     fn is_open(self) -> bool {
         !matches!(self, OrderState::Paid | OrderState::Refunded)
     }
+
+    /// The state's name, for readers.
+    pub fn name(self) -> &'static str {
+        match self {
+            OrderState::Placed => "placed",
+            OrderState::Delivered => "delivered",
+            OrderState::Confirmed => "confirmed",
+            OrderState::Disputed => "disputed",
+            OrderState::Paid => "paid",
+            OrderState::Refunded => "refunded",
+        }
+    }
 }
 
 #[frame_support::pallet]
@@ -640,6 +652,23 @@ impl<T: Config> Pallet<T> {
             price,
         });
         Ok(())
+    }
+
+    /// Up to `limit` items with ids from `from` on, for listings.
+    pub fn items_from(from: ItemId, limit: u32) -> alloc::vec::Vec<(ItemId, Item<T>)> {
+        let end = NextItemId::<T>::get();
+        let mut items = alloc::vec::Vec::new();
+        let mut id = from;
+        // Cancelled ids are skipped; a scan is bounded by four times the limit.
+        let mut budget = limit.saturating_mul(4);
+        while id < end && (items.len() as u32) < limit && budget > 0 {
+            if let Some(item) = Items::<T>::get(id) {
+                items.push((id, item));
+            }
+            id = id.saturating_add(1);
+            budget -= 1;
+        }
+        items
     }
 
     /// Orders of `seller`'s items that wait for the seller (step 5).
