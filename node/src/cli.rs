@@ -130,6 +130,10 @@ pub enum Subcommand {
     /// Start or stop campaigning for a proposer seat, or show its status.
     #[command(subcommand)]
     Campaign(crate::campaign_cli::CampaignCmd),
+
+    /// The private market: keys, listings, orders, delivery and release.
+    #[command(subcommand)]
+    Market(crate::market_cli::MarketCmd),
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ pub fn run() -> sc_cli::Result<()> {
         Some(Subcommand::Key(cmd)) => cmd.run(&cli),
         Some(Subcommand::AdmissionProve(cmd)) => cmd.run(),
         Some(Subcommand::Campaign(cmd)) => cmd.run(),
+        Some(Subcommand::Market(cmd)) => cmd.run(),
         #[allow(deprecated)]
         Some(Subcommand::BuildSpec(cmd)) => {
             let runner = cli.create_runner(cmd)?;

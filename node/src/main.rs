@@ -6,11 +6,14 @@ mod campaign_cli;
 mod chain_spec;
 mod cli;
 mod command;
+mod market_cli;
+mod market_crypto;
 mod market_rpc;
 mod prover;
 mod rpc;
 mod rpc_client;
 mod service;
+mod signing_client;
 
 fn main() {
     if let Err(error) = command::run() {
