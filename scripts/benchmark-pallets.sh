@@ -19,6 +19,7 @@ declare -A PALLET_DIRS=(
     [pallet_rpt]=rpt
     [pallet_campaign]=campaign
     [pallet_dpor]=dpor
+    [pallet_private_market]=private-market
 )
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=("${!PALLET_DIRS[@]}")

@@ -37,8 +37,18 @@ impl RpcClient {
 
     /// Calls `method`; Err carries a transport error or the node's JSON-RPC error.
     pub fn call(&self, method: &str, params: Value) -> Result<Value, String> {
-        let body =
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let response = self.post(&request)?;
+        match response.get("error") {
+            Some(error) => Err(format!("{method}: {error}")),
+            None => Ok(response["result"].clone()),
+        }
+    }
+
+    /// Posts one JSON-RPC request or a batch (an array) and gives the
+    /// node's whole answer.
+    pub fn post(&self, request: &Value) -> Result<Value, String> {
+        let body = request.to_string();
         let address = (self.host.as_str(), self.port)
             .to_socket_addrs()
             .map_err(|e| format!("cannot resolve {}: {e}", self.host))?
@@ -97,14 +107,10 @@ impl RpcClient {
                 .read_to_end(&mut payload)
                 .map_err(|e| e.to_string())?;
         }
-        let response: Value = serde_json::from_slice(&payload).map_err(|e| {
+        serde_json::from_slice(&payload).map_err(|e| {
             let text = String::from_utf8_lossy(&payload[..payload.len().min(200)]).into_owned();
             format!("the node's answer is not JSON ({e}): {text}")
-        })?;
-        match response.get("error") {
-            Some(error) => Err(format!("{method}: {error}")),
-            None => Ok(response["result"].clone()),
-        }
+        })
     }
 }
 

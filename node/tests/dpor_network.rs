@@ -1,8 +1,10 @@
 //! A DPoR network of six node processes on loopback, with the
 //! `local_testnet` preset: validators Alice, Bob, Charlie and Dave, default
 //! proposers Eve and Ferdie. Every block must be final on every node with
-//! the same hash; a silent proposer must be impeached, and a restarted
-//! validator must catch up.
+//! the same hash; a silent proposer must be impeached; a restarted
+//! validator must catch up; one crashed validator must not stop the chain;
+//! two must stop finality without a fork, and their restart resume it
+//! without an equivocation.
 
 mod common;
 
@@ -162,4 +164,50 @@ fn a_six_node_network_finalizes_every_block_and_impeaches_a_silent_proposer() {
     let target = nodes[0].as_ref().unwrap().finalized_number().unwrap() + 2;
     wait_finalized(&bob, target);
     assert_same_chain(&[nodes[0].as_ref().unwrap(), &bob], 1..=target);
+    nodes[1] = Some(bob);
+
+    // One validator crashes (SIGKILL): three of four still certify.
+    let mut crashed = vec![nodes[1].take().unwrap()];
+    crashed[0].kill();
+    let alice = nodes[0].as_ref().unwrap();
+    wait_finalized(alice, alice.finalized_number().unwrap() + 2);
+
+    // A second one crashes: two votes are short of 2f+1 = 3, so nothing is
+    // certified. Proposals are built on the last final block only, so
+    // whatever is pending sits one above it and never becomes final: the
+    // final chain cannot fork.
+    let mut charlie = nodes[2].take().unwrap();
+    charlie.kill();
+    crashed.push(charlie);
+    let alice = nodes[0].as_ref().unwrap();
+    // A round whose votes were already out may still complete.
+    std::thread::sleep(Duration::from_secs(4));
+    let stalled = alice.finalized_number().unwrap();
+    std::thread::sleep(Duration::from_secs(12));
+    for node in [alice, nodes[3].as_ref().unwrap()] {
+        assert_eq!(node.finalized_number(), Some(stalled), "finality went on");
+        let best = node.rpc("chain_getHeader", json!([]));
+        let best = common::parse_hex_u64(best["number"].as_str().unwrap()).unwrap();
+        assert!(
+            best <= stalled + 1,
+            "#{best} was built on blocks that are not final (#{stalled} is)"
+        );
+    }
+
+    // Both restart from their databases; finality resumes. Neither votes
+    // against what it voted before the crash: no node saw an equivocation.
+    let bob = start("bob", 1, &base, Some(alice_port));
+    let charlie = start("charlie", 2, &base, Some(alice_port));
+    nodes[1] = Some(bob);
+    nodes[2] = Some(charlie);
+    let live: Vec<&Node> = nodes.iter().flatten().collect();
+    for node in &live {
+        node.wait_for_rpc();
+        wait_finalized(node, stalled + 2);
+    }
+    assert_same_chain(&live, 1..=stalled + 2);
+    for node in live.iter().copied().chain(&crashed) {
+        let reports = node.log_lines_with("equivocated");
+        assert!(reports.is_empty(), "{reports:?}");
+    }
 }

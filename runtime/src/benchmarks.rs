@@ -14,6 +14,7 @@ frame_benchmarking::define_benchmarks!(
     [pallet_rpt, Rpt]
     [pallet_campaign, Campaign]
     [pallet_dpor, Dpor]
+    [pallet_private_market, PrivateMarket]
 );
 
 impl frame_system_benchmarking::Config for crate::Runtime {}

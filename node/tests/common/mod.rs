@@ -160,6 +160,25 @@ impl Node {
         let _ = child.wait();
     }
 
+    /// Kills the node with SIGKILL, as a crash would; its log stays for
+    /// inspection until the `Node` is dropped.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The lines of the node's whole log that contain `needle`.
+    pub fn log_lines_with(&self, needle: &str) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains(needle))
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Whether the process has exited; its status if so.
     pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
         self.child

@@ -44,6 +44,9 @@ extern crate alloc;
 pub use pallet::*;
 pub use weights::WeightInfo;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -499,7 +502,7 @@ pub mod pallet {
 
         /// Step 7, otherwise: the buyer disputes the delivery.
         #[pallet::call_index(8)]
-        #[pallet::weight(T::WeightInfo::confirm())]
+        #[pallet::weight(T::WeightInfo::dispute())]
         pub fn dispute(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
             let who = ensure_signed(origin)?;
             Self::advance(order, |o| {
@@ -514,7 +517,7 @@ pub mod pallet {
 
         /// Step 8: the agent pays the seller for a confirmed order.
         #[pallet::call_index(9)]
-        #[pallet::weight(T::WeightInfo::settle())]
+        #[pallet::weight(T::WeightInfo::release())]
         pub fn release(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
             let who = ensure_signed(origin)?;
             ensure!(who == Self::agent()?, Error::<T>::WrongParty);
@@ -525,7 +528,7 @@ pub mod pallet {
 
         /// Settles a dispute: the agent (signed) or governance decides.
         #[pallet::call_index(10)]
-        #[pallet::weight(T::WeightInfo::settle())]
+        #[pallet::weight(T::WeightInfo::resolve_dispute())]
         pub fn resolve_dispute(
             origin: OriginFor<T>,
             order: OrderId,
@@ -547,7 +550,7 @@ pub mod pallet {
         /// Applies the timeout rule of the order's state (see the module
         /// docs); anyone may call it once the timeout has passed.
         #[pallet::call_index(11)]
-        #[pallet::weight(T::WeightInfo::settle())]
+        #[pallet::weight(T::WeightInfo::claim_timeout())]
         pub fn claim_timeout(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
             ensure_signed(origin)?;
             let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;

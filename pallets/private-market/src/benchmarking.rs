@@ -1,0 +1,271 @@
+//! Benchmarks of pallet-private-market, each at its worst case: full
+//! bounded lists, the longest byte fields, an order list that must be
+//! pruned or scanned to its end.
+
+use super::*;
+use frame_benchmarking::v2::*;
+use frame_support::traits::fungible::Mutate;
+use frame_system::RawOrigin;
+
+fn funded<T: Config>(name: &'static str) -> T::AccountId {
+    let who: T::AccountId = account(name, 0, 0);
+    let amount = T::Currency::minimum_balance().saturating_mul(1_000_000u32.into());
+    let _ = T::Currency::set_balance(&who, amount);
+    who
+}
+
+fn price<T: Config>() -> BalanceOf<T> {
+    T::Currency::minimum_balance().saturating_mul(1_000u32.into())
+}
+
+fn full<S: Get<u32>>(byte: u8) -> BoundedVec<u8, S> {
+    BoundedVec::truncate_from(alloc::vec![byte; S::get() as usize])
+}
+
+fn setup(_: DispatchError) -> BenchmarkError {
+    BenchmarkError::Stop("setup")
+}
+
+/// Lists an item with the longest fields, by a fresh funded seller.
+fn listed<T: Config>() -> Result<(ItemId, T::AccountId), BenchmarkError> {
+    let seller = funded::<T>("seller");
+    let id = NextItemId::<T>::get();
+    Pallet::<T>::list_item(
+        RawOrigin::Signed(seller.clone()).into(),
+        price::<T>(),
+        full::<T::MaxMetaLen>(1),
+        full::<T::MaxSealedLen>(2),
+        full::<T::MaxKeyBoxLen>(3),
+        [4; 32],
+    )
+    .map_err(setup)?;
+    Ok((id, seller))
+}
+
+/// Fills the item's order list with `MaxOrdersPerItem - 1` orders in
+/// `state`, then one finished order last, so that a scan for a finished
+/// order reads them all.
+fn fill_orders<T: Config>(item: ItemId, seller: &T::AccountId, state: OrderState) {
+    let buyer: T::AccountId = account("filler", 0, 0);
+    let max = T::MaxOrdersPerItem::get() as u64;
+    let first = NextOrderId::<T>::get();
+    let mut ids = alloc::vec::Vec::new();
+    for offset in 0..max {
+        let id = first + offset;
+        let state = if offset + 1 == max {
+            OrderState::Refunded
+        } else {
+            state
+        };
+        Orders::<T>::insert(
+            id,
+            Order {
+                item,
+                buyer: buyer.clone(),
+                seller: seller.clone(),
+                price: price::<T>(),
+                buyer_key: [5; 32],
+                key_for_buyer: Some(full::<T::MaxKeyBoxLen>(6)),
+                state,
+                since: frame_system::Pallet::<T>::block_number(),
+            },
+        );
+        ids.push(id);
+    }
+    OrdersOf::<T>::insert(item, BoundedVec::truncate_from(ids));
+    NextOrderId::<T>::put(first + max);
+}
+
+/// An order by a fresh buyer, advanced to `state`.
+fn order_in<T: Config>(
+    state: OrderState,
+) -> Result<(OrderId, T::AccountId, T::AccountId), BenchmarkError> {
+    let (item, seller) = listed::<T>()?;
+    let buyer = funded::<T>("buyer");
+    Pallet::<T>::deposit_escrow(RawOrigin::Signed(buyer.clone()).into(), price::<T>())
+        .map_err(setup)?;
+    let id = NextOrderId::<T>::get();
+    Pallet::<T>::place_order(RawOrigin::Signed(buyer.clone()).into(), item, [7; 32])
+        .map_err(setup)?;
+    if state == OrderState::Placed {
+        return Ok((id, buyer, seller));
+    }
+    Pallet::<T>::deliver_key(
+        RawOrigin::Signed(seller.clone()).into(),
+        id,
+        full::<T::MaxKeyBoxLen>(8),
+    )
+    .map_err(setup)?;
+    match state {
+        OrderState::Confirmed => {
+            Pallet::<T>::confirm(RawOrigin::Signed(buyer.clone()).into(), id).map_err(setup)?
+        }
+        OrderState::Disputed => {
+            Pallet::<T>::dispute(RawOrigin::Signed(buyer.clone()).into(), id).map_err(setup)?
+        }
+        _ => {}
+    }
+    Ok((id, buyer, seller))
+}
+
+#[benchmarks]
+mod benchmarks {
+    use super::*;
+
+    #[benchmark]
+    fn set_encryption_key() {
+        let who = funded::<T>("who");
+        #[extrinsic_call]
+        _(RawOrigin::Signed(who.clone()), [9; 32]);
+        assert_eq!(EncryptionKeys::<T>::get(who), Some([9; 32]));
+    }
+
+    /// The seller's item list one short of full.
+    #[benchmark]
+    fn list_item() {
+        let seller = funded::<T>("seller");
+        let others = (1..T::MaxItemsPerSeller::get() as u64).collect::<alloc::vec::Vec<_>>();
+        ItemsOf::<T>::insert(&seller, BoundedVec::truncate_from(others));
+        NextItemId::<T>::put(1_000);
+        #[extrinsic_call]
+        _(
+            RawOrigin::Signed(seller),
+            price::<T>(),
+            full::<T::MaxMetaLen>(1),
+            full::<T::MaxSealedLen>(2),
+            full::<T::MaxKeyBoxLen>(3),
+            [4; 32],
+        );
+        assert!(Items::<T>::contains_key(1_000));
+    }
+
+    /// Every order slot of the item used by a finished order.
+    #[benchmark]
+    fn cancel_item() -> Result<(), BenchmarkError> {
+        let (item, seller) = listed::<T>()?;
+        fill_orders::<T>(item, &seller, OrderState::Paid);
+        #[extrinsic_call]
+        _(RawOrigin::Signed(seller), item);
+        assert!(!Items::<T>::contains_key(item));
+        assert!(OrdersOf::<T>::get(item).is_empty());
+        Ok(())
+    }
+
+    #[benchmark]
+    fn deposit_escrow() {
+        let buyer = funded::<T>("buyer");
+        #[extrinsic_call]
+        _(RawOrigin::Signed(buyer.clone()), price::<T>());
+        assert_eq!(FreeEscrow::<T>::get(buyer), price::<T>());
+    }
+
+    #[benchmark]
+    fn withdraw_escrow() -> Result<(), BenchmarkError> {
+        let buyer = funded::<T>("buyer");
+        Pallet::<T>::deposit_escrow(RawOrigin::Signed(buyer.clone()).into(), price::<T>())
+            .map_err(setup)?;
+        #[extrinsic_call]
+        _(RawOrigin::Signed(buyer.clone()), price::<T>());
+        assert!(FreeEscrow::<T>::get(buyer).is_zero());
+        Ok(())
+    }
+
+    /// The item's order list is full; only its last order is finished, so
+    /// making room scans the whole list.
+    #[benchmark]
+    fn place_order() -> Result<(), BenchmarkError> {
+        let (item, seller) = listed::<T>()?;
+        fill_orders::<T>(item, &seller, OrderState::Placed);
+        let buyer = funded::<T>("buyer");
+        Pallet::<T>::deposit_escrow(RawOrigin::Signed(buyer.clone()).into(), price::<T>())
+            .map_err(setup)?;
+        let id = NextOrderId::<T>::get();
+        #[extrinsic_call]
+        _(RawOrigin::Signed(buyer), item, [7; 32]);
+        assert!(Orders::<T>::contains_key(id));
+        Ok(())
+    }
+
+    #[benchmark]
+    fn deliver_key() -> Result<(), BenchmarkError> {
+        let (id, _, seller) = order_in::<T>(OrderState::Placed)?;
+        #[extrinsic_call]
+        _(RawOrigin::Signed(seller), id, full::<T::MaxKeyBoxLen>(8));
+        assert_eq!(
+            Orders::<T>::get(id).map(|o| o.state),
+            Some(OrderState::Delivered)
+        );
+        Ok(())
+    }
+
+    #[benchmark]
+    fn confirm() -> Result<(), BenchmarkError> {
+        let (id, buyer, _) = order_in::<T>(OrderState::Delivered)?;
+        #[extrinsic_call]
+        _(RawOrigin::Signed(buyer), id);
+        assert_eq!(
+            Orders::<T>::get(id).map(|o| o.state),
+            Some(OrderState::Confirmed)
+        );
+        Ok(())
+    }
+
+    #[benchmark]
+    fn dispute() -> Result<(), BenchmarkError> {
+        let (id, buyer, _) = order_in::<T>(OrderState::Delivered)?;
+        #[extrinsic_call]
+        _(RawOrigin::Signed(buyer), id);
+        assert_eq!(
+            Orders::<T>::get(id).map(|o| o.state),
+            Some(OrderState::Disputed)
+        );
+        Ok(())
+    }
+
+    #[benchmark]
+    fn release() -> Result<(), BenchmarkError> {
+        let (id, _, _) = order_in::<T>(OrderState::Confirmed)?;
+        let agent = Pallet::<T>::agent().map_err(setup)?;
+        #[extrinsic_call]
+        _(RawOrigin::Signed(agent), id);
+        assert_eq!(
+            Orders::<T>::get(id).map(|o| o.state),
+            Some(OrderState::Paid)
+        );
+        Ok(())
+    }
+
+    /// The agent pays the seller: a transfer between holds, the dearer outcome.
+    #[benchmark]
+    fn resolve_dispute() -> Result<(), BenchmarkError> {
+        let (id, _, _) = order_in::<T>(OrderState::Disputed)?;
+        let agent = Pallet::<T>::agent().map_err(setup)?;
+        #[extrinsic_call]
+        _(RawOrigin::Signed(agent), id, true);
+        assert_eq!(
+            Orders::<T>::get(id).map(|o| o.state),
+            Some(OrderState::Paid)
+        );
+        Ok(())
+    }
+
+    /// A confirmed order the agent never released: the seller is paid.
+    #[benchmark]
+    fn claim_timeout() -> Result<(), BenchmarkError> {
+        let (id, buyer, _) = order_in::<T>(OrderState::Confirmed)?;
+        let now = frame_system::Pallet::<T>::block_number();
+        frame_system::Pallet::<T>::set_block_number(
+            now.saturating_add(T::ReleaseTimeout::get())
+                .saturating_add(1u32.into()),
+        );
+        #[extrinsic_call]
+        _(RawOrigin::Signed(buyer), id);
+        assert_eq!(
+            Orders::<T>::get(id).map(|o| o.state),
+            Some(OrderState::Paid)
+        );
+        Ok(())
+    }
+
+    impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
