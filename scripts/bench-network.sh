@@ -7,6 +7,7 @@
 #   scripts/bench-network.sh [--period-ms 1000] [--timeout-ms 2000]
 #                            [--rate 1000] [--accounts 1000]
 #                            [--warmup-s 10] [--measure-s 60]
+#                            [--pool-type fork-aware|single-state]
 #
 # Takes about two minutes after the build. Every node process is killed
 # when it ends, also on failure; Ctrl-C reaches them too (one process group).

@@ -51,6 +51,8 @@ struct Settings {
     accounts: u32,
     warmup: Duration,
     measure: Duration,
+    /// Passed to the nodes' `--pool-type`.
+    pool_type: String,
 }
 
 impl Settings {
@@ -63,6 +65,7 @@ impl Settings {
             accounts: 1_000,
             warmup: Duration::from_secs(10),
             measure: Duration::from_secs(60),
+            pool_type: "fork-aware".into(),
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut it = args.iter();
@@ -81,6 +84,7 @@ impl Settings {
                 "--accounts" => settings.accounts = number()?.clamp(1, 100_000) as u32,
                 "--warmup-s" => settings.warmup = Duration::from_secs(number()?),
                 "--measure-s" => settings.measure = Duration::from_secs(number()?.max(1)),
+                "--pool-type" => settings.pool_type = value.clone(),
                 _ => return Err(format!("unknown option {flag}")),
             }
         }
@@ -195,7 +199,7 @@ fn start_nodes(settings: &Settings, dir: &Path, spec: &Path) -> Result<Vec<NodeP
             .args(["--rpc-port", &rpc_port.to_string()])
             .args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
             .args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
-            .args(["--pool-limit", "200000", "--pool-kbytes", "1000000"])
+            .args(["--pool-type", &settings.pool_type])
             .args([
                 "--rpc-max-request-size",
                 "64",
@@ -597,8 +601,8 @@ fn run_in(settings: &Settings, dir: &Path) -> Result<(), String> {
     );
     let _ = writeln!(
         out,
-        "period {} ms, impeach timeout {} ms, offered load {} tx/s from {} accounts, window {:?}\n",
-        settings.period_ms, settings.timeout_ms, settings.rate, settings.accounts, settings.measure
+        "period {} ms, impeach timeout {} ms, offered load {} tx/s from {} accounts, window {:?}, {} pool\n",
+        settings.period_ms, settings.timeout_ms, settings.rate, settings.accounts, settings.measure, settings.pool_type
     );
     let _ = writeln!(out, "| figure | value |");
     let _ = writeln!(out, "|---|---|");
