@@ -282,6 +282,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                 genesis,
                 round_state,
                 metrics,
+                telemetry: telemetry.as_ref().map(|telemetry| telemetry.handle()),
             },
         );
         task_manager

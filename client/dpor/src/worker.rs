@@ -104,6 +104,8 @@ pub struct WorkerParams<C, BI, E> {
     /// Shared with the RPC: where the committee stands.
     pub round_state: Arc<std::sync::Mutex<RoundState>>,
     pub metrics: Option<crate::metrics::Metrics>,
+    /// Reports each certified block to telemetry.
+    pub telemetry: Option<sc_telemetry::TelemetryHandle>,
 }
 
 /// Where this node's LBFT stands, for `dpor_roundState`.
@@ -202,6 +204,7 @@ struct Worker<C, BE, BI, E> {
     timing: (u64, u64),
     round_state: Arc<std::sync::Mutex<RoundState>>,
     metrics: Option<crate::metrics::Metrics>,
+    telemetry: Option<sc_telemetry::TelemetryHandle>,
     proposed_at: HashMap<Hash, Instant>,
     /// A block was finalized: start the next height.
     advance: bool,
@@ -273,6 +276,7 @@ where
             timing: (config.period_ms, config.impeach_timeout_ms),
             round_state: params.round_state,
             metrics: params.metrics,
+            telemetry: params.telemetry,
             proposed_at: HashMap::new(),
             advance: false,
             _backend: std::marker::PhantomData,
@@ -611,13 +615,19 @@ where
                     "✅ #{height} final ({hash}), certified in round {}",
                     justification.round
                 );
-                if let (Some(metrics), Some(start)) =
-                    (&self.metrics, self.proposed_at.remove(&hash))
-                {
-                    metrics
-                        .proposal_to_final
-                        .observe(start.elapsed().as_secs_f64());
+                let proposal_to_final = self.proposed_at.remove(&hash).map(|start| start.elapsed());
+                if let (Some(metrics), Some(elapsed)) = (&self.metrics, proposal_to_final) {
+                    metrics.proposal_to_final.observe(elapsed.as_secs_f64());
                 }
+                sc_telemetry::telemetry!(
+                    self.telemetry;
+                    sc_telemetry::CONSENSUS_INFO;
+                    "dpor.finalized";
+                    "height" => height,
+                    "hash" => ?hash,
+                    "round" => justification.round,
+                    "proposal_to_final_ms" => proposal_to_final.map(|d| d.as_millis() as u64),
+                );
                 self.proposed_at.clear();
                 self.advance = true;
             }

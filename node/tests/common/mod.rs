@@ -61,9 +61,13 @@ impl Node {
                 "--listen-addr",
                 &format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
                 "--no-prometheus",
-                "--no-telemetry",
                 "--no-mdns",
             ])
+            .args(
+                (!args.contains(&"--telemetry-url"))
+                    .then_some("--no-telemetry")
+                    .into_iter(),
+            )
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
