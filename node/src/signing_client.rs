@@ -5,6 +5,7 @@
 //! by its error's name instead of being lost.
 
 use std::{
+    path::PathBuf,
     str::FromStr,
     time::{Duration, Instant},
 };
@@ -31,13 +32,89 @@ pub struct EndpointArgs {
 }
 
 #[derive(Debug, Clone, clap::Args)]
-pub struct AccountArgs {
-    #[command(flatten)]
-    pub endpoint: EndpointArgs,
+#[group(id = "signer", required = true, multiple = false)]
+pub struct SignerArgs {
     /// The account's secret URI (`//Alice`, a mnemonic, a hex seed). Keep
     /// it out of shell history: `--suri "$(cat key-file)"`.
     #[arg(long)]
-    pub suri: String,
+    pub suri: Option<String>,
+    /// Sign with the proposer sealing key (type `dpsl`, sr25519) in this
+    /// keystore, e.g. a node's `<base-path>/chains/<chain>/keystore`; it
+    /// must hold exactly one. Password-protected keystores are not supported.
+    #[arg(long)]
+    pub keystore_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AccountArgs {
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+}
+
+/// Who signs: a key pair from `--suri`, or a sealing key in a keystore.
+pub enum Signer {
+    Pair(sr25519::Pair),
+    Keystore(sc_keystore::LocalKeystore, sr25519::Public),
+}
+
+impl Signer {
+    pub fn public(&self) -> sr25519::Public {
+        match self {
+            Signer::Pair(pair) => pair.public(),
+            Signer::Keystore(_, public) => *public,
+        }
+    }
+
+    pub fn sign(&self, payload: &[u8]) -> Option<sr25519::Signature> {
+        match self {
+            Signer::Pair(pair) => Some(pair.sign(payload)),
+            Signer::Keystore(keystore, public) => sp_keystore::Keystore::sr25519_sign(
+                keystore,
+                cpchain_primitives::seal_crypto::KEY_TYPE,
+                public,
+                payload,
+            )
+            .ok()
+            .flatten(),
+        }
+    }
+}
+
+impl SignerArgs {
+    pub fn signer(&self) -> sc_cli::Result<Signer> {
+        if let Some(suri) = &self.suri {
+            return sr25519::Pair::from_string(suri, None)
+                .map(Signer::Pair)
+                .map_err(|e| input(format!("--suri is not a valid sr25519 secret: {e:?}")));
+        }
+        let path = self
+            .keystore_path
+            .as_ref()
+            .ok_or_else(|| input("give --suri or --keystore-path".into()))?;
+        if !path.is_dir() {
+            return Err(input(format!(
+                "--keystore-path {}: no such directory",
+                path.display()
+            )));
+        }
+        let keystore = sc_keystore::LocalKeystore::open(path, None)
+            .map_err(|e| input(format!("--keystore-path {}: {e}", path.display())))?;
+        let keys = sp_keystore::Keystore::sr25519_public_keys(
+            &keystore,
+            cpchain_primitives::seal_crypto::KEY_TYPE,
+        );
+        let [public] = keys[..] else {
+            return Err(input(format!(
+                "--keystore-path {} holds {} sealing keys (type dpsl); it must hold exactly one \
+                 (`cpchain-node key insert --key-type dpsl --scheme sr25519 ...`), or give --suri",
+                path.display(),
+                keys.len()
+            )));
+        };
+        Ok(Signer::Keystore(keystore, public))
+    }
 }
 
 pub fn input(message: String) -> sc_cli::Error {
@@ -126,19 +203,18 @@ pub struct Included {
 /// An account that signs and submits calls.
 pub struct SigningClient {
     pub reader: ChainReader,
-    pub pair: sr25519::Pair,
+    pub signer: Signer,
     pub account: AccountId,
 }
 
 impl SigningClient {
     pub fn open(args: &AccountArgs) -> sc_cli::Result<Self> {
         let reader = ChainReader::open(&args.endpoint)?;
-        let pair = sr25519::Pair::from_string(&args.suri, None)
-            .map_err(|e| input(format!("--suri is not a valid sr25519 secret: {e:?}")))?;
-        let account = AccountId::from(pair.public());
+        let signer = args.signer.signer()?;
+        let account = AccountId::from(signer.public());
         Ok(Self {
             reader,
-            pair,
+            signer,
             account,
         })
     }
@@ -170,8 +246,15 @@ impl SigningClient {
         for (offset, call) in calls.into_iter().enumerate() {
             let nonce =
                 u32::try_from(nonce + offset as u64).map_err(|_| input("nonce overflow".into()))?;
-            let encoded =
-                cpchain_runtime::sign_extrinsic(call, &self.pair, nonce, genesis).encode();
+            let encoded = cpchain_runtime::sign_extrinsic_with(
+                call,
+                self.signer.public(),
+                nonce,
+                genesis,
+                |payload| self.signer.sign(payload),
+            )
+            .ok_or_else(|| input("the keystore did not sign".into()))?
+            .encode();
             self.call(
                 "author_submitExtrinsic",
                 json!([format!("0x{}", hex_string(&encoded))]),

@@ -39,8 +39,41 @@ fn an_account_campaigns_from_the_command_line() {
     assert_eq!(status["rnode"], false);
     assert!(status["candidacy"].is_null());
 
+    // Eve's node operator signs with the sealing key in the node's keystore.
+    let keystore =
+        std::env::temp_dir().join(format!("cpchain-campaign-keys-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&keystore);
+    let keystore_path = keystore.display().to_string();
+    let inserted = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
+        .args(["key", "insert", "--keystore-path", &keystore_path])
+        .args([
+            "--key-type",
+            "dpsl",
+            "--scheme",
+            "sr25519",
+            "--suri",
+            "//Eve",
+        ])
+        .output()
+        .expect("cpchain-node runs");
+    assert!(inserted.status.success(), "{inserted:?}");
+    let by_keystore = json_of(&campaign(&[
+        "status",
+        "--url",
+        &url,
+        "--keystore-path",
+        &keystore_path,
+    ]));
+    assert_eq!(by_keystore["account"], status["account"]);
+
     let started = json_of(&campaign(&[
-        "start", "--url", &url, "--suri", "//Eve", "--terms", "2",
+        "start",
+        "--url",
+        &url,
+        "--keystore-path",
+        &keystore_path,
+        "--terms",
+        "2",
     ]));
     assert_eq!(started["rnode"], true, "{started}");
     assert_eq!(started["candidacy"]["terms"], 2, "{started}");
@@ -54,14 +87,56 @@ fn an_account_campaigns_from_the_command_line() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("candidate already"));
 
-    let stopped = json_of(&campaign(&["stop", "--url", &url, "--suri", "//Eve"]));
+    let stopped = json_of(&campaign(&[
+        "stop",
+        "--url",
+        &url,
+        "--keystore-path",
+        &keystore_path,
+    ]));
+    let _ = std::fs::remove_dir_all(&keystore);
     let left = stopped["candidacy"]["terms"].as_u64().unwrap_or(0);
     assert!(left < 2, "{stopped}");
 }
 
 #[test]
 fn bad_campaign_input_is_a_clear_error() {
-    let cases: [(&[&str], &str); 3] = [
+    let empty = std::env::temp_dir().join(format!("cpchain-empty-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let empty = empty.display().to_string();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &[
+                "status",
+                "--url",
+                "http://127.0.0.1:9944",
+                "--keystore-path",
+                &empty,
+            ],
+            "holds 0 sealing keys",
+        ),
+        (
+            &[
+                "status",
+                "--url",
+                "http://127.0.0.1:9944",
+                "--keystore-path",
+                "/nonexistent/keys",
+            ],
+            "no such directory",
+        ),
+        (
+            &[
+                "status",
+                "--url",
+                "http://127.0.0.1:9944",
+                "--suri",
+                "//Eve",
+                "--keystore-path",
+                &empty,
+            ],
+            "cannot be used with",
+        ),
         (
             &[
                 "status",
@@ -94,6 +169,7 @@ fn bad_campaign_input_is_a_clear_error() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+    let _ = std::fs::remove_dir(&empty);
 }
 
 /// Eve's well-known sr25519 public key, her account id.

@@ -229,8 +229,25 @@ pub fn sign_extrinsic(
     nonce: Nonce,
     genesis_hash: Hash,
 ) -> UncheckedExtrinsic {
-    use codec::Encode;
     use sp_core::Pair;
+
+    sign_extrinsic_with(call, signer.public(), nonce, genesis_hash, |payload| {
+        Some(signer.sign(payload))
+    })
+    .expect("signing with a key pair cannot fail")
+}
+
+/// [`sign_extrinsic`] with the signature made by `sign` (a keystore, a
+/// hardware signer) for the account `signer`; `None` if `sign` gives none.
+#[cfg(feature = "std")]
+pub fn sign_extrinsic_with(
+    call: RuntimeCall,
+    signer: sp_core::sr25519::Public,
+    nonce: Nonce,
+    genesis_hash: Hash,
+    sign: impl FnOnce(&[u8]) -> Option<sp_core::sr25519::Signature>,
+) -> Option<UncheckedExtrinsic> {
+    use codec::Encode;
 
     let tx_extension = tx_extension_for(nonce, 0);
     let payload = SignedPayload::from_raw(
@@ -238,11 +255,11 @@ pub fn sign_extrinsic(
         tx_extension.clone(),
         tx_extension_implicit(genesis_hash),
     );
-    let signature = payload.using_encoded(|bytes| signer.sign(bytes));
-    UncheckedExtrinsic::new_signed(
+    let signature = payload.using_encoded(sign)?;
+    Some(UncheckedExtrinsic::new_signed(
         call,
-        AccountId::from(signer.public()).into(),
+        AccountId::from(signer).into(),
         Signature::from(signature),
         tx_extension,
-    )
+    ))
 }
