@@ -205,3 +205,58 @@ fn builtin_modules_answer_over_rpc() {
         .unwrap_err();
     assert!(error.contains("`from` is after `to`"), "{error}");
 }
+
+fn timestamp_of(node: &Node, number: u64) -> u64 {
+    let hash = node.rpc("chain_getBlockHash", json!([number]));
+    // twox_128("Timestamp") ++ twox_128("Now").
+    let key = "0xf0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d6045dfcbb";
+    let value = node.rpc("state_getStorage", json!([key, hash]));
+    u64::decode(&mut &hex_decode(value.as_str().expect("a timestamp"))[..]).expect("u64")
+}
+
+/// Governance shortens the block period on a running dev node: the blocks
+/// after the change follow the new period, without a restart.
+#[test]
+fn a_timing_change_by_governance_applies_without_a_restart() {
+    let node = Node::start("dev-timing", &["--dev", "--tmp"]);
+    node.wait_for_rpc();
+    node.wait_for("block #2 final", Duration::from_secs(60), |node| {
+        node.finalized_number().filter(|n| *n >= 2)
+    });
+    assert_eq!(timestamp_of(&node, 2) - timestamp_of(&node, 1), 3_000);
+
+    let genesis_hex = node.rpc("chain_getBlockHash", json!([0]));
+    let genesis = H256::from_slice(&hex_decode(genesis_hex.as_str().unwrap()));
+    let alice_ss58 = Alice
+        .to_account_id()
+        .to_ss58check_with_version(Ss58AddressFormat::custom(SS58_PREFIX));
+    let nonce = node
+        .rpc("system_accountNextIndex", json!([alice_ss58]))
+        .as_u64()
+        .unwrap() as Nonce;
+    let call = RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+        call: Box::new(RuntimeCall::Dpor(pallet_dpor::Call::set_timing {
+            period_ms: 1_000,
+            impeach_timeout_ms: 2_000,
+        })),
+    });
+    let xt = hex_encode(&sign_extrinsic(call, &Alice.pair(), nonce, genesis).encode());
+    node.rpc("author_submitExtrinsic", json!([xt]));
+
+    let changed = node.wait_for("the new timing", Duration::from_secs(60), |node| {
+        let finalized = node.finalized_number()?;
+        let hash = node.rpc("chain_getBlockHash", json!([finalized]));
+        let config = node.rpc("dpor_getConfig", json!([hash]));
+        (config["periodMs"] == 1_000).then_some(finalized)
+    });
+    node.wait_for("three more blocks", Duration::from_secs(60), |node| {
+        node.finalized_number().filter(|n| *n >= changed + 3)
+    });
+    for number in changed + 1..=changed + 3 {
+        let gap = timestamp_of(&node, number) - timestamp_of(&node, number - 1);
+        assert!(
+            (1_000..2_000).contains(&gap),
+            "#{number} came {gap} ms after its parent"
+        );
+    }
+}

@@ -385,6 +385,7 @@ where
                 return;
             }
         };
+        self.follow_timing(parent);
         if let Err(e) = self.record.prune(&*self.client, height) {
             log::warn!(target: LOG_TARGET, "{e}");
         }
@@ -409,6 +410,33 @@ where
         }
         self.execute(actions).await;
         self.maybe_propose(height, parent);
+    }
+
+    /// Takes the period and impeach timeout from the state of the final
+    /// block `parent`, so that a change by governance applies from the next
+    /// height on every node alike: the impeach block's timestamp depends on
+    /// it, and validators that disagreed would build different ones.
+    fn follow_timing(&mut self, parent: Hash) {
+        let config = match self.client.runtime_api().config(parent) {
+            Ok(Some(config)) => config,
+            Ok(None) => return,
+            Err(e) => {
+                log::warn!(target: LOG_TARGET, "DporApi::config at {parent}: {e}");
+                return;
+            }
+        };
+        let timing = (config.period_ms, config.impeach_timeout_ms);
+        if timing != self.timing {
+            log::info!(
+                target: LOG_TARGET,
+                "Timing from {parent}: period {} ms, impeach timeout {} ms",
+                timing.0,
+                timing.1
+            );
+            self.timing = timing;
+            self.machine
+                .set_base_timeout(timing.0.saturating_add(timing.1));
+        }
     }
 
     async fn on_import(&mut self, hash: Hash, header: &<Block as BlockT>::Header) {

@@ -109,6 +109,14 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         }
     }
 
+    /// Changes the round-0 timeout (and the cap, 16 times it) from the next
+    /// timer on: the glue calls it between heights when governance changed
+    /// the timing.
+    pub fn set_base_timeout(&mut self, base_timeout_ms: u64) {
+        self.params.base_timeout_ms = base_timeout_ms;
+        self.params.max_timeout_ms = base_timeout_ms.saturating_mul(16);
+    }
+
     /// The height being decided, if any.
     pub fn height(&self) -> Option<Height> {
         self.current.as_ref().map(|state| state.height)

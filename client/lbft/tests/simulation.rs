@@ -904,3 +904,28 @@ fn certificates_need_a_quorum_of_distinct_members() {
         Err(CertificateError::BadSignature)
     );
 }
+
+#[test]
+fn a_new_base_timeout_applies_from_the_next_height() {
+    let timer = |actions: &[Action<Sim>]| {
+        actions.iter().find_map(|a| match a {
+            Action::SetTimer { after_ms, .. } => Some(*after_ms),
+            _ => None,
+        })
+    };
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    let mut machine = Machine::new(
+        Params::new(CHAIN_ID.to_vec(), 9_000),
+        Some(0),
+        SimCrypto { me: Some(0) },
+        Vec::new(),
+    );
+    let actions = machine.start_height(1, GENESIS, validators.clone());
+    assert_eq!(timer(&actions), Some(9_000));
+    machine.set_base_timeout(3_000);
+    let actions = machine.start_height(2, [7; 8], validators);
+    assert_eq!(timer(&actions), Some(3_000));
+    // Later rounds grow from the new base.
+    let actions = machine.on_timeout(2, 0);
+    assert_eq!(timer(&actions), Some(6_000));
+}
