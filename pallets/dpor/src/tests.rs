@@ -298,3 +298,32 @@ fn only_governance_sets_the_impeachment_penalty() {
         assert_eq!(ImpeachRptPenalty::<Test>::get(), 10);
     });
 }
+
+/// The client checks each block's seal against the proposer the parent's
+/// state names; the runtime must pay that same proposer, also at the block
+/// where a new term shape and new validators take effect.
+#[test]
+fn the_rewarded_proposer_is_the_one_the_parent_state_named_across_a_schedule_change() {
+    new_test_ext().execute_with(|| {
+        set_candidates(2, &[1, 2, 3]);
+        set_rpt(&[(1, 500), (2, 400), (3, 100)]);
+        assert_ok!(Dpor::set_schedule(RuntimeOrigin::root(), 3, 1));
+        for n in 1..=4 * TERM {
+            let named_by_parent = Dpor::proposer_of(n as u32);
+            System::reset_events();
+            run_to(n);
+            let rewarded: Vec<u64> = System::events()
+                .into_iter()
+                .filter_map(|record| match record.event {
+                    RuntimeEvent::Dpor(Event::BlockRewarded { proposer, .. }) => Some(proposer),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                rewarded,
+                named_by_parent.into_iter().collect::<Vec<_>>(),
+                "#{n}"
+            );
+        }
+    });
+}
