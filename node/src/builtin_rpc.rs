@@ -93,6 +93,11 @@ pub trait BuiltinApi {
     #[method(name = "rpt_getRpt")]
     fn rpt(&self, who: AccountId, at: Option<Hash>) -> RpcResult<RptBreakdown>;
 
+    /// The RPT of each of `accounts` (at most [`MAX_RPT_ACCOUNTS`]), in
+    /// order, all at the same block.
+    #[method(name = "rpt_getRpts")]
+    fn rpts(&self, accounts: Vec<AccountId>, at: Option<Hash>) -> RpcResult<Vec<RptBreakdown>>;
+
     /// The RNodes by RPT, highest first.
     #[method(name = "rpt_getRanking")]
     fn ranking(&self, at: Option<Hash>) -> RpcResult<Vec<RankedAccount>>;
@@ -153,6 +158,9 @@ pub struct Committee {
     /// Where a scheduled committee change applies.
     pub next_change: Option<BlockNumber>,
 }
+
+/// The most accounts one `rpt_getRpts` call evaluates.
+pub const MAX_RPT_ACCOUNTS: usize = 256;
 
 /// JSON-RPC error code of a failed runtime API call.
 pub const RUNTIME_ERROR: i32 = 9_000;
@@ -269,6 +277,22 @@ where
             .runtime_api()
             .rpt_of(self.at(at), who)
             .map_err(runtime_error)
+    }
+
+    fn rpts(&self, accounts: Vec<AccountId>, at: Option<Hash>) -> RpcResult<Vec<RptBreakdown>> {
+        if accounts.len() > MAX_RPT_ACCOUNTS {
+            return Err(ErrorObject::owned(
+                jsonrpsee::types::error::INVALID_PARAMS_CODE,
+                format!("at most {MAX_RPT_ACCOUNTS} accounts per call"),
+                None::<()>,
+            ));
+        }
+        let at = self.at(at);
+        let api = self.client.runtime_api();
+        accounts
+            .into_iter()
+            .map(|who| api.rpt_of(at, who).map_err(runtime_error))
+            .collect()
     }
 
     fn ranking(&self, at: Option<Hash>) -> RpcResult<Vec<RankedAccount>> {

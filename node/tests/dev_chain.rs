@@ -146,6 +146,17 @@ fn builtin_modules_answer_over_rpc() {
     // AB alone, or with BM once Alice (the dev proposer) has produced a block.
     let total = rpt["total"].as_u64().unwrap();
     assert!(total == 50 * 100 || total == 50 * 100 + 10 * 100, "{rpt}");
+    // Many accounts at once, all at one block.
+    let head = node.rpc("chain_getFinalizedHead", json!([]));
+    let bob = ss58(&Bob.to_account_id());
+    let both = node.rpc("rpt_getRpts", json!([[alice, bob], head]));
+    assert_eq!(both[0], node.rpc("rpt_getRpt", json!([alice, head])));
+    assert_eq!(both[1], node.rpc("rpt_getRpt", json!([bob, head])));
+    let too_many = vec![alice.clone(); 257];
+    let refused = node
+        .try_rpc("rpt_getRpts", json!([too_many]))
+        .expect_err("more than 256 accounts are refused");
+    assert!(refused.contains("at most 256"), "{refused}");
     assert_eq!(node.rpc("rpt_getRanking", json!([])), json!([]));
     assert_eq!(
         node.rpc("register_getUploadCount", json!([alice])),
