@@ -175,38 +175,10 @@ fn bad_campaign_input_is_a_clear_error() {
 /// Eve's well-known sr25519 public key, her account id.
 const EVE: &str = "0xe659a7a1628cdd93febc04a4e0646ea20e9f5f0ce097d9a05290d4a9e054df4e";
 
-fn storage_at(node: &Node, key: &[u8], at: &Value) -> Option<Vec<u8>> {
-    let value = node.rpc(
-        "state_getStorage",
-        serde_json::json!([common::hex_encode(key), at]),
-    );
-    value.as_str().map(common::hex_decode)
-}
-
-fn events_at(node: &Node, at: &Value) -> Vec<cpchain_runtime::RuntimeEvent> {
-    use codec::Decode;
-    // twox_128("System") ++ twox_128("Events"); the storage item is private.
-    let key =
-        common::hex_decode("0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7");
-    let bytes = storage_at(node, &key, at).unwrap_or_default();
-    Vec::<frame_system::EventRecord<cpchain_runtime::RuntimeEvent, cpchain_primitives::Hash>>::decode(
-        &mut &bytes[..],
-    )
-    .expect("events decode with the runtime's types")
-    .into_iter()
-    .map(|record| record.event)
-    .collect()
-}
-
 fn eve_account_data(node: &Node) -> pallet_balances::AccountData<cpchain_primitives::Balance> {
-    use codec::Decode;
     let eve =
         cpchain_primitives::AccountId::new(common::hex_decode(EVE).try_into().expect("32 bytes"));
-    let key = frame_system::Account::<cpchain_runtime::Runtime>::hashed_key_for(&eve);
-    let bytes = storage_at(node, &key, &Value::Null).expect("Eve has an account");
-    frame_system::AccountInfo::<cpchain_primitives::Nonce, _>::decode(&mut &bytes[..])
-        .expect("account decodes")
-        .data
+    common::account_data(node, &eve, &Value::Null)
 }
 
 /// The seed's path end to end: a civilian becomes an RNode, claims a
@@ -239,7 +211,7 @@ fn an_elected_candidate_proposes_earns_and_quits() {
         let proposer = node.rpc("dpor_getProposer", serde_json::json!([block]));
         assert_eq!(proposer, started["account"], "#{block}");
         let hash = node.rpc("chain_getBlockHash", serde_json::json!([block]));
-        let rewarded = events_at(&node, &hash).into_iter().any(|event| {
+        let rewarded = common::events_at(&node, &hash).into_iter().any(|event| {
             matches!(
                 event,
                 cpchain_runtime::RuntimeEvent::Dpor(pallet_dpor::Event::BlockRewarded { ref proposer, .. })

@@ -8,7 +8,7 @@ use std::time::Duration;
 use codec::{Decode, Encode};
 use common::{hex_decode, hex_encode, parse_hex_u64, Node};
 use cpchain_primitives::{currency::CPC, AccountId, Balance, Nonce, SS58_PREFIX};
-use cpchain_runtime::{sign_extrinsic, BalancesCall, Runtime, RuntimeCall};
+use cpchain_runtime::{sign_extrinsic, BalancesCall, RuntimeCall};
 use serde_json::json;
 use sp_core::{
     crypto::{Ss58AddressFormat, Ss58Codec},
@@ -16,16 +16,8 @@ use sp_core::{
 };
 use sp_keyring::Sr25519Keyring::{Alice, Bob};
 
-type AccountInfo = frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>;
-
 fn free_balance_at(node: &Node, who: &AccountId, block: &str) -> Balance {
-    let key = frame_system::Account::<Runtime>::hashed_key_for(who);
-    let data = node.rpc("state_getStorage", json!([hex_encode(&key), block]));
-    let bytes = hex_decode(data.as_str().expect("account exists"));
-    AccountInfo::decode(&mut &bytes[..])
-        .expect("AccountInfo decodes")
-        .data
-        .free
+    common::account_data(node, who, &json!(block)).free
 }
 
 #[test]
@@ -219,10 +211,13 @@ fn builtin_modules_answer_over_rpc() {
 
 fn timestamp_of(node: &Node, number: u64) -> u64 {
     let hash = node.rpc("chain_getBlockHash", json!([number]));
-    // twox_128("Timestamp") ++ twox_128("Now").
-    let key = "0xf0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d6045dfcbb";
-    let value = node.rpc("state_getStorage", json!([key, hash]));
-    u64::decode(&mut &hex_decode(value.as_str().expect("a timestamp"))[..]).expect("u64")
+    let key = [
+        sp_io::hashing::twox_128(b"Timestamp"),
+        sp_io::hashing::twox_128(b"Now"),
+    ]
+    .concat();
+    let value = common::storage_at(node, &key, &hash).expect("a timestamp");
+    u64::decode(&mut &value[..]).expect("u64")
 }
 
 /// Governance shortens the block period on a running dev node: the blocks

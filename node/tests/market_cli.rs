@@ -13,10 +13,9 @@ use std::{
     process::{Command, Output},
 };
 
-use codec::Decode;
 use common::Node;
-use cpchain_primitives::{AccountId, Balance, Hash, Nonce};
-use cpchain_runtime::{Runtime, RuntimeEvent};
+use cpchain_primitives::{AccountId, Balance};
+use cpchain_runtime::RuntimeEvent;
 use serde_json::{json, Value};
 use sp_core::{sr25519, Pair};
 
@@ -54,20 +53,10 @@ fn account(suri: &str) -> AccountId {
     AccountId::from(sr25519::Pair::from_string(suri, None).unwrap().public())
 }
 
-fn storage_at(node: &Node, key: &[u8], at: Hash) -> Option<Vec<u8>> {
-    let value = node.rpc(
-        "state_getStorage",
-        json!([common::hex_encode(key), format!("{at:?}")]),
-    );
-    value.as_str().map(common::hex_decode)
-}
-
-fn block_hash(node: &Node, number: u64) -> Hash {
+fn block_hash(node: &Node, number: u64) -> Value {
     let hash = node.rpc("chain_getBlockHash", json!([number]));
-    let bytes: [u8; 32] = common::hex_decode(hash.as_str().expect("known block"))
-        .try_into()
-        .expect("32 bytes");
-    Hash::from(bytes)
+    assert!(hash.is_string(), "no block #{number}");
+    hash
 }
 
 fn best_number(node: &Node) -> u64 {
@@ -75,30 +64,11 @@ fn best_number(node: &Node) -> u64 {
     common::parse_hex_u64(header["number"].as_str().unwrap()).unwrap()
 }
 
-fn account_data(node: &Node, who: &AccountId, at: Hash) -> pallet_balances::AccountData<Balance> {
-    let key = frame_system::Account::<Runtime>::hashed_key_for(who);
-    let bytes = storage_at(node, &key, at).expect("the account exists");
-    frame_system::AccountInfo::<Nonce, _>::decode(&mut &bytes[..])
-        .expect("account decodes")
-        .data
-}
-
-fn events_at(node: &Node, at: Hash) -> Vec<RuntimeEvent> {
-    let key =
-        common::hex_decode("0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7");
-    let bytes = storage_at(node, &key, at).unwrap_or_default();
-    Vec::<frame_system::EventRecord<RuntimeEvent, Hash>>::decode(&mut &bytes[..])
-        .expect("events decode")
-        .into_iter()
-        .map(|record| record.event)
-        .collect()
-}
-
 /// Transaction fees each account paid in blocks `from+1 ..= to`.
 fn fees_paid(node: &Node, from: u64, to: u64) -> BTreeMap<AccountId, Balance> {
     let mut fees = BTreeMap::new();
     for number in from + 1..=to {
-        for event in events_at(node, block_hash(node, number)) {
+        for event in common::events_at(node, &block_hash(node, number)) {
             if let RuntimeEvent::TransactionPayment(
                 pallet_transaction_payment::Event::TransactionFeePaid {
                     who,
@@ -195,7 +165,7 @@ fn the_eight_steps_settle_to_the_unit_and_outsiders_learn_nothing() {
     let start_hash = block_hash(&node, start);
     let before: Vec<_> = [&a_id, &b_id, &p_id]
         .iter()
-        .map(|who| account_data(&node, who, start_hash))
+        .map(|who| common::account_data(&node, who, &start_hash))
         .collect();
 
     // Listing needs the agent's published key.
@@ -302,7 +272,7 @@ fn the_eight_steps_settle_to_the_unit_and_outsiders_learn_nothing() {
     );
     let after: Vec<_> = [&a_id, &b_id, &p_id]
         .iter()
-        .map(|who| account_data(&node, who, end_hash))
+        .map(|who| common::account_data(&node, who, &end_hash))
         .collect();
     assert_eq!(after[0].free, before[0].free + price - fee(&a_id), "seller");
     assert_eq!(after[1].free, before[1].free - price - fee(&b_id), "buyer");
@@ -317,10 +287,7 @@ fn the_eight_steps_settle_to_the_unit_and_outsiders_learn_nothing() {
         serde_json::from_str(&std::fs::read_to_string(Path::new(&seller)).unwrap()).unwrap();
     let item_key = common::hex_decode(wallet["itemKeys"][&item].as_str().unwrap());
     for number in start + 1..=end {
-        let block = node.rpc(
-            "chain_getBlock",
-            json!([format!("{:?}", block_hash(&node, number))]),
-        );
+        let block = node.rpc("chain_getBlock", json!([block_hash(&node, number)]));
         for xt in block["block"]["extrinsics"].as_array().unwrap() {
             let bytes = common::hex_decode(xt.as_str().unwrap());
             assert!(

@@ -200,6 +200,46 @@ impl Drop for Node {
     }
 }
 
+/// The raw value of storage `key` at block `at` (a hash, or null for the
+/// best block).
+pub fn storage_at(node: &Node, key: &[u8], at: &Value) -> Option<Vec<u8>> {
+    let value = node.rpc("state_getStorage", json!([hex_encode(key), at]));
+    value.as_str().map(hex_decode)
+}
+
+/// The events of block `at`, decoded with this crate's runtime types.
+pub fn events_at(node: &Node, at: &Value) -> Vec<cpchain_runtime::RuntimeEvent> {
+    use codec::Decode;
+    // frame-system's `Events` storage item is private; its key is public.
+    let key = [
+        sp_io::hashing::twox_128(b"System"),
+        sp_io::hashing::twox_128(b"Events"),
+    ]
+    .concat();
+    let bytes = storage_at(node, &key, at).unwrap_or_default();
+    Vec::<frame_system::EventRecord<cpchain_runtime::RuntimeEvent, cpchain_primitives::Hash>>::decode(
+        &mut &bytes[..],
+    )
+    .expect("events decode with the runtime's types")
+    .into_iter()
+    .map(|record| record.event)
+    .collect()
+}
+
+/// `who`'s balances at block `at`.
+pub fn account_data(
+    node: &Node,
+    who: &cpchain_primitives::AccountId,
+    at: &Value,
+) -> pallet_balances::AccountData<cpchain_primitives::Balance> {
+    use codec::Decode;
+    let key = frame_system::Account::<cpchain_runtime::Runtime>::hashed_key_for(who);
+    let bytes = storage_at(node, &key, at).expect("the account exists");
+    frame_system::AccountInfo::<cpchain_primitives::Nonce, _>::decode(&mut &bytes[..])
+        .expect("account decodes")
+        .data
+}
+
 pub fn parse_hex_u64(hex: &str) -> Option<u64> {
     u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok()
 }
