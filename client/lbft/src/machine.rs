@@ -1,4 +1,7 @@
 //! The per-validator state machine.
+//!
+//! The rules the README's safety and liveness arguments rely on are marked
+//! `RULE S1` .. `RULE L3` where they are enforced.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,16 +12,15 @@ use crate::types::*;
 pub struct Params {
     /// Identifies the chain in every signature: the genesis hash.
     pub chain_id: Vec<u8>,
-    /// How long round 0 waits for a C-certificate; round r waits (r + 1) times as long.
+    /// How long round 0 waits for a C-certificate; round r waits (r + 1)
+    /// times as long, without a cap.
     pub base_timeout_ms: u64,
-    /// The longest any round waits.
-    pub max_timeout_ms: u64,
-    /// Votes for rounds further ahead of the current one are refused.
+    /// Messages for rounds further ahead of the current one are refused.
     pub max_rounds_ahead: Round,
-    /// Messages for later heights kept until those heights start.
-    pub max_buffered_messages: usize,
-    /// How many heights ahead messages are buffered.
+    /// How many heights ahead messages are kept until their height starts.
     pub max_heights_ahead: Height,
+    /// Messages kept per signer for later heights.
+    pub max_buffered_per_signer: usize,
 }
 
 impl Params {
@@ -26,17 +28,16 @@ impl Params {
         Self {
             chain_id,
             base_timeout_ms,
-            max_timeout_ms: base_timeout_ms.saturating_mul(16),
             max_rounds_ahead: 1024,
-            max_buffered_messages: 4096,
             max_heights_ahead: 4,
+            max_buffered_per_signer: 64,
         }
     }
 
-    fn timeout(&self, round: Round) -> u64 {
-        self.base_timeout_ms
-            .saturating_mul(u64::from(round) + 1)
-            .min(self.max_timeout_ms)
+    /// RULE L1: round timers grow without bound, so after the network
+    /// stabilizes some round is long enough for any fixed message delay.
+    pub fn timeout(&self, round: Round) -> u64 {
+        self.base_timeout_ms.saturating_mul(u64::from(round) + 1)
     }
 }
 
@@ -46,14 +47,35 @@ impl Params {
 pub enum MessageError {
     /// The signer is not a validator of the height.
     UnknownSigner,
-    /// The vote's signature does not verify.
+    /// The signature does not verify.
     BadSignature,
-    /// The vote is for a round too far ahead of this node's.
+    /// The message is for a round too far ahead of this node's.
     RoundTooFarAhead,
-    /// A justification that does not justify the vote it comes with.
+    /// A justification or claimed lock that does not justify its message.
     BadJustification,
     /// A certificate that does not verify.
     BadCertificate(CertificateError),
+}
+
+/// The round leader of `round` ≥ 1: validators take turns, shifted by the
+/// height so that no validator leads the same round at every height.
+pub fn round_leader<V: Ord + Clone>(
+    validators: &ValidatorSet<V>,
+    height: Height,
+    round: Round,
+) -> V {
+    let members = validators.members();
+    let index = height.wrapping_add(u64::from(round)) % members.len() as u64;
+    members[index as usize].clone()
+}
+
+/// A round leader's proposal that checked out, except, for an impeach
+/// proposal, against this node's own impeach block.
+#[derive(Clone, Copy)]
+struct Proposal<H> {
+    hash: H,
+    /// Justified only if `hash` is the impeach block this node builds.
+    must_be_impeach_block: bool,
 }
 
 struct HeightState<C: Config> {
@@ -68,8 +90,16 @@ struct HeightState<C: Config> {
     impeach_requested: bool,
     /// The first vote of each validator per (round, phase).
     votes: BTreeMap<(Round, Phase), BTreeMap<C::ValidatorId, SignedVote<C>>>,
-    /// The P-certificate of the highest round known: this node's lock.
-    lock: Option<Certificate<C>>,
+    /// The first round change of each validator per round, with its lock
+    /// certificate checked.
+    round_changes: BTreeMap<Round, BTreeMap<C::ValidatorId, SignedRoundChange<C>>>,
+    /// Every P-certificate learnt, by round.
+    p_certificates: BTreeMap<Round, Certificate<C>>,
+    /// Round leaders' justified proposals, by round.
+    proposals: BTreeMap<Round, Proposal<C::Hash>>,
+    /// This validator's persisted record of the height; its lock is the
+    /// P-certificate of the highest round known.
+    record: HeightRecord<C>,
     decided: bool,
 }
 
@@ -78,43 +108,45 @@ pub struct Machine<C: Config, K: Crypto<C>> {
     params: Params,
     crypto: K,
     local: Option<C::ValidatorId>,
-    /// What this validator has signed: at most one hash per (height, round, phase).
-    signed: BTreeMap<(Height, Round, Phase), C::Hash>,
+    /// Records restored at start-up, for heights not started yet.
+    restored: BTreeMap<Height, HeightRecord<C>>,
     current: Option<HeightState<C>>,
-    buffered: Vec<Message<C>>,
+    /// Checked messages for later heights, per signer.
+    buffered: BTreeMap<C::ValidatorId, Vec<Message<C>>>,
+    /// At most one checked VALIDATE per later height.
+    buffered_certificates: BTreeMap<Height, Certificate<C>>,
     early_verdicts: BTreeMap<Height, Vec<(C::Hash, bool)>>,
 }
 
 impl<C: Config, K: Crypto<C>> Machine<C, K> {
     /// A machine for the validator `local` (None for a node that only
-    /// follows), resuming from the votes it recorded before a restart.
+    /// follows), resuming from the records it persisted before a restart.
     pub fn new(
         params: Params,
         local: Option<C::ValidatorId>,
         crypto: K,
-        recorded_votes: impl IntoIterator<Item = Vote<C::Hash>>,
+        records: impl IntoIterator<Item = HeightRecord<C>>,
     ) -> Self {
-        let signed = recorded_votes
+        let restored = records
             .into_iter()
-            .map(|vote| ((vote.height, vote.round, vote.phase), vote.hash))
+            .map(|record| (record.height, record))
             .collect();
         Self {
             params,
             crypto,
             local,
-            signed,
+            restored,
             current: None,
-            buffered: Vec::new(),
+            buffered: BTreeMap::new(),
+            buffered_certificates: BTreeMap::new(),
             early_verdicts: BTreeMap::new(),
         }
     }
 
-    /// Changes the round-0 timeout (and the cap, 16 times it) from the next
-    /// timer on: the glue calls it between heights when governance changed
-    /// the timing.
+    /// Changes the round-0 timeout from the next timer on: the glue calls it
+    /// between heights when governance changed the timing.
     pub fn set_base_timeout(&mut self, base_timeout_ms: u64) {
         self.params.base_timeout_ms = base_timeout_ms;
-        self.params.max_timeout_ms = base_timeout_ms.saturating_mul(16);
     }
 
     /// The height being decided, if any.
@@ -127,35 +159,59 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         self.current.as_ref().map(|state| state.round)
     }
 
-    /// Starts deciding `height` on top of the final block `parent`.
+    /// The lock (round and block) held at the current height, if any.
+    pub fn lock(&self) -> Option<(Round, C::Hash)> {
+        let state = self.current.as_ref()?;
+        let lock = state.record.lock.as_ref()?;
+        Some((lock.vote.round, lock.vote.hash))
+    }
+
+    /// Starts deciding `height` on top of the final block `parent`,
+    /// resuming from this validator's record of the height if it has one.
     ///
-    /// Records of votes below `height` are dropped here; the caller may
-    /// prune its persisted copy likewise.
+    /// Records below `height` are dropped; the caller may prune its
+    /// persisted copies likewise.
     pub fn start_height(
         &mut self,
         height: Height,
         parent: C::Hash,
         validators: ValidatorSet<C::ValidatorId>,
     ) -> Vec<Action<C>> {
-        self.signed = self.signed.split_off(&(height, 0, Phase::Prepare));
+        self.restored = self.restored.split_off(&height);
+        let record = self
+            .restored
+            .remove(&height)
+            .unwrap_or_else(|| HeightRecord::new(height));
+        let round = record.round;
+        let mut p_certificates = BTreeMap::new();
+        if let Some(lock) = &record.lock {
+            p_certificates.insert(lock.vote.round, lock.clone());
+        }
         self.current = Some(HeightState {
             height,
             parent,
             validators,
-            round: 0,
+            round,
             proposal: None,
             verified: BTreeSet::new(),
             impeach_block: None,
             impeach_requested: false,
             votes: BTreeMap::new(),
-            lock: None,
+            round_changes: BTreeMap::new(),
+            p_certificates,
+            proposals: BTreeMap::new(),
+            record,
             decided: false,
         });
         let mut actions = vec![Action::SetTimer {
             height,
-            round: 0,
-            after_ms: self.params.timeout(0),
+            round,
+            after_ms: self.params.timeout(round),
         }];
+        if round >= 1 {
+            actions.extend(self.request_impeach_block());
+        }
+        actions.extend(self.resend_current_round());
 
         self.early_verdicts = self.early_verdicts.split_off(&height);
         if let Some(verdicts) = self.early_verdicts.remove(&height) {
@@ -163,34 +219,58 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
                 actions.extend(self.on_block_verified(height, hash, valid));
             }
         }
-        // Re-send what this validator already signed here before a restart,
-        // so that peers that missed it can still form certificates.
-        let resend: Vec<Vote<C::Hash>> = self
-            .signed
-            .range((height, 0, Phase::Prepare)..(height + 1, 0, Phase::Prepare))
-            .map(|(&(height, round, phase), &hash)| Vote {
-                height,
-                round,
-                phase,
-                hash,
-            })
+
+        let mut certificates = std::mem::take(&mut self.buffered_certificates);
+        self.buffered_certificates = certificates.split_off(&(height + 1));
+        let mut ready: Vec<Message<C>> = certificates
+            .remove(&height)
+            .map(Message::Validate)
+            .into_iter()
             .collect();
-        for vote in resend {
-            if vote.round == 0 {
-                actions.extend(self.sign_and_send(vote, None));
+        for messages in self.buffered.values_mut() {
+            let (now, later): (Vec<_>, Vec<_>) = std::mem::take(messages)
+                .into_iter()
+                .filter(|m| m.height() >= height)
+                .partition(|m| m.height() == height);
+            *messages = later;
+            ready.extend(now);
+        }
+        self.buffered.retain(|_, messages| !messages.is_empty());
+        for message in ready {
+            // Checked again against this height's validators; there is no
+            // sender left to blame for a bad one.
+            if let Ok(more) = self.on_message(message) {
+                actions.extend(more);
             }
         }
+        actions
+    }
 
-        let buffered = std::mem::take(&mut self.buffered);
-        for message in buffered {
-            if message.height() == height {
-                // Messages buffered before their height started are checked
-                // now; there is no sender left to blame for bad ones.
-                if let Ok(more) = self.on_message(message) {
-                    actions.extend(more);
-                }
-            } else if message.height() > height {
-                self.buffered.push(message);
+    /// Re-sends what this validator signed in its current round before a
+    /// restart, so that peers that missed it can still form certificates.
+    fn resend_current_round(&mut self) -> Vec<Action<C>> {
+        let Some(state) = self.current.as_ref() else {
+            return Vec::new();
+        };
+        let round = state.round;
+        let height = state.height;
+        let mut actions = Vec::new();
+        if let Some(change) = state.record.round_change(round) {
+            actions.extend(self.sign_round_change(change));
+        }
+        for phase in [Phase::Prepare, Phase::Commit] {
+            let signed = self
+                .current
+                .as_ref()
+                .and_then(|state| state.record.signed(round, phase));
+            if let Some(hash) = signed {
+                let vote = Vote {
+                    height,
+                    round,
+                    phase,
+                    hash,
+                };
+                actions.extend(self.sign_and_send(vote, None));
             }
         }
         actions
@@ -259,10 +339,9 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         state.impeach_block = Some(hash);
         state.verified.insert(hash);
         let round = state.round;
-        if round >= 1 && state.lock.is_none() && !state.decided {
-            return self.prepare_in_round(round);
-        }
-        Vec::new()
+        let mut actions = self.try_propose(round);
+        actions.extend(self.try_prepare_proposal(round));
+        actions
     }
 
     /// A timer set by [`Action::SetTimer`] expired.
@@ -278,13 +357,12 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
     /// A message from the network.
     pub fn on_message(&mut self, message: Message<C>) -> Result<Vec<Action<C>>, MessageError> {
         let Some(state) = self.current.as_ref() else {
-            self.buffer(message);
             return Ok(Vec::new());
         };
         let height = message.height();
         if height > state.height {
             if height <= state.height + self.params.max_heights_ahead {
-                self.buffer(message);
+                self.buffer(message)?;
             }
             return Ok(Vec::new());
         }
@@ -296,6 +374,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
                 vote,
                 justification,
             } => self.on_vote(vote, justification),
+            Message::RoundChange { change, lock } => self.on_round_change(change, lock),
             Message::Validate(certificate) => {
                 if certificate.vote.phase != Phase::Commit {
                     return Err(MessageError::BadCertificate(CertificateError::BadSignature));
@@ -308,47 +387,355 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         }
     }
 
-    fn buffer(&mut self, message: Message<C>) {
-        if self.buffered.len() < self.params.max_buffered_messages {
-            self.buffered.push(message);
+    /// RULE L3: only messages signed by a current validator are kept for a
+    /// later height, at most `max_buffered_per_signer` of each, so that no
+    /// signer crowds out another's early votes.
+    fn buffer(&mut self, message: Message<C>) -> Result<(), MessageError> {
+        let Some(state) = self.current.as_ref() else {
+            return Ok(());
+        };
+        let signer = match &message {
+            Message::Validate(certificate) => {
+                if certificate.vote.phase != Phase::Commit {
+                    return Err(MessageError::BadCertificate(CertificateError::BadSignature));
+                }
+                certificate
+                    .verify(&state.validators, &self.params.chain_id, &self.crypto)
+                    .map_err(MessageError::BadCertificate)?;
+                self.buffered_certificates
+                    .entry(certificate.vote.height)
+                    .or_insert_with(|| certificate.clone());
+                return Ok(());
+            }
+            Message::Vote { vote, .. } => {
+                self.check_signed(&vote.signer, &vote.vote.signing_payload(&self.params.chain_id), &vote.signature)?;
+                vote.signer.clone()
+            }
+            Message::RoundChange { change, .. } => {
+                self.check_signed(
+                    &change.signer,
+                    &change.change.signing_payload(&self.params.chain_id),
+                    &change.signature,
+                )?;
+                change.signer.clone()
+            }
+        };
+        let kept = self.buffered.entry(signer).or_default();
+        if kept.len() < self.params.max_buffered_per_signer {
+            kept.push(message);
         }
+        Ok(())
+    }
+
+    fn check_signed(
+        &self,
+        signer: &C::ValidatorId,
+        payload: &[u8],
+        signature: &C::Signature,
+    ) -> Result<(), MessageError> {
+        let Some(state) = self.current.as_ref() else {
+            return Ok(());
+        };
+        if !state.validators.contains(signer) {
+            return Err(MessageError::UnknownSigner);
+        }
+        if !self.crypto.verify(signer, payload, signature) {
+            return Err(MessageError::BadSignature);
+        }
+        Ok(())
+    }
+
+    fn check_round(&self, round: Round) -> Result<(), MessageError> {
+        match &self.current {
+            Some(state) if round > state.round.saturating_add(self.params.max_rounds_ahead) => {
+                Err(MessageError::RoundTooFarAhead)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks that `certificate` is a P-certificate of the current height
+    /// for (round, hash).
+    fn check_p_certificate(
+        &self,
+        certificate: &Certificate<C>,
+        round: Round,
+        hash: &C::Hash,
+    ) -> Result<(), MessageError> {
+        let Some(state) = self.current.as_ref() else {
+            return Ok(());
+        };
+        let expected = Vote {
+            height: state.height,
+            round,
+            phase: Phase::Prepare,
+            hash: *hash,
+        };
+        if certificate.vote != expected {
+            return Err(MessageError::BadJustification);
+        }
+        certificate
+            .verify(&state.validators, &self.params.chain_id, &self.crypto)
+            .map_err(MessageError::BadCertificate)
+    }
+
+    fn on_round_change(
+        &mut self,
+        change: SignedRoundChange<C>,
+        lock: Option<Certificate<C>>,
+    ) -> Result<Vec<Action<C>>, MessageError> {
+        self.check_round(change.change.round)?;
+        self.check_signed(
+            &change.signer,
+            &change.change.signing_payload(&self.params.chain_id),
+            &change.signature,
+        )?;
+        if change.change.round == 0 {
+            return Err(MessageError::BadJustification);
+        }
+        match (&change.change.locked, &lock) {
+            (None, None) => {}
+            (Some((round, hash)), Some(certificate)) if *round < change.change.round => {
+                self.check_p_certificate(certificate, *round, hash)?;
+            }
+            _ => return Err(MessageError::BadJustification),
+        }
+        let mut actions = Vec::new();
+        if let Some(certificate) = lock {
+            actions.extend(self.learn_p_certificate(certificate));
+        }
+        let Some(state) = self.current.as_mut() else {
+            return Ok(actions);
+        };
+        let round = change.change.round;
+        let slot = state.round_changes.entry(round).or_default();
+        if slot.contains_key(&change.signer) {
+            return Ok(actions);
+        }
+        slot.insert(change.signer.clone(), change);
+        actions.extend(self.jump_if_ahead(round));
+        actions.extend(self.try_propose(round));
+        Ok(actions)
     }
 
     fn on_vote(
         &mut self,
         vote: SignedVote<C>,
-        justification: Option<Certificate<C>>,
+        justification: Option<Justification<C>>,
+    ) -> Result<Vec<Action<C>>, MessageError> {
+        self.check_round(vote.vote.round)?;
+        self.check_signed(
+            &vote.signer,
+            &vote.vote.signing_payload(&self.params.chain_id),
+            &vote.signature,
+        )?;
+        let mut actions = Vec::new();
+        if let Some(justification) = justification {
+            actions.extend(self.on_proposal(&vote, justification)?);
+        }
+        actions.extend(self.add_vote(vote));
+        Ok(actions)
+    }
+
+    /// A round leader's PREPARE with its justification: checks it, and
+    /// prepares the same block if this validator is in that round.
+    fn on_proposal(
+        &mut self,
+        vote: &SignedVote<C>,
+        justification: Justification<C>,
     ) -> Result<Vec<Action<C>>, MessageError> {
         let Some(state) = self.current.as_ref() else {
             return Ok(Vec::new());
         };
-        if !state.validators.contains(&vote.signer) {
-            return Err(MessageError::UnknownSigner);
+        let round = vote.vote.round;
+        if vote.vote.phase != Phase::Prepare
+            || round == 0
+            || vote.signer != round_leader(&state.validators, state.height, round)
+        {
+            return Err(MessageError::BadJustification);
         }
-        if vote.vote.round > state.round.saturating_add(self.params.max_rounds_ahead) {
-            return Err(MessageError::RoundTooFarAhead);
-        }
-        let payload = vote.vote.signing_payload(&self.params.chain_id);
-        if !self.crypto.verify(&vote.signer, &payload, &vote.signature) {
-            return Err(MessageError::BadSignature);
-        }
-        let mut actions = Vec::new();
-        if let Some(certificate) = justification {
-            let justifies = vote.vote.phase == Phase::Prepare
-                && certificate.vote.phase == Phase::Prepare
-                && certificate.vote.height == vote.vote.height
-                && certificate.vote.round < vote.vote.round
-                && certificate.vote.hash == vote.vote.hash;
-            if !justifies {
+        // RULE S3: a quorum of round changes for this round, each signed by
+        // a distinct validator.
+        let mut signers = BTreeSet::new();
+        let mut highest: Option<(Round, C::Hash)> = None;
+        for change in &justification.round_changes {
+            if change.change.height != state.height || change.change.round != round {
                 return Err(MessageError::BadJustification);
             }
-            certificate
-                .verify(&state.validators, &self.params.chain_id, &self.crypto)
-                .map_err(MessageError::BadCertificate)?;
+            self.check_signed(
+                &change.signer,
+                &change.change.signing_payload(&self.params.chain_id),
+                &change.signature,
+            )?;
+            if !signers.insert(change.signer.clone()) {
+                return Err(MessageError::BadJustification);
+            }
+            if let Some(locked) = change.change.locked {
+                if locked.0 >= round {
+                    return Err(MessageError::BadJustification);
+                }
+                if highest.is_none_or(|h| locked.0 > h.0) {
+                    highest = Some(locked);
+                } else if highest.is_some_and(|h| locked.0 == h.0 && locked.1 != h.1) {
+                    // Two P-certificates in one round cannot both be real.
+                    return Err(MessageError::BadJustification);
+                }
+            }
+        }
+        if signers.len() < state.validators.quorum() {
+            return Err(MessageError::BadJustification);
+        }
+        // RULE S4: the block is the highest lock among them, proven by its
+        // P-certificate, or with no lock at all the impeach block.
+        let proposal = match (highest, &justification.highest) {
+            (Some((locked_round, hash)), Some(certificate)) if hash == vote.vote.hash => {
+                self.check_p_certificate(certificate, locked_round, &hash)?;
+                Proposal {
+                    hash,
+                    must_be_impeach_block: false,
+                }
+            }
+            (None, None) => Proposal {
+                hash: vote.vote.hash,
+                must_be_impeach_block: true,
+            },
+            _ => return Err(MessageError::BadJustification),
+        };
+        let mut actions = Vec::new();
+        if let Some(certificate) = justification.highest {
             actions.extend(self.learn_p_certificate(certificate));
         }
-        actions.extend(self.add_vote(vote));
+        let Some(state) = self.current.as_mut() else {
+            return Ok(actions);
+        };
+        if let Some(built) = state.impeach_block {
+            if proposal.must_be_impeach_block && proposal.hash != built {
+                return Err(MessageError::BadJustification);
+            }
+        }
+        state.proposals.entry(round).or_insert(proposal);
+        if proposal.must_be_impeach_block {
+            actions.extend(self.request_impeach_block());
+        }
+        actions.extend(self.try_prepare_proposal(round));
         Ok(actions)
+    }
+
+    /// RULE S2: in a round of 1 or later, a validator PREPAREs only its
+    /// leader's justified proposal, and only while in that round.
+    fn try_prepare_proposal(&mut self, round: Round) -> Vec<Action<C>> {
+        let Some(state) = self.current.as_ref() else {
+            return Vec::new();
+        };
+        if round == 0 || round != state.round || state.decided {
+            return Vec::new();
+        }
+        let Some(proposal) = state.proposals.get(&round).copied() else {
+            return Vec::new();
+        };
+        if proposal.must_be_impeach_block && state.impeach_block != Some(proposal.hash) {
+            return Vec::new();
+        }
+        let vote = Vote {
+            height: state.height,
+            round,
+            phase: Phase::Prepare,
+            hash: proposal.hash,
+        };
+        self.sign_and_send(vote, None)
+    }
+
+    /// As the leader of `round`, proposes once a quorum of round changes
+    /// is in.
+    fn try_propose(&mut self, round: Round) -> Vec<Action<C>> {
+        let Some(state) = self.current.as_ref() else {
+            return Vec::new();
+        };
+        let Some(local) = self.local.as_ref() else {
+            return Vec::new();
+        };
+        if round == 0
+            || round != state.round
+            || state.decided
+            || *local != round_leader(&state.validators, state.height, round)
+            || state.record.signed(round, Phase::Prepare).is_some()
+        {
+            return Vec::new();
+        }
+        let Some(changes) = state.round_changes.get(&round) else {
+            return Vec::new();
+        };
+        if changes.len() < state.validators.quorum() {
+            return Vec::new();
+        }
+        let round_changes: Vec<SignedRoundChange<C>> = changes.values().cloned().collect();
+        let highest = round_changes
+            .iter()
+            .filter_map(|change| change.change.locked)
+            .max_by_key(|(locked_round, _)| *locked_round);
+        let (hash, certificate) = match highest {
+            Some((locked_round, hash)) => match state.p_certificates.get(&locked_round) {
+                Some(certificate) if certificate.vote.hash == hash => {
+                    (hash, Some(certificate.clone()))
+                }
+                // Every counted round change's certificate was learnt.
+                _ => return Vec::new(),
+            },
+            None => match state.impeach_block {
+                Some(hash) => (hash, None),
+                None => return self.request_impeach_block(),
+            },
+        };
+        let height = state.height;
+        let vote = Vote {
+            height,
+            round,
+            phase: Phase::Prepare,
+            hash,
+        };
+        let justification = Justification {
+            round_changes,
+            highest: certificate,
+        };
+        self.sign_and_send(vote, Some(justification))
+    }
+
+    fn request_impeach_block(&mut self) -> Vec<Action<C>> {
+        let Some(state) = self.current.as_mut() else {
+            return Vec::new();
+        };
+        if state.impeach_block.is_some() || state.impeach_requested {
+            return Vec::new();
+        }
+        state.impeach_requested = true;
+        vec![Action::BuildImpeachBlock {
+            height: state.height,
+            parent: state.parent,
+        }]
+    }
+
+    /// RULE L2: messages of f + 1 validators in a later round mean at
+    /// least one honest validator is there: follow it.
+    fn jump_if_ahead(&mut self, round: Round) -> Vec<Action<C>> {
+        let Some(state) = self.current.as_ref() else {
+            return Vec::new();
+        };
+        if round <= state.round {
+            return Vec::new();
+        }
+        let mut present: BTreeSet<&C::ValidatorId> = state
+            .votes
+            .range((round, Phase::Prepare)..=(round, Phase::Commit))
+            .flat_map(|(_, votes)| votes.keys())
+            .collect();
+        if let Some(changes) = state.round_changes.get(&round) {
+            present.extend(changes.keys());
+        }
+        if present.len() > state.validators.max_faulty() {
+            self.advance_to(round)
+        } else {
+            Vec::new()
+        }
     }
 
     /// Counts a verified vote and acts on the quorums it completes.
@@ -382,17 +769,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             .collect();
         let quorum = state.validators.quorum();
 
-        // f + 1 validators in a later round: at least one honest one is there.
-        if round > state.round {
-            let present: BTreeSet<&C::ValidatorId> = state
-                .votes
-                .range((round, Phase::Prepare)..=(round, Phase::Commit))
-                .flat_map(|(_, votes)| votes.keys())
-                .collect();
-            if present.len() > state.validators.max_faulty() {
-                actions.extend(self.advance_to(round));
-            }
-        }
+        actions.extend(self.jump_if_ahead(round));
 
         if signatures.len() >= quorum {
             let certificate = Certificate {
@@ -407,7 +784,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         actions
     }
 
-    /// A P-certificate, formed here or received as a justification.
+    /// A P-certificate, formed here or received with a message.
     fn learn_p_certificate(&mut self, certificate: Certificate<C>) -> Vec<Action<C>> {
         let mut actions = Vec::new();
         let Some(state) = self.current.as_mut() else {
@@ -415,12 +792,28 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         };
         let round = certificate.vote.round;
         let hash = certificate.vote.hash;
+        // A quorum prepared in a later round: honest validators are there.
+        // Entering it first keeps the lock's round at most the current
+        // round, so the round change below claims a lock of an earlier one.
+        if round > state.round {
+            actions.extend(self.advance_to(round));
+        }
+        let Some(state) = self.current.as_mut() else {
+            return actions;
+        };
+        state
+            .p_certificates
+            .entry(round)
+            .or_insert_with(|| certificate.clone());
+        // The lock is the highest P-certificate known; it is persisted with
+        // the next thing this validator signs, before that leaves.
         if state
+            .record
             .lock
             .as_ref()
             .is_none_or(|lock| lock.vote.round < round)
         {
-            state.lock = Some(certificate);
+            state.record.lock = Some(certificate);
         }
         if !state.verified.contains(&hash) {
             actions.push(Action::FetchBlock {
@@ -428,14 +821,8 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
                 hash,
             });
         }
-        // A quorum prepared in a later round: honest validators are there.
-        if round > state.round {
-            actions.extend(self.advance_to(round));
-        }
-        let Some(state) = self.current.as_ref() else {
-            return actions;
-        };
-        // COMMIT only in the current round: the safety argument relies on it.
+        // RULE S1: COMMIT only in the current round, and so never in a round
+        // once anything of a later round was signed.
         if round == state.round && !state.decided {
             let vote = Vote {
                 height: state.height,
@@ -470,7 +857,8 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         actions
     }
 
-    /// Moves to `round` (a later one) and votes there if it can.
+    /// Moves to `round` (a later one): persists it, announces it with the
+    /// lock, and acts on what already arrived for it.
     fn advance_to(&mut self, round: Round) -> Vec<Action<C>> {
         let Some(state) = self.current.as_mut() else {
             return Vec::new();
@@ -479,13 +867,27 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             return Vec::new();
         }
         state.round = round;
+        state.record.round = round;
         let height = state.height;
+        let locked = state
+            .record
+            .lock
+            .as_ref()
+            .map(|lock| (lock.vote.round, lock.vote.hash));
         let mut actions = vec![Action::SetTimer {
             height,
             round,
             after_ms: self.params.timeout(round),
         }];
-        actions.extend(self.prepare_in_round(round));
+        actions.extend(self.request_impeach_block());
+        let change = RoundChange {
+            height,
+            round,
+            locked,
+        };
+        actions.extend(self.sign_round_change(change));
+        actions.extend(self.try_propose(round));
+        actions.extend(self.try_prepare_proposal(round));
 
         // Votes that arrived early may already make a P-certificate here.
         let Some(state) = self.current.as_ref() else {
@@ -520,50 +922,6 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         actions
     }
 
-    /// PREPAREs in an impeach round: the locked block with its
-    /// certificate, or the impeach block.
-    fn prepare_in_round(&mut self, round: Round) -> Vec<Action<C>> {
-        let Some(state) = self.current.as_mut() else {
-            return Vec::new();
-        };
-        if round == 0 || state.decided {
-            return Vec::new();
-        }
-        let height = state.height;
-        if let Some(lock) = state.lock.clone() {
-            if lock.vote.round >= round {
-                // This round already has its P-certificate; nothing to add.
-                return Vec::new();
-            }
-            let vote = Vote {
-                height,
-                round,
-                phase: Phase::Prepare,
-                hash: lock.vote.hash,
-            };
-            return self.sign_and_send(vote, Some(lock));
-        }
-        match state.impeach_block {
-            Some(hash) => {
-                let vote = Vote {
-                    height,
-                    round,
-                    phase: Phase::Prepare,
-                    hash,
-                };
-                self.sign_and_send(vote, None)
-            }
-            None if !state.impeach_requested => {
-                state.impeach_requested = true;
-                vec![Action::BuildImpeachBlock {
-                    height,
-                    parent: state.parent,
-                }]
-            }
-            None => Vec::new(),
-        }
-    }
-
     fn is_validator(&self) -> bool {
         match (&self.local, &self.current) {
             (Some(local), Some(state)) => state.validators.contains(local),
@@ -571,12 +929,64 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         }
     }
 
+    /// Signs and sends the round change of its round (the recorded one, if
+    /// this validator already signed one there), with its lock's
+    /// certificate. The record, with the round, is persisted first.
+    fn sign_round_change(&mut self, change: RoundChange<C::Hash>) -> Vec<Action<C>> {
+        if !self.is_validator() {
+            return Vec::new();
+        }
+        let Some(local) = self.local.clone() else {
+            return Vec::new();
+        };
+        let Some(state) = self.current.as_mut() else {
+            return Vec::new();
+        };
+        let change = match state.record.round_change(change.round) {
+            Some(recorded) => recorded,
+            None => {
+                state.record.round_changes.push(change);
+                change
+            }
+        };
+        let lock = change
+            .locked
+            .and_then(|(round, _)| state.p_certificates.get(&round).cloned());
+        let mut actions = vec![Action::Persist(state.record.clone())];
+        if change.locked.is_some() && lock.is_none() {
+            // A recorded round change whose lock has since been superseded
+            // (only the highest certificate is kept): it still binds this
+            // validator, but cannot be shown again.
+            return actions;
+        }
+        let payload = change.signing_payload(&self.params.chain_id);
+        let Some(signature) = self.crypto.sign(&payload) else {
+            return actions;
+        };
+        let signed = SignedRoundChange {
+            change,
+            signer: local.clone(),
+            signature,
+        };
+        actions.push(Action::Broadcast(Message::RoundChange {
+            change: signed.clone(),
+            lock,
+        }));
+        state
+            .round_changes
+            .entry(change.round)
+            .or_default()
+            .entry(local)
+            .or_insert(signed);
+        actions
+    }
+
     /// Signs `vote` unless this validator signed another block for the same
-    /// (height, round, phase), records it, sends it and counts it.
+    /// (height, round, phase); persists the record, sends it and counts it.
     fn sign_and_send(
         &mut self,
         vote: Vote<C::Hash>,
-        justification: Option<Certificate<C>>,
+        justification: Option<Justification<C>>,
     ) -> Vec<Action<C>> {
         if !self.is_validator() {
             return Vec::new();
@@ -584,14 +994,21 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         let Some(local) = self.local.clone() else {
             return Vec::new();
         };
-        let key = (vote.height, vote.round, vote.phase);
+        let Some(state) = self.current.as_mut() else {
+            return Vec::new();
+        };
+        // RULE S5: at most one block per (height, round, phase), across
+        // restarts, and nothing in a round below the one entered.
+        if vote.round < state.round {
+            return Vec::new();
+        }
         let mut actions = Vec::new();
-        match self.signed.get(&key) {
-            Some(hash) if *hash != vote.hash => return actions,
+        match state.record.signed(vote.round, vote.phase) {
+            Some(hash) if hash != vote.hash => return actions,
             Some(_) => {}
             None => {
-                self.signed.insert(key, vote.hash);
-                actions.push(Action::RecordVote(vote));
+                state.record.votes.push(vote);
+                actions.push(Action::Persist(state.record.clone()));
             }
         }
         let payload = vote.signing_payload(&self.params.chain_id);

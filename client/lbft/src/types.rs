@@ -72,6 +72,62 @@ impl<H: AsRef<[u8]>> Vote<H> {
     }
 }
 
+/// A validator's announcement that it entered `round`, with the lock it
+/// holds: the (round, block) of the highest P-certificate it knows.
+///
+/// A round leader proposes the highest lock among a quorum of these, so
+/// that a block that may have been certified in an earlier round is the
+/// only one the committee can prepare again.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub struct RoundChange<H> {
+    pub height: Height,
+    pub round: Round,
+    pub locked: Option<(Round, H)>,
+}
+
+/// Distinguishes a round change's signed bytes from every vote's.
+const ROUND_CHANGE_TAG: u8 = 3;
+
+impl<H: AsRef<[u8]>> RoundChange<H> {
+    /// The bytes a validator signs, domain-separated like a vote's.
+    pub fn signing_payload(&self, chain_id: &[u8]) -> Vec<u8> {
+        let mut payload = Vec::with_capacity(SIGNING_DOMAIN.len() + 4 + chain_id.len() + 50);
+        payload.extend_from_slice(SIGNING_DOMAIN);
+        payload.extend_from_slice(&(chain_id.len() as u32).to_le_bytes());
+        payload.extend_from_slice(chain_id);
+        payload.extend_from_slice(&self.height.to_le_bytes());
+        payload.extend_from_slice(&self.round.to_le_bytes());
+        payload.push(ROUND_CHANGE_TAG);
+        match &self.locked {
+            None => payload.push(0),
+            Some((round, hash)) => {
+                payload.push(1);
+                payload.extend_from_slice(&round.to_le_bytes());
+                payload.extend_from_slice(hash.as_ref());
+            }
+        }
+        payload
+    }
+}
+
+/// A round change with its signer and signature.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct SignedRoundChange<C: Config> {
+    pub change: RoundChange<C::Hash>,
+    pub signer: C::ValidatorId,
+    pub signature: C::Signature,
+}
+
+/// Why a round leader's proposal (its PREPARE in round 1 or later) names
+/// its block: a quorum of round changes for that round, and the
+/// P-certificate of the highest lock among them. With no lock among them
+/// the block must be the impeach block.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Justification<C: Config> {
+    pub round_changes: Vec<SignedRoundChange<C>>,
+    pub highest: Option<Certificate<C>>,
+}
+
 /// A vote with its signer and signature.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct SignedVote<C: Config> {
@@ -136,11 +192,17 @@ impl<C: Config> Certificate<C> {
 /// What validators send each other.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Message<C: Config> {
-    /// A PREPARE or COMMIT. A PREPARE of round 1 or later for a block other
-    /// than the impeach block carries the P-certificate that justifies it.
+    /// A PREPARE or COMMIT. The round leader's PREPARE in round 1 or later
+    /// is the round's proposal and carries its justification.
     Vote {
         vote: SignedVote<C>,
-        justification: Option<Certificate<C>>,
+        justification: Option<Justification<C>>,
+    },
+    /// Entering a round of 1 or later; `lock` is the P-certificate of the
+    /// claimed lock, present exactly when one is claimed.
+    RoundChange {
+        change: SignedRoundChange<C>,
+        lock: Option<Certificate<C>>,
     },
     /// VALIDATE: a C-certificate; everyone finalizes its block on it.
     Validate(Certificate<C>),
@@ -150,6 +212,7 @@ impl<C: Config> Message<C> {
     pub fn height(&self) -> Height {
         match self {
             Message::Vote { vote, .. } => vote.vote.height,
+            Message::RoundChange { change, .. } => change.change.height,
             Message::Validate(certificate) => certificate.vote.height,
         }
     }
@@ -197,6 +260,43 @@ impl<V: Ord + Clone> ValidatorSet<V> {
     }
 }
 
+/// What a validator must remember of an undecided height across a
+/// restart: the highest round it entered, its lock, and everything it
+/// signed there. Restored by [`crate::Machine::new`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct HeightRecord<C: Config> {
+    pub height: Height,
+    pub round: Round,
+    pub lock: Option<Certificate<C>>,
+    pub votes: Vec<Vote<C::Hash>>,
+    pub round_changes: Vec<RoundChange<C::Hash>>,
+}
+
+impl<C: Config> HeightRecord<C> {
+    pub fn new(height: Height) -> Self {
+        Self {
+            height,
+            round: 0,
+            lock: None,
+            votes: Vec::new(),
+            round_changes: Vec::new(),
+        }
+    }
+
+    /// What this validator signed for (round, phase), if anything.
+    pub fn signed(&self, round: Round, phase: Phase) -> Option<C::Hash> {
+        self.votes
+            .iter()
+            .find(|v| v.round == round && v.phase == phase)
+            .map(|v| v.hash)
+    }
+
+    /// The round change this validator signed for `round`, if any.
+    pub fn round_change(&self, round: Round) -> Option<RoundChange<C::Hash>> {
+        self.round_changes.iter().find(|c| c.round == round).copied()
+    }
+}
+
 /// Two different votes of one validator for one (height, round, phase).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Equivocation<C: Config> {
@@ -207,10 +307,12 @@ pub struct Equivocation<C: Config> {
 /// What the caller must do, in the order given.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Action<C: Config> {
-    /// Durably record that this validator signed `vote`, before executing
-    /// any later action: a restarted validator must never sign another
-    /// block for the same (height, round, phase).
-    RecordVote(Vote<C::Hash>),
+    /// Durably write this height's record, replacing the previous one of
+    /// the height, before executing any later action. If the write fails,
+    /// the caller must not execute the actions that follow, and must stop
+    /// signing: a vote sent without its record could contradict itself
+    /// after a restart.
+    Persist(HeightRecord<C>),
     /// Send to all validators (and, for VALIDATE, to all peers).
     Broadcast(Message<C>),
     /// Call [`crate::Machine::on_timeout`] with these arguments after `after_ms`.

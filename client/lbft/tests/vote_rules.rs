@@ -1,0 +1,274 @@
+//! Signing payloads, certificates, timers and the double-sign guard, one
+//! rule at a time.
+
+mod common;
+
+use common::*;
+use cpchain_lbft::*;
+
+#[test]
+fn a_vote_signed_for_one_phase_round_height_or_chain_is_not_valid_for_another() {
+    let vote = vote(5, 0, Phase::Prepare, [1; 8]);
+    let payload = vote.signing_payload(CHAIN_ID);
+    let change = RoundChange {
+        height: 5,
+        round: 0,
+        locked: Some((0, [1; 8])),
+    };
+    let variants = [
+        Vote {
+            phase: Phase::Commit,
+            ..vote
+        }
+        .signing_payload(CHAIN_ID),
+        Vote { round: 1, ..vote }.signing_payload(CHAIN_ID),
+        Vote { height: 6, ..vote }.signing_payload(CHAIN_ID),
+        vote.signing_payload(b"other-chain"),
+        change.signing_payload(CHAIN_ID),
+        RoundChange {
+            locked: None,
+            ..change
+        }
+        .signing_payload(CHAIN_ID),
+    ];
+    for other in variants {
+        assert_ne!(payload, other);
+    }
+    assert_ne!(
+        change.signing_payload(CHAIN_ID),
+        RoundChange {
+            locked: Some((1, [1; 8])),
+            ..change
+        }
+        .signing_payload(CHAIN_ID)
+    );
+}
+
+#[test]
+fn a_restarted_validator_never_signs_a_second_block_for_a_recorded_slot() {
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    let mut record = HeightRecord::<Sim>::new(1);
+    record.votes.push(vote(1, 0, Phase::Prepare, [1; 8]));
+    let mut machine = Machine::new(
+        Params::new(CHAIN_ID.to_vec(), 1_000),
+        Some(0),
+        SimCrypto { me: Some(0) },
+        vec![record],
+    );
+    let actions = machine.start_height(1, GENESIS, validators);
+    // It re-sends the recorded vote...
+    assert!(actions.iter().any(
+        |a| matches!(a, Action::Broadcast(Message::Vote { vote, .. }) if vote.vote.hash == [1; 8])
+    ));
+    // ...and refuses to prepare a different block at the same slot.
+    let actions = machine.on_block_verified(1, [2; 8], true);
+    assert!(
+        !actions
+            .iter()
+            .any(|a| matches!(a, Action::Broadcast(_) | Action::Persist(_))),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn a_restarted_validator_resumes_its_round_and_lock() {
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    let x = proposal(1, &GENESIS);
+    let lock = certificate(&[0, 1, 2], vote(1, 0, Phase::Prepare, x));
+    let mut record = HeightRecord::<Sim>::new(1);
+    record.round = 2;
+    record.lock = Some(lock);
+    record.round_changes.push(RoundChange {
+        height: 1,
+        round: 2,
+        locked: Some((0, x)),
+    });
+    let mut machine = Machine::new(
+        Params::new(CHAIN_ID.to_vec(), 1_000),
+        Some(0),
+        SimCrypto { me: Some(0) },
+        vec![record],
+    );
+    let actions = machine.start_height(1, GENESIS, validators);
+    assert_eq!(machine.round(), Some(2));
+    assert_eq!(machine.lock(), Some((0, x)));
+    // Round 2's timer, and its round change shown again with the lock.
+    assert!(actions
+        .iter()
+        .any(|a| matches!(a, Action::SetTimer { round: 2, after_ms: 3_000, .. })));
+    assert!(actions.iter().any(|a| matches!(
+        a,
+        Action::Broadcast(Message::RoundChange { change, lock: Some(_) })
+            if change.change.locked == Some((0, x))
+    )));
+    // A round-0 P-certificate for another block does not make it commit.
+    let y = block_hash(&[b"y"]);
+    for signer in [1, 2, 3] {
+        let actions = machine
+            .on_message(Message::Vote {
+                vote: sign_vote(signer, vote(1, 0, Phase::Prepare, y)),
+                justification: None,
+            })
+            .unwrap();
+        assert!(
+            !actions.iter().any(|a| matches!(a, Action::Broadcast(Message::Vote { vote, .. }) if vote.vote.phase == Phase::Commit)),
+            "{actions:?}"
+        );
+    }
+}
+
+#[test]
+fn certificates_need_a_quorum_of_distinct_members() {
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    assert_eq!(validators.quorum(), 3);
+    let vote = vote(1, 0, Phase::Commit, [1; 8]);
+    let sig = |who: u16| (who, signature(who, &vote.signing_payload(CHAIN_ID)));
+    let crypto = SimCrypto { me: None };
+    let ok = Certificate::<Sim> {
+        vote,
+        signatures: vec![sig(0), sig(1), sig(2)],
+    };
+    assert_eq!(ok.verify(&validators, CHAIN_ID, &crypto), Ok(()));
+    let short = Certificate::<Sim> {
+        vote,
+        signatures: vec![sig(0), sig(1)],
+    };
+    assert_eq!(
+        short.verify(&validators, CHAIN_ID, &crypto),
+        Err(CertificateError::TooFewSignatures { got: 2, needed: 3 })
+    );
+    let duplicate = Certificate::<Sim> {
+        vote,
+        signatures: vec![sig(0), sig(1), sig(1)],
+    };
+    assert_eq!(
+        duplicate.verify(&validators, CHAIN_ID, &crypto),
+        Err(CertificateError::DuplicateSigner)
+    );
+    let outsider = Certificate::<Sim> {
+        vote,
+        signatures: vec![sig(0), sig(1), sig(9)],
+    };
+    assert_eq!(
+        outsider.verify(&validators, CHAIN_ID, &crypto),
+        Err(CertificateError::UnknownSigner)
+    );
+    let mut forged = ok.clone();
+    forged.signatures[2].1 ^= 1;
+    assert_eq!(
+        forged.verify(&validators, CHAIN_ID, &crypto),
+        Err(CertificateError::BadSignature)
+    );
+    assert_eq!(
+        ok.verify(&validators, b"other-chain", &crypto),
+        Err(CertificateError::BadSignature)
+    );
+}
+
+#[test]
+fn timeouts_grow_with_the_round_without_a_cap_and_follow_a_new_base() {
+    let timer = |actions: &[Action<Sim>]| {
+        actions.iter().find_map(|a| match a {
+            Action::SetTimer { after_ms, .. } => Some(*after_ms),
+            _ => None,
+        })
+    };
+    let params = Params::new(CHAIN_ID.to_vec(), 1_000);
+    assert_eq!(params.timeout(0), 1_000);
+    assert_eq!(params.timeout(99), 100_000);
+    assert_eq!(params.timeout(Round::MAX), 1_000 * (u64::from(Round::MAX) + 1));
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    let mut machine = Machine::new(
+        Params::new(CHAIN_ID.to_vec(), 9_000),
+        Some(0),
+        SimCrypto { me: Some(0) },
+        Vec::new(),
+    );
+    let actions = machine.start_height(1, GENESIS, validators.clone());
+    assert_eq!(timer(&actions), Some(9_000));
+    machine.set_base_timeout(3_000);
+    let actions = machine.start_height(2, [7; 8], validators);
+    assert_eq!(timer(&actions), Some(3_000));
+    let actions = machine.on_timeout(2, 0);
+    assert_eq!(timer(&actions), Some(6_000));
+}
+
+#[test]
+fn a_proposal_must_follow_the_highest_lock_of_its_round_changes() {
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    let x = proposal(1, &GENESIS);
+    let e = impeach_block(1, &GENESIS);
+    let mut machine = Machine::new(
+        Params::new(CHAIN_ID.to_vec(), 1_000),
+        Some(0),
+        SimCrypto { me: Some(0) },
+        Vec::new(),
+    );
+    machine.start_height(1, GENESIS, validators.clone());
+    let built = machine.on_timeout(1, 0);
+    assert!(built.iter().any(|a| matches!(a, Action::BuildImpeachBlock { .. })));
+    machine.on_impeach_block(1, e);
+    let leader = round_leader(&validators, 1, 1);
+    let change = |signer: u16, locked: Option<(Round, Hash)>| {
+        let change = RoundChange {
+            height: 1,
+            round: 1,
+            locked,
+        };
+        SignedRoundChange::<Sim> {
+            change,
+            signer,
+            signature: signature(signer, &change.signing_payload(CHAIN_ID)),
+        }
+    };
+    let lock = certificate(&[1, 2, 3], vote(1, 0, Phase::Prepare, x));
+    let changes = vec![change(1, Some((0, x))), change(2, None), change(3, None)];
+    // The impeach block, although one round change claims a lock on x.
+    let ignoring_lock = Message::Vote {
+        vote: sign_vote(leader, vote(1, 1, Phase::Prepare, e)),
+        justification: Some(Justification {
+            round_changes: changes.clone(),
+            highest: None,
+        }),
+    };
+    assert_eq!(
+        machine.on_message(ignoring_lock),
+        Err(MessageError::BadJustification)
+    );
+    // Too few round changes.
+    let short = Message::Vote {
+        vote: sign_vote(leader, vote(1, 1, Phase::Prepare, x)),
+        justification: Some(Justification {
+            round_changes: changes[..2].to_vec(),
+            highest: Some(lock.clone()),
+        }),
+    };
+    assert_eq!(machine.on_message(short), Err(MessageError::BadJustification));
+    // Not the leader.
+    let other = (leader + 1) % 4;
+    let not_leader = Message::Vote {
+        vote: sign_vote(other, vote(1, 1, Phase::Prepare, x)),
+        justification: Some(Justification {
+            round_changes: changes.clone(),
+            highest: Some(lock.clone()),
+        }),
+    };
+    assert_eq!(
+        machine.on_message(not_leader),
+        Err(MessageError::BadJustification)
+    );
+    // The right one: x with its certificate. Validator 0 prepares x.
+    let right = Message::Vote {
+        vote: sign_vote(leader, vote(1, 1, Phase::Prepare, x)),
+        justification: Some(Justification {
+            round_changes: changes,
+            highest: Some(lock),
+        }),
+    };
+    let actions = machine.on_message(right).unwrap();
+    assert!(actions.iter().any(|a| matches!(
+        a,
+        Action::Broadcast(Message::Vote { vote, .. })
+            if vote.signer == 0 && vote.vote == common::vote(1, 1, Phase::Prepare, x)
+    )));
+}
