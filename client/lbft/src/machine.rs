@@ -72,12 +72,14 @@ pub fn round_leader<V: Ord + Clone>(
 /// A round leader's proposal that checked out, except, for an impeach
 /// proposal, against this node's own impeach block.
 #[derive(Clone, Copy)]
+#[derive(Debug)]
 struct Proposal<H> {
     hash: H,
     /// Justified only if `hash` is the impeach block this node builds.
     must_be_impeach_block: bool,
 }
 
+#[derive(Clone, Debug)]
 struct HeightState<C: Config> {
     height: Height,
     parent: C::Hash,
@@ -104,6 +106,7 @@ struct HeightState<C: Config> {
 }
 
 /// One validator's (or observer's) LBFT state.
+#[derive(Clone)]
 pub struct Machine<C: Config, K: Crypto<C>> {
     params: Params,
     crypto: K,
@@ -111,14 +114,46 @@ pub struct Machine<C: Config, K: Crypto<C>> {
     /// Records restored at start-up, for heights not started yet.
     restored: BTreeMap<Height, HeightRecord<C>>,
     current: Option<HeightState<C>>,
-    /// Checked messages for later heights, per signer.
-    buffered: BTreeMap<C::ValidatorId, Vec<Message<C>>>,
+    /// Checked messages for later heights, per signer and (height, round,
+    /// kind).
+    buffered: BTreeMap<C::ValidatorId, BTreeMap<(Height, Round, u8), Message<C>>>,
     /// At most one checked VALIDATE per later height.
     buffered_certificates: BTreeMap<Height, Certificate<C>>,
     early_verdicts: BTreeMap<Height, Vec<(C::Hash, bool)>>,
 }
 
 impl<C: Config, K: Crypto<C>> Machine<C, K> {
+    /// A hash of the machine's whole state except its crypto object, for
+    /// explicit-state model checking (tests/model_check.rs): equal states
+    /// give equal fingerprints. Not part of the protocol.
+    #[doc(hidden)]
+    pub fn fingerprint(&self) -> u64 {
+        use std::fmt::Write as _;
+        use std::hash::Hasher as _;
+        struct HashWriter(std::collections::hash_map::DefaultHasher);
+        impl std::fmt::Write for HashWriter {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.write(s.as_bytes());
+                Ok(())
+            }
+        }
+        let mut writer = HashWriter(std::collections::hash_map::DefaultHasher::new());
+        let _ = write!(
+            writer,
+            "{:?}",
+            (
+                &self.params,
+                &self.local,
+                &self.restored,
+                &self.current,
+                &self.buffered,
+                &self.buffered_certificates,
+                &self.early_verdicts,
+            )
+        );
+        writer.0.finish()
+    }
+
     /// A machine for the validator `local` (None for a node that only
     /// follows), resuming from the records it persisted before a restart.
     pub fn new(
@@ -221,19 +256,17 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         }
 
         let mut certificates = std::mem::take(&mut self.buffered_certificates);
-        self.buffered_certificates = certificates.split_off(&(height + 1));
+        self.buffered_certificates = certificates.split_off(&height.saturating_add(1));
         let mut ready: Vec<Message<C>> = certificates
             .remove(&height)
             .map(Message::Validate)
             .into_iter()
             .collect();
         for messages in self.buffered.values_mut() {
-            let (now, later): (Vec<_>, Vec<_>) = std::mem::take(messages)
-                .into_iter()
-                .filter(|m| m.height() >= height)
-                .partition(|m| m.height() == height);
-            *messages = later;
-            ready.extend(now);
+            let mut later = messages.split_off(&(height.saturating_add(1), 0, 0));
+            let now = messages.split_off(&(height, 0, 0));
+            std::mem::swap(messages, &mut later);
+            ready.extend(now.into_values());
         }
         self.buffered.retain(|_, messages| !messages.is_empty());
         for message in ready {
@@ -287,7 +320,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             return Vec::new();
         };
         if height > state.height {
-            if height <= state.height + self.params.max_heights_ahead {
+            if height <= state.height.saturating_add(self.params.max_heights_ahead) {
                 let verdicts = self.early_verdicts.entry(height).or_default();
                 if verdicts.len() < 16 {
                     verdicts.push((hash, valid));
@@ -361,7 +394,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         };
         let height = message.height();
         if height > state.height {
-            if height <= state.height + self.params.max_heights_ahead {
+            if height <= state.height.saturating_add(self.params.max_heights_ahead) {
                 self.buffer(message)?;
             }
             return Ok(Vec::new());
@@ -388,41 +421,63 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
     }
 
     /// RULE L3: only messages signed by a current validator are kept for a
-    /// later height, at most `max_buffered_per_signer` of each, so that no
-    /// signer crowds out another's early votes.
+    /// later height, one per (height, round, kind) and at most
+    /// `max_buffered_per_signer` of each signer, so that no signer, and no
+    /// replay of a signer's messages, crowds out another's early votes.
+    ///
+    /// A message that cannot be checked yet (a signer outside the current
+    /// set: the set may change at that height) is dropped without blame;
+    /// only a bad signature of a current validator is refused.
     fn buffer(&mut self, message: Message<C>) -> Result<(), MessageError> {
         let Some(state) = self.current.as_ref() else {
             return Ok(());
         };
-        let signer = match &message {
+        let (signer, slot) = match &message {
             Message::Validate(certificate) => {
-                if certificate.vote.phase != Phase::Commit {
-                    return Err(MessageError::BadCertificate(CertificateError::BadSignature));
+                let checks = certificate.vote.phase == Phase::Commit
+                    && certificate
+                        .verify(&state.validators, &self.params.chain_id, &self.crypto)
+                        .is_ok();
+                if checks {
+                    self.buffered_certificates
+                        .entry(certificate.vote.height)
+                        .or_insert_with(|| certificate.clone());
                 }
-                certificate
-                    .verify(&state.validators, &self.params.chain_id, &self.crypto)
-                    .map_err(MessageError::BadCertificate)?;
-                self.buffered_certificates
-                    .entry(certificate.vote.height)
-                    .or_insert_with(|| certificate.clone());
                 return Ok(());
             }
             Message::Vote { vote, .. } => {
-                self.check_signed(&vote.signer, &vote.vote.signing_payload(&self.params.chain_id), &vote.signature)?;
-                vote.signer.clone()
+                if !state.validators.contains(&vote.signer) {
+                    return Ok(());
+                }
+                self.check_signed(
+                    &vote.signer,
+                    &vote.vote.signing_payload(&self.params.chain_id),
+                    &vote.signature,
+                )?;
+                let kind = match vote.vote.phase {
+                    Phase::Prepare => 0,
+                    Phase::Commit => 1,
+                };
+                (vote.signer.clone(), (vote.vote.height, vote.vote.round, kind))
             }
             Message::RoundChange { change, .. } => {
+                if !state.validators.contains(&change.signer) {
+                    return Ok(());
+                }
                 self.check_signed(
                     &change.signer,
                     &change.change.signing_payload(&self.params.chain_id),
                     &change.signature,
                 )?;
-                change.signer.clone()
+                (
+                    change.signer.clone(),
+                    (change.change.height, change.change.round, 2),
+                )
             }
         };
         let kept = self.buffered.entry(signer).or_default();
         if kept.len() < self.params.max_buffered_per_signer {
-            kept.push(message);
+            kept.entry(slot).or_insert(message);
         }
         Ok(())
     }
@@ -952,6 +1007,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         let lock = change
             .locked
             .and_then(|(round, _)| state.p_certificates.get(&round).cloned());
+        state.record.revision += 1;
         let mut actions = vec![Action::Persist(state.record.clone())];
         if change.locked.is_some() && lock.is_none() {
             // A recorded round change whose lock has since been superseded
@@ -1008,6 +1064,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             Some(_) => {}
             None => {
                 state.record.votes.push(vote);
+                state.record.revision += 1;
                 actions.push(Action::Persist(state.record.clone()));
             }
         }

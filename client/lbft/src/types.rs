@@ -266,6 +266,10 @@ impl<V: Ord + Clone> ValidatorSet<V> {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct HeightRecord<C: Config> {
     pub height: Height,
+    /// Grows with every change. A record only ever grows, so the caller
+    /// keeps the highest revision of a height and drops an older one that
+    /// arrives late (when it handles follow-up actions re-entrantly).
+    pub revision: u64,
     pub round: Round,
     pub lock: Option<Certificate<C>>,
     pub votes: Vec<Vote<C::Hash>>,
@@ -276,6 +280,7 @@ impl<C: Config> HeightRecord<C> {
     pub fn new(height: Height) -> Self {
         Self {
             height,
+            revision: 0,
             round: 0,
             lock: None,
             votes: Vec::new(),
@@ -312,6 +317,9 @@ pub enum Action<C: Config> {
     /// the caller must not execute the actions that follow, and must stop
     /// signing: a vote sent without its record could contradict itself
     /// after a restart.
+    /// Records only grow: of two records of one height, the one with the
+    /// higher `revision` holds everything the other does, so a caller that
+    /// sees an older revision after a newer one must skip it.
     Persist(HeightRecord<C>),
     /// Send to all validators (and, for VALIDATE, to all peers).
     Broadcast(Message<C>),

@@ -106,6 +106,9 @@ pub struct Committee {
     pub timers: Vec<Vec<(Height, Round, u64)>>,
     pub height: Height,
     pub parent: Hash,
+    /// Report the impeach block as soon as it is asked for, in the middle
+    /// of a batch, instead of after it: a caller the machine must survive.
+    pub reentrant_impeach: bool,
 }
 
 impl Committee {
@@ -124,6 +127,7 @@ impl Committee {
             timers: vec![Vec::new(); n as usize],
             height: 1,
             parent: GENESIS,
+            reentrant_impeach: false,
         };
         for i in 0..n {
             committee.machines.push(None);
@@ -160,11 +164,19 @@ impl Committee {
         self.boot(i);
     }
 
+    /// Executes actions in order, as the glue does: follow-ups (the impeach
+    /// block's) after the batch, and an older record never over a newer one.
     pub fn apply(&mut self, i: usize, actions: Vec<Action<Sim>>) {
+        let mut follow_ups = Vec::new();
         for action in actions {
             match action {
                 Action::Persist(record) => {
-                    self.records[i].insert(record.height, record);
+                    let newer = self.records[i]
+                        .get(&record.height)
+                        .is_none_or(|old| old.revision <= record.revision);
+                    if newer {
+                        self.records[i].insert(record.height, record);
+                    }
                 }
                 Action::Broadcast(message) => self.outbox[i].push(message),
                 Action::SetTimer {
@@ -172,10 +184,14 @@ impl Committee {
                     round,
                     after_ms,
                 } => self.timers[i].push((height, round, after_ms)),
-                Action::BuildImpeachBlock { height, parent } => {
-                    let hash = impeach_block(height, &parent);
-                    let more = self.machine(i).on_impeach_block(height, hash);
+                Action::BuildImpeachBlock { height, parent } if self.reentrant_impeach => {
+                    let more = self
+                        .machine(i)
+                        .on_impeach_block(height, impeach_block(height, &parent));
                     self.apply(i, more);
+                }
+                Action::BuildImpeachBlock { height, parent } => {
+                    follow_ups.push((height, impeach_block(height, &parent)));
                 }
                 Action::FetchBlock { .. } | Action::ReportEquivocation(_) => {}
                 Action::Finalize(certificate) => {
@@ -183,6 +199,12 @@ impl Committee {
                         self.finalized[i] = Some(certificate);
                     }
                 }
+            }
+        }
+        for (height, hash) in follow_ups {
+            if self.machines[i].is_some() {
+                let more = self.machine(i).on_impeach_block(height, hash);
+                self.apply(i, more);
             }
         }
     }

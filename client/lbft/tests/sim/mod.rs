@@ -557,7 +557,10 @@ impl World {
         }
     }
 
+    /// Executes actions as the glue does: in order, follow-ups after the
+    /// batch, and an older record never written over a newer one.
     fn execute(&mut self, i: usize, actions: Vec<Action<Sim>>) {
+        let mut follow_ups = Vec::new();
         for action in actions {
             if self.nodes[i].machine.is_none() {
                 // Crashed part-way: the rest of the actions never happen.
@@ -565,7 +568,13 @@ impl World {
             }
             match action {
                 Action::Persist(record) => {
-                    self.nodes[i].records.insert(record.height, record);
+                    let newer = self.nodes[i]
+                        .records
+                        .get(&record.height)
+                        .is_none_or(|old| old.revision <= record.revision);
+                    if newer {
+                        self.nodes[i].records.insert(record.height, record);
+                    }
                     if self.crashes_allowed()
                         && self.rng.chance(self.scenario.crash_after_sign_percent)
                     {
@@ -594,13 +603,7 @@ impl World {
                     );
                 }
                 Action::BuildImpeachBlock { height, parent } => {
-                    let hash = impeach_block(height, &parent);
-                    let more = self.nodes[i]
-                        .machine
-                        .as_mut()
-                        .map(|m| m.on_impeach_block(height, hash))
-                        .unwrap_or_default();
-                    self.execute(i, more);
+                    follow_ups.push((height, impeach_block(height, &parent)));
                 }
                 Action::FetchBlock { .. } => {}
                 Action::Finalize(certificate) => self.finalize(i, certificate),
@@ -612,6 +615,14 @@ impl World {
                     }
                 }
             }
+        }
+        for (height, hash) in follow_ups {
+            let more = self.nodes[i]
+                .machine
+                .as_mut()
+                .map(|m| m.on_impeach_block(height, hash))
+                .unwrap_or_default();
+            self.execute(i, more);
         }
     }
 
