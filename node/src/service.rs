@@ -151,6 +151,11 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
         );
     let metrics = N::register_notification_metrics(config.prometheus_registry());
     let genesis = client.info().genesis_hash;
+    // Beside the database, so that `purge-chain` keeps what was signed.
+    let record_dir = config
+        .base_path
+        .config_dir(config.chain_spec.id())
+        .join("dpor");
     let dpor_notifications = if sealing.is_none() {
         let (protocol, notifications) = cpchain_consensus_dpor::worker::notification_protocol::<N>(
             genesis,
@@ -280,6 +285,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                 notifications: dpor_notifications
                     .ok_or_else(|| ServiceError::Other("no DPoR protocol".into()))?,
                 genesis,
+                record_dir,
                 round_state,
                 metrics,
                 telemetry: telemetry.as_ref().map(|telemetry| telemetry.handle()),

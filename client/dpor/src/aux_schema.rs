@@ -1,106 +1,235 @@
-//! What DPoR keeps in the client's aux storage: the double-sign record.
+//! What DPoR persists: the LBFT record of each undecided height (the round
+//! entered, the lock and every signed vote and round change).
 //!
-//! Every vote this validator signs is written here before it is sent, so
-//! that a restarted validator never signs a second block for the same
-//! (height, round, phase). Records below the finalized height are pruned.
-//! `revert` leaves the record alone on purpose: only unfinalized blocks are
-//! reverted, and their heights are exactly where signing again could
-//! equivocate.
+//! The record must be on disk before any message that depends on it
+//! leaves the node: a validator that forgets its lock or its round after a
+//! crash can help certify a second block at a height. The client's aux
+//! storage does not give that guarantee: on ParityDB, `insert_aux` returns
+//! once the commit is queued in memory (parity-db 0.4.13 `Db::commit_raw`),
+//! the log is written by a background thread, and fsynced only when it
+//! rotates at 64 MiB (`log.rs` `flush_one`). So the record lives in its own
+//! file, `<chain dir>/dpor/lbft-record`, replaced atomically: written to a
+//! temporary file, fsynced, renamed over the old one, and the directory
+//! fsynced, before [`RecordFile::write`] returns.
+//!
+//! The file sits beside the database, not in it, so that `purge-chain`
+//! keeps it: a validator that resyncs from genesis still remembers what it
+//! signed. Version 1 of this schema, a bare list of signed votes in aux
+//! storage, is read once and carried over.
+
+use std::{
+    collections::BTreeMap,
+    fs::{self, File, OpenOptions},
+    io::Write,
+    path::{Path, PathBuf},
+};
 
 use codec::{Decode, Encode};
-use cpchain_lbft::{Phase, Vote};
+use cpchain_lbft::{HeightRecord, Phase, Vote};
 use cpchain_primitives::Hash;
 use sc_client_api::backend::AuxStore;
 
-const VERSION_KEY: &[u8] = b"dpor_aux_schema_version";
-const VOTES_KEY: &[u8] = b"dpor_signed_votes";
-/// The schema this code reads and writes.
-pub const CURRENT_VERSION: u32 = 1;
+use crate::{
+    justification::{WireCertificate, WireRoundChange, WireVote},
+    Dpor,
+};
 
-type StoredVote = (u64, u32, u8, Hash);
+const LEGACY_VERSION_KEY: &[u8] = b"dpor_aux_schema_version";
+const LEGACY_VOTES_KEY: &[u8] = b"dpor_signed_votes";
+const LEGACY_VERSION: u32 = 1;
+/// The record file's schema, written at its start.
+pub const CURRENT_VERSION: u32 = 2;
+const MAGIC: &[u8; 16] = b"cpchain/lbft-rec";
+const FILE_NAME: &str = "lbft-record";
 
-fn to_stored(vote: &Vote<Hash>) -> StoredVote {
-    let phase = match vote.phase {
-        Phase::Prepare => 1,
-        Phase::Commit => 2,
-    };
-    (vote.height, vote.round, phase, vote.hash)
+#[derive(Encode, Decode)]
+struct WireRecord {
+    height: u64,
+    revision: u64,
+    round: u32,
+    lock: Option<WireCertificate>,
+    votes: Vec<WireVote>,
+    round_changes: Vec<WireRoundChange>,
 }
 
-fn from_stored((height, round, phase, hash): StoredVote) -> Option<Vote<Hash>> {
-    let phase = match phase {
-        1 => Phase::Prepare,
-        2 => Phase::Commit,
-        _ => return None,
-    };
-    Some(Vote {
-        height,
-        round,
-        phase,
-        hash,
-    })
-}
-
-/// Loads the record, creating an empty one on a fresh database. A record
-/// written by a newer schema is refused rather than misread.
-pub fn load_votes<S: AuxStore>(store: &S) -> Result<Vec<Vote<Hash>>, String> {
-    let version = match store.get_aux(VERSION_KEY).map_err(|e| e.to_string())? {
-        None => {
-            store
-                .insert_aux(&[(VERSION_KEY, &CURRENT_VERSION.encode()[..])], &[])
-                .map_err(|e| e.to_string())?;
-            CURRENT_VERSION
-        }
-        Some(bytes) => u32::decode(&mut &bytes[..])
-            .map_err(|_| "the DPoR aux schema version is unreadable".to_string())?,
-    };
-    if version != CURRENT_VERSION {
-        return Err(format!(
-            "the database holds DPoR aux schema v{version}; this node reads v{CURRENT_VERSION}"
-        ));
-    }
-    let stored: Vec<StoredVote> = match store.get_aux(VOTES_KEY).map_err(|e| e.to_string())? {
-        None => Vec::new(),
-        Some(bytes) => Decode::decode(&mut &bytes[..])
-            .map_err(|_| "the DPoR double-sign record is unreadable".to_string())?,
-    };
-    Ok(stored.into_iter().filter_map(from_stored).collect())
-}
-
-/// The record in memory, written through to aux storage.
-pub struct VoteRecord {
-    votes: Vec<StoredVote>,
-}
-
-impl VoteRecord {
-    pub fn new(votes: &[Vote<Hash>]) -> Self {
+impl From<&HeightRecord<Dpor>> for WireRecord {
+    fn from(record: &HeightRecord<Dpor>) -> Self {
         Self {
-            votes: votes.iter().map(to_stored).collect(),
+            height: record.height,
+            revision: record.revision,
+            round: record.round,
+            lock: record.lock.clone().map(Into::into),
+            votes: record.votes.iter().map(|v| (*v).into()).collect(),
+            round_changes: record.round_changes.iter().map(|c| (*c).into()).collect(),
         }
     }
+}
 
-    /// Adds `vote` and writes the record; the caller must not send the
-    /// vote if this fails.
-    pub fn record<S: AuxStore>(&mut self, store: &S, vote: &Vote<Hash>) -> Result<(), String> {
-        self.votes.push(to_stored(vote));
-        self.write(store)
+impl TryFrom<WireRecord> for HeightRecord<Dpor> {
+    type Error = &'static str;
+    fn try_from(record: WireRecord) -> Result<Self, Self::Error> {
+        Ok(HeightRecord {
+            height: record.height,
+            revision: record.revision,
+            round: record.round,
+            lock: record.lock.map(TryInto::try_into).transpose()?,
+            votes: record
+                .votes
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_, _>>()?,
+            round_changes: record.round_changes.into_iter().map(Into::into).collect(),
+        })
+    }
+}
+
+/// The records of undecided heights, in memory and in their file.
+pub struct RecordFile {
+    path: PathBuf,
+    records: BTreeMap<u64, HeightRecord<Dpor>>,
+}
+
+impl RecordFile {
+    /// Opens (or creates) the record in `dir`, carrying over a version-1
+    /// record from `legacy` aux storage. Returns the records to restore.
+    pub fn open<S: AuxStore>(
+        dir: &Path,
+        legacy: &S,
+    ) -> Result<(Self, Vec<HeightRecord<Dpor>>), String> {
+        fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the DPoR record directory {}: {e}", dir.display()))?;
+        let path = dir.join(FILE_NAME);
+        let records = match fs::read(&path) {
+            Ok(bytes) => decode_file(&bytes)
+                .map_err(|e| format!("the DPoR record {} is unreadable: {e}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => load_legacy(legacy)?,
+            Err(e) => return Err(format!("cannot read the DPoR record {}: {e}", path.display())),
+        };
+        let file = Self {
+            path,
+            records: records.into_iter().map(|r| (r.height, r)).collect(),
+        };
+        file.flush()?;
+        let restored = file.records.values().cloned().collect();
+        Ok((file, restored))
     }
 
-    /// Drops records below `height`.
-    pub fn prune<S: AuxStore>(&mut self, store: &S, height: u64) -> Result<(), String> {
-        let before = self.votes.len();
-        self.votes.retain(|(h, ..)| *h >= height);
-        if self.votes.len() != before {
-            self.write(store)?;
+    /// Replaces the record of `record.height` and returns once it is
+    /// durably on disk. On an error nothing that depends on the record may
+    /// be sent. An older revision than the one kept is already contained in
+    /// it (records only grow) and is skipped.
+    pub fn write(&mut self, record: HeightRecord<Dpor>) -> Result<(), String> {
+        if self
+            .records
+            .get(&record.height)
+            .is_some_and(|kept| kept.revision > record.revision)
+        {
+            return Ok(());
+        }
+        self.records.insert(record.height, record);
+        self.flush()
+    }
+
+    /// Drops the records below `height` (decided heights).
+    pub fn prune(&mut self, height: u64) -> Result<(), String> {
+        let before = self.records.len();
+        self.records = self.records.split_off(&height);
+        if self.records.len() != before {
+            self.flush()?;
         }
         Ok(())
     }
 
-    fn write<S: AuxStore>(&self, store: &S) -> Result<(), String> {
-        store
-            .insert_aux(&[(VOTES_KEY, &self.votes.encode()[..])], &[])
-            .map_err(|e| format!("cannot persist the DPoR double-sign record: {e}"))
+    fn flush(&self) -> Result<(), String> {
+        let wire: Vec<WireRecord> = self.records.values().map(Into::into).collect();
+        let mut bytes = MAGIC.to_vec();
+        CURRENT_VERSION.encode_to(&mut bytes);
+        wire.encode_to(&mut bytes);
+        write_durably(&self.path, &bytes)
+            .map_err(|e| format!("cannot persist the DPoR record {}: {e}", self.path.display()))
     }
+}
+
+fn decode_file(bytes: &[u8]) -> Result<Vec<HeightRecord<Dpor>>, String> {
+    let Some(mut rest) = bytes.strip_prefix(&MAGIC[..]) else {
+        return Err("not a DPoR record file".into());
+    };
+    let version = u32::decode(&mut rest).map_err(|_| "no schema version")?;
+    if version != CURRENT_VERSION {
+        return Err(format!(
+            "schema v{version}; this node reads v{CURRENT_VERSION}"
+        ));
+    }
+    let wire = Vec::<WireRecord>::decode(&mut rest).map_err(|_| "undecodable records")?;
+    if !rest.is_empty() {
+        return Err("trailing bytes".into());
+    }
+    wire.into_iter()
+        .map(|r| r.try_into().map_err(|e: &str| e.to_string()))
+        .collect()
+}
+
+/// Version 1: the signed votes, in aux storage. Each height's votes become
+/// a record that resumes at the highest round voted in.
+fn load_legacy<S: AuxStore>(store: &S) -> Result<Vec<HeightRecord<Dpor>>, String> {
+    let Some(version) = store
+        .get_aux(LEGACY_VERSION_KEY)
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(Vec::new());
+    };
+    let version = u32::decode(&mut &version[..])
+        .map_err(|_| "the DPoR aux schema version is unreadable".to_string())?;
+    if version != LEGACY_VERSION {
+        return Err(format!(
+            "the database holds DPoR aux schema v{version}; this node reads v{LEGACY_VERSION}"
+        ));
+    }
+    let stored: Vec<(u64, u32, u8, Hash)> = match store
+        .get_aux(LEGACY_VOTES_KEY)
+        .map_err(|e| e.to_string())?
+    {
+        None => Vec::new(),
+        Some(bytes) => Decode::decode(&mut &bytes[..])
+            .map_err(|_| "the DPoR double-sign record is unreadable".to_string())?,
+    };
+    let mut records: BTreeMap<u64, HeightRecord<Dpor>> = BTreeMap::new();
+    for (height, round, phase, hash) in stored {
+        let phase = match phase {
+            1 => Phase::Prepare,
+            2 => Phase::Commit,
+            _ => continue,
+        };
+        let record = records
+            .entry(height)
+            .or_insert_with(|| HeightRecord::new(height));
+        record.round = record.round.max(round);
+        record.votes.push(Vote {
+            height,
+            round,
+            phase,
+            hash,
+        });
+    }
+    Ok(records.into_values().collect())
+}
+
+/// Writes `data` to `path` so that, when this returns Ok, the new content
+/// survives a crash or power loss, and a crash part-way leaves the old one.
+fn write_durably(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let temporary = path.with_extension("tmp");
+    {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temporary)?;
+        file.write_all(data)?;
+        file.sync_all()?;
+    }
+    fs::rename(&temporary, path)?;
+    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]
@@ -137,37 +266,92 @@ mod tests {
         }
     }
 
-    fn vote(height: u64, phase: Phase) -> Vote<Hash> {
-        Vote {
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "cpchain-dpor-record-{name}-{}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn record(height: u64, round: u32) -> HeightRecord<Dpor> {
+        let mut record = HeightRecord::new(height);
+        record.round = round;
+        record.revision = u64::from(round);
+        record.votes.push(Vote {
             height,
-            round: 0,
-            phase,
+            round,
+            phase: Phase::Prepare,
             hash: Hash::repeat_byte(height as u8),
-        }
+        });
+        record.round_changes.push(cpchain_lbft::RoundChange {
+            height,
+            round,
+            locked: None,
+        });
+        record
     }
 
     #[test]
     fn the_record_survives_a_restart_and_is_pruned() {
-        let store = MemoryAux::default();
-        assert!(load_votes(&store).unwrap().is_empty());
-        let mut record = VoteRecord::new(&[]);
-        record.record(&store, &vote(5, Phase::Prepare)).unwrap();
-        record.record(&store, &vote(6, Phase::Commit)).unwrap();
-        assert_eq!(
-            load_votes(&store).unwrap(),
-            vec![vote(5, Phase::Prepare), vote(6, Phase::Commit)]
-        );
-        let mut restarted = VoteRecord::new(&load_votes(&store).unwrap());
-        restarted.prune(&store, 6).unwrap();
-        assert_eq!(load_votes(&store).unwrap(), vec![vote(6, Phase::Commit)]);
+        let dir = temp_dir("restart");
+        let aux = MemoryAux::default();
+        let (mut file, restored) = RecordFile::open(&dir, &aux).unwrap();
+        assert!(restored.is_empty());
+        file.write(record(5, 0)).unwrap();
+        file.write(record(6, 3)).unwrap();
+        file.write(record(6, 4)).unwrap();
+        // A late, older revision does not replace the newer record.
+        file.write(record(6, 3)).unwrap();
+        let (mut reopened, restored) = RecordFile::open(&dir, &aux).unwrap();
+        assert_eq!(restored, vec![record(5, 0), record(6, 4)]);
+        reopened.prune(6).unwrap();
+        let (_, restored) = RecordFile::open(&dir, &aux).unwrap();
+        assert_eq!(restored, vec![record(6, 4)]);
+        assert!(!dir.join("lbft-record.tmp").exists());
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    fn a_newer_schema_is_refused() {
-        let store = MemoryAux::default();
-        store
-            .insert_aux(&[(VERSION_KEY, &2u32.encode()[..])], &[])
-            .unwrap();
-        assert!(load_votes(&store).unwrap_err().contains("schema v2"));
+    fn a_version_one_record_in_aux_storage_is_carried_over() {
+        let dir = temp_dir("legacy");
+        let aux = MemoryAux::default();
+        let votes: Vec<(u64, u32, u8, Hash)> = vec![
+            (9, 0, 1, Hash::repeat_byte(1)),
+            (9, 2, 2, Hash::repeat_byte(2)),
+        ];
+        aux.insert_aux(
+            &[
+                (LEGACY_VERSION_KEY, &1u32.encode()[..]),
+                (LEGACY_VOTES_KEY, &votes.encode()[..]),
+            ],
+            &[],
+        )
+        .unwrap();
+        let (_, restored) = RecordFile::open(&dir, &aux).unwrap();
+        assert_eq!(restored.len(), 1);
+        assert_eq!(restored[0].round, 2);
+        assert_eq!(
+            restored[0].signed(2, Phase::Commit),
+            Some(Hash::repeat_byte(2))
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unreadable_or_newer_record_is_refused_not_ignored() {
+        let dir = temp_dir("refuse");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(FILE_NAME), b"garbage").unwrap();
+        let aux = MemoryAux::default();
+        let error = RecordFile::open(&dir, &aux).err().unwrap();
+        assert!(error.contains("not a DPoR record file"), "{error}");
+        let mut newer = MAGIC.to_vec();
+        3u32.encode_to(&mut newer);
+        fs::write(dir.join(FILE_NAME), newer).unwrap();
+        let error = RecordFile::open(&dir, &aux).err().unwrap();
+        assert!(error.contains("schema v3"), "{error}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

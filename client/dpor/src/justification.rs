@@ -2,7 +2,9 @@
 //! every LBFT message.
 
 use codec::{Decode, Encode};
-use cpchain_lbft::{Certificate, Message, Phase, SignedVote, Vote};
+use cpchain_lbft::{
+    Certificate, Justification, Message, Phase, RoundChange, SignedRoundChange, SignedVote, Vote,
+};
 use cpchain_primitives::{
     dpor_crypto::{AuthorityId, AuthoritySignature},
     Hash,
@@ -81,6 +83,69 @@ impl TryFrom<WireCertificate> for Certificate<Dpor> {
     }
 }
 
+/// A round change on the wire: (height, round, claimed lock).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode)]
+pub struct WireRoundChange {
+    pub height: u64,
+    pub round: u32,
+    pub locked: Option<(u32, Hash)>,
+}
+
+impl From<RoundChange<Hash>> for WireRoundChange {
+    fn from(change: RoundChange<Hash>) -> Self {
+        Self {
+            height: change.height,
+            round: change.round,
+            locked: change.locked,
+        }
+    }
+}
+
+impl From<WireRoundChange> for RoundChange<Hash> {
+    fn from(change: WireRoundChange) -> Self {
+        Self {
+            height: change.height,
+            round: change.round,
+            locked: change.locked,
+        }
+    }
+}
+
+/// A signed round change on the wire.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
+pub struct WireSignedRoundChange {
+    pub change: WireRoundChange,
+    pub signer: AuthorityId,
+    pub signature: AuthoritySignature,
+}
+
+impl From<SignedRoundChange<Dpor>> for WireSignedRoundChange {
+    fn from(change: SignedRoundChange<Dpor>) -> Self {
+        Self {
+            change: change.change.into(),
+            signer: change.signer,
+            signature: change.signature,
+        }
+    }
+}
+
+impl From<WireSignedRoundChange> for SignedRoundChange<Dpor> {
+    fn from(change: WireSignedRoundChange) -> Self {
+        Self {
+            change: change.change.into(),
+            signer: change.signer,
+            signature: change.signature,
+        }
+    }
+}
+
+/// A round leader's justification on the wire.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
+pub struct WireJustification {
+    pub round_changes: Vec<WireSignedRoundChange>,
+    pub highest: Option<WireCertificate>,
+}
+
 /// What validators send each other over the DPoR notification protocol.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
 pub enum WireMessage {
@@ -88,9 +153,13 @@ pub enum WireMessage {
         vote: WireVote,
         signer: AuthorityId,
         signature: AuthoritySignature,
-        justification: Option<WireCertificate>,
+        justification: Option<WireJustification>,
     },
     Validate(WireCertificate),
+    RoundChange {
+        change: WireSignedRoundChange,
+        lock: Option<WireCertificate>,
+    },
 }
 
 impl From<Message<Dpor>> for WireMessage {
@@ -103,7 +172,14 @@ impl From<Message<Dpor>> for WireMessage {
                 vote: vote.vote.into(),
                 signer: vote.signer,
                 signature: vote.signature,
-                justification: justification.map(Into::into),
+                justification: justification.map(|j| WireJustification {
+                    round_changes: j.round_changes.into_iter().map(Into::into).collect(),
+                    highest: j.highest.map(Into::into),
+                }),
+            },
+            Message::RoundChange { change, lock } => WireMessage::RoundChange {
+                change: change.into(),
+                lock: lock.map(Into::into),
             },
             Message::Validate(certificate) => WireMessage::Validate(certificate.into()),
         }
@@ -125,7 +201,18 @@ impl TryFrom<WireMessage> for Message<Dpor> {
                     signer,
                     signature,
                 },
-                justification: justification.map(TryInto::try_into).transpose()?,
+                justification: justification
+                    .map(|j| -> Result<Justification<Dpor>, &'static str> {
+                        Ok(Justification {
+                            round_changes: j.round_changes.into_iter().map(Into::into).collect(),
+                            highest: j.highest.map(TryInto::try_into).transpose()?,
+                        })
+                    })
+                    .transpose()?,
+            },
+            WireMessage::RoundChange { change, lock } => Message::RoundChange {
+                change: change.into(),
+                lock: lock.map(TryInto::try_into).transpose()?,
             },
             WireMessage::Validate(certificate) => Message::Validate(certificate.try_into()?),
         })
@@ -208,10 +295,29 @@ mod tests {
             vote: vote.vote,
             signatures: vec![(vote.signer.clone(), vote.signature.clone())],
         };
+        let change = RoundChange {
+            height: 7,
+            round: 2,
+            locked: Some((1, Hash::repeat_byte(3))),
+        };
+        let pair = cpchain_primitives::dpor_crypto::AuthorityPair::from_string("//Bob", None)
+            .unwrap();
+        let signed_change = SignedRoundChange {
+            change,
+            signer: pair.public(),
+            signature: pair.sign(&change.signing_payload(b"chain")),
+        };
         for message in [
             Message::Vote {
                 vote: vote.clone(),
-                justification: Some(certificate.clone()),
+                justification: Some(Justification {
+                    round_changes: vec![signed_change.clone()],
+                    highest: Some(certificate.clone()),
+                }),
+            },
+            Message::RoundChange {
+                change: signed_change,
+                lock: Some(certificate.clone()),
             },
             Message::Validate(certificate),
         ] {

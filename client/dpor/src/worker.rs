@@ -49,6 +49,9 @@ use crate::{
     validators_after, Dpor, KeystoreCrypto, LOG_TARGET,
 };
 
+/// How often this node sends its current round's messages and the last
+/// certificate again: the notification protocol does not retransmit.
+const REBROADCAST_EVERY: Duration = Duration::from_secs(2);
 /// Messages a peer may send per second before the rest are dropped.
 const MAX_MESSAGES_PER_SECOND: u32 = 500;
 const COST_BAD_MESSAGE: ReputationChange = ReputationChange::new(-(1 << 12), "dpor: bad message");
@@ -58,7 +61,7 @@ const COST_FLOODING: ReputationChange = ReputationChange::new(-(1 << 8), "dpor: 
 
 /// The protocol's name: the genesis hash keeps chains apart.
 pub fn protocol_name(genesis: Hash) -> ProtocolName {
-    format!("/{}/dpor/1", hex(genesis.as_ref())).into()
+    format!("/{}/dpor/2", hex(genesis.as_ref())).into()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -101,6 +104,9 @@ pub struct WorkerParams<C, BI, E> {
     pub sync: Arc<SyncingService<Block>>,
     pub notifications: Box<dyn NotificationService>,
     pub genesis: Hash,
+    /// Where the LBFT record is kept: `<chain dir>/dpor`, beside the
+    /// database.
+    pub record_dir: std::path::PathBuf,
     /// Shared with the RPC: where the committee stands.
     pub round_state: Arc<std::sync::Mutex<RoundState>>,
     pub metrics: Option<crate::metrics::Metrics>,
@@ -191,7 +197,9 @@ struct Worker<C, BE, BI, E> {
     protocol: ProtocolName,
     machine: Machine<Dpor, KeystoreCrypto>,
     local: Option<AuthorityId>,
-    record: aux_schema::VoteRecord,
+    record: aux_schema::RecordFile,
+    /// A record write failed: this node never signs again until restarted.
+    signing_stopped: bool,
     peers: HashMap<PeerId, RateWindow>,
     timers: FuturesUnordered<Timer>,
     authoring: Option<Authoring>,
@@ -235,8 +243,7 @@ where
             .iter()
             .map(|key| AuthorityId::from(*key))
             .find(|key| validators.contains(key));
-        let votes = aux_schema::load_votes(&*client)?;
-        let record = aux_schema::VoteRecord::new(&votes);
+        let (record, records) = aux_schema::RecordFile::open(&params.record_dir, &*client)?;
         let crypto = KeystoreCrypto {
             keystore: Some(params.keystore.clone()),
             local: local.clone(),
@@ -247,7 +254,7 @@ where
             Params::new(params.genesis.as_ref().to_vec(), base_timeout),
             local.clone(),
             crypto,
-            votes,
+            records,
         );
         match &local {
             Some(key) => log::info!(target: LOG_TARGET, "DPoR validator {key}"),
@@ -267,6 +274,7 @@ where
             machine,
             local,
             record,
+            signing_stopped: false,
             peers: HashMap::new(),
             timers: FuturesUnordered::new(),
             authoring: None,
@@ -287,6 +295,7 @@ where
         let mut imports = self.client.import_notification_stream();
         let mut finality = self.client.finality_notification_stream();
         let mut sync_events = self.sync.event_stream("dpor").fuse();
+        let mut rebroadcast = tokio::time::interval(REBROADCAST_EVERY);
         self.follow_finality().await;
         loop {
             // A timer that never fires keeps `select!` from ending on an empty set.
@@ -322,6 +331,10 @@ where
                 event = sync_events.next() => {
                     let Some(event) = event else { return };
                     self.on_sync_event(event);
+                }
+                _ = rebroadcast.tick().fuse() => {
+                    let actions = self.machine.rebroadcast();
+                    self.execute(actions).await;
                 }
                 (height, round) = self.timers.select_next_some() => {
                     let actions = self.machine.on_timeout(height, round);
@@ -386,7 +399,7 @@ where
             }
         };
         self.follow_timing(parent);
-        if let Err(e) = self.record.prune(&*self.client, height) {
+        if let Err(e) = self.record.prune(height) {
             log::warn!(target: LOG_TARGET, "{e}");
         }
         if let Ok(mut state) = self.round_state.lock() {
@@ -507,6 +520,9 @@ where
                         count: 0,
                     },
                 );
+                // A peer that (re)connects missed what was sent meanwhile.
+                let actions = self.machine.rebroadcast();
+                self.execute(actions).await;
             }
             NotificationEvent::NotificationStreamClosed { peer } => {
                 self.peers.remove(&peer);
@@ -548,6 +564,9 @@ where
     }
 
     fn broadcast(&mut self, message: Message<Dpor>) {
+        if self.signing_stopped && !matches!(message, Message::Validate(_)) {
+            return;
+        }
         let bytes = WireMessage::from(message).encode();
         for peer in self.peers.keys() {
             self.notifications
@@ -559,11 +578,19 @@ where
         let mut queue: VecDeque<Action<Dpor>> = actions.into();
         while let Some(action) = queue.pop_front() {
             match action {
-                Action::RecordVote(vote) => {
-                    if let Err(e) = self.record.record(&*self.client, &vote) {
-                        // Sending an unrecorded vote could equivocate after a
-                        // restart: stop here and let the timers retry.
-                        log::error!(target: LOG_TARGET, "{e}");
+                Action::Persist(record) => {
+                    if self.signing_stopped {
+                        return;
+                    }
+                    if let Err(e) = self.record.write(record) {
+                        // A vote whose record may not be on disk could
+                        // contradict itself after a restart. Retrying would
+                        // not tell what reached the disk: stop signing.
+                        log::error!(
+                            target: LOG_TARGET,
+                            "{e}. This validator stops voting until it is restarted with a writable record."
+                        );
+                        self.signing_stopped = true;
                         return;
                     }
                 }

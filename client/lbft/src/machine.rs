@@ -99,6 +99,8 @@ struct HeightState<C: Config> {
     p_certificates: BTreeMap<Round, Certificate<C>>,
     /// Round leaders' justified proposals, by round.
     proposals: BTreeMap<Round, Proposal<C::Hash>>,
+    /// This validator's own proposal as round leader, to show again.
+    own_justification: Option<(Round, Justification<C>)>,
     /// This validator's persisted record of the height; its lock is the
     /// P-certificate of the highest round known.
     record: HeightRecord<C>,
@@ -120,6 +122,8 @@ pub struct Machine<C: Config, K: Crypto<C>> {
     /// At most one checked VALIDATE per later height.
     buffered_certificates: BTreeMap<Height, Certificate<C>>,
     early_verdicts: BTreeMap<Height, Vec<(C::Hash, bool)>>,
+    /// The certificate of the last height decided, for peers that missed it.
+    last_certificate: Option<Certificate<C>>,
 }
 
 impl<C: Config, K: Crypto<C>> Machine<C, K> {
@@ -149,6 +153,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
                 &self.buffered,
                 &self.buffered_certificates,
                 &self.early_verdicts,
+                &self.last_certificate,
             )
         );
         writer.0.finish()
@@ -175,6 +180,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             buffered: BTreeMap::new(),
             buffered_certificates: BTreeMap::new(),
             early_verdicts: BTreeMap::new(),
+            last_certificate: None,
         }
     }
 
@@ -235,6 +241,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             round_changes: BTreeMap::new(),
             p_certificates,
             proposals: BTreeMap::new(),
+            own_justification: None,
             record,
             decided: false,
         });
@@ -279,8 +286,26 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         actions
     }
 
-    /// Re-sends what this validator signed in its current round before a
-    /// restart, so that peers that missed it can still form certificates.
+    /// Sends again what this validator signed in its current round (the
+    /// leader's proposal with its justification) and the certificate of the
+    /// last height it decided. The glue calls it now and then, and when a
+    /// peer connects: nothing is retransmitted otherwise, and a message lost
+    /// while peers reconnect would cost a round. Signs nothing new.
+    pub fn rebroadcast(&mut self) -> Vec<Action<C>> {
+        let mut actions = Vec::new();
+        if self.is_validator() {
+            if let Some(certificate) = &self.last_certificate {
+                actions.push(Action::Broadcast(Message::Validate(certificate.clone())));
+            }
+        }
+        if self.current.as_ref().is_some_and(|state| !state.decided) {
+            actions.extend(self.resend_current_round());
+        }
+        actions
+    }
+
+    /// Re-sends what this validator signed in its current round, e.g. before
+    /// a restart, so that peers that missed it can still form certificates.
     fn resend_current_round(&mut self) -> Vec<Action<C>> {
         let Some(state) = self.current.as_ref() else {
             return Vec::new();
@@ -303,7 +328,15 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
                     phase,
                     hash,
                 };
-                actions.extend(self.sign_and_send(vote, None));
+                let justification = match (&self.current, phase) {
+                    (Some(state), Phase::Prepare) => state
+                        .own_justification
+                        .as_ref()
+                        .filter(|(r, _)| *r == round)
+                        .map(|(_, j)| j.clone()),
+                    _ => None,
+                };
+                actions.extend(self.sign_and_send(vote, justification));
             }
         }
         actions
@@ -752,6 +785,9 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             round_changes,
             highest: certificate,
         };
+        if let Some(state) = self.current.as_mut() {
+            state.own_justification = Some((round, justification.clone()));
+        }
         self.sign_and_send(vote, Some(justification))
     }
 
@@ -899,6 +935,10 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             return actions;
         }
         state.decided = true;
+        self.last_certificate = Some(certificate.clone());
+        let Some(state) = self.current.as_mut() else {
+            return actions;
+        };
         if !state.verified.contains(&certificate.vote.hash) {
             actions.push(Action::FetchBlock {
                 height: state.height,

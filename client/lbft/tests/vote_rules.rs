@@ -272,3 +272,31 @@ fn a_proposal_must_follow_the_highest_lock_of_its_round_changes() {
             if vote.signer == 0 && vote.vote == common::vote(1, 1, Phase::Prepare, x)
     )));
 }
+
+#[test]
+fn rebroadcast_sends_the_current_round_again_without_signing_anything_new() {
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    let x = proposal(1, &GENESIS);
+    let mut machine = Machine::new(
+        Params::new(CHAIN_ID.to_vec(), 1_000),
+        Some(0),
+        SimCrypto { me: Some(0) },
+        Vec::new(),
+    );
+    machine.start_height(1, GENESIS, validators.clone());
+    machine.on_block_verified(1, x, true);
+    let again = machine.rebroadcast();
+    assert!(!again.iter().any(|a| matches!(a, Action::Persist(_))), "{again:?}");
+    assert!(again.iter().any(|a| matches!(
+        a,
+        Action::Broadcast(Message::Vote { vote, .. }) if vote.vote == common::vote(1, 0, Phase::Prepare, x)
+    )));
+    // Once height 1 is decided, its certificate goes out again too.
+    let commit = certificate(&[1, 2, 3], vote(1, 0, Phase::Commit, x));
+    machine.on_message(Message::Validate(commit.clone())).unwrap();
+    machine.start_height(2, x, validators);
+    let again = machine.rebroadcast();
+    assert!(again
+        .iter()
+        .any(|a| matches!(a, Action::Broadcast(Message::Validate(c)) if *c == commit)));
+}

@@ -46,13 +46,22 @@ pub struct Node {
 impl Node {
     /// Starts `cpchain-node` with `args`, RPC and p2p on free loopback ports.
     pub fn start(name: &str, args: &[&str]) -> Node {
-        let rpc_port = free_port();
-        let p2p_port = free_port();
+        Node::start_on(name, args, free_port(), free_port())
+    }
+
+    /// Starts `cpchain-node` on the given loopback ports: a node restarted
+    /// on its old ports can be found again by peers that knew it.
+    pub fn start_on(name: &str, args: &[&str], rpc_port: u16, p2p_port: u16) -> Node {
         let log = std::env::temp_dir().join(format!(
             "cpchain-test-{name}-{}-{rpc_port}.log",
             std::process::id()
         ));
-        let log_file = std::fs::File::create(&log).expect("log file can be created");
+        // Appended to: a restarted node's earlier lives stay readable.
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file can be created");
         let child = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
             .args(args)
             .args([
