@@ -580,18 +580,19 @@ where
             match action {
                 Action::Persist(record) => {
                     if self.signing_stopped {
-                        return;
+                        continue;
                     }
                     if let Err(e) = self.record.write(record) {
                         // A vote whose record may not be on disk could
                         // contradict itself after a restart. Retrying would
-                        // not tell what reached the disk: stop signing.
+                        // not tell what reached the disk: stop signing for
+                        // good (`broadcast` drops every signed message from
+                        // now on) and keep following finality.
                         log::error!(
                             target: LOG_TARGET,
                             "{e}. This validator stops voting until it is restarted with a writable record."
                         );
                         self.signing_stopped = true;
-                        return;
                     }
                 }
                 Action::Broadcast(message) => self.broadcast(message),
