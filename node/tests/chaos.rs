@@ -56,7 +56,12 @@ fn peer_id(base: &TempDir, index: usize) -> String {
     let file = base.0.join(format!("node-key-{index}"));
     std::fs::write(&file, format!("{:064x}", index + 1)).unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
-        .args(["key", "inspect-node-key", "--file", &file.display().to_string()])
+        .args([
+            "key",
+            "inspect-node-key",
+            "--file",
+            &file.display().to_string(),
+        ])
         .output()
         .expect("cpchain-node runs");
     assert!(output.status.success(), "{output:?}");
@@ -163,7 +168,13 @@ fn kill_nine_at_random_never_forks_and_finality_always_resumes() {
     std::fs::create_dir_all(&base.0).unwrap();
     let ports: Vec<(u16, u16)> = (0..6).map(|_| (free_port(), free_port())).collect();
     let bootnodes = (0..6)
-        .map(|i| format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", ports[i].1, peer_id(&base, i)))
+        .map(|i| {
+            format!(
+                "/ip4/127.0.0.1/tcp/{}/p2p/{}",
+                ports[i].1,
+                peer_id(&base, i)
+            )
+        })
         .collect();
     let mut network = Network {
         base,
@@ -198,12 +209,7 @@ fn kill_nine_at_random_never_forks_and_finality_always_resumes() {
         if victims.len() == 6 {
             all_at_once += 1;
         }
-        let before = network
-            .finalized()
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(0);
+        let before = network.finalized().into_iter().flatten().max().unwrap_or(0);
         eprintln!(
             "chaos cycle {cycles}: kill -9 {:?} at final #{before}",
             victims.iter().map(|v| NAMES[*v]).collect::<Vec<_>>()
@@ -236,12 +242,7 @@ fn kill_nine_at_random_never_forks_and_finality_always_resumes() {
             back + 2,
             killed_at.elapsed()
         );
-        let common = network
-            .finalized()
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(0);
+        let common = network.finalized().into_iter().flatten().min().unwrap_or(0);
         network.assert_agree(checked + 1..=common);
         checked = common;
         cycles += 1;

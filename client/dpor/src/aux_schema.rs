@@ -96,14 +96,23 @@ impl RecordFile {
         dir: &Path,
         legacy: &S,
     ) -> Result<(Self, Vec<HeightRecord<Dpor>>), String> {
-        fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create the DPoR record directory {}: {e}", dir.display()))?;
+        fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "cannot create the DPoR record directory {}: {e}",
+                dir.display()
+            )
+        })?;
         let path = dir.join(FILE_NAME);
         let records = match fs::read(&path) {
             Ok(bytes) => decode_file(&bytes)
                 .map_err(|e| format!("the DPoR record {} is unreadable: {e}", path.display()))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => load_legacy(legacy)?,
-            Err(e) => return Err(format!("cannot read the DPoR record {}: {e}", path.display())),
+            Err(e) => {
+                return Err(format!(
+                    "cannot read the DPoR record {}: {e}",
+                    path.display()
+                ))
+            }
         };
         let file = Self {
             path,
@@ -145,8 +154,12 @@ impl RecordFile {
         let mut bytes = MAGIC.to_vec();
         CURRENT_VERSION.encode_to(&mut bytes);
         wire.encode_to(&mut bytes);
-        write_durably(&self.path, &bytes)
-            .map_err(|e| format!("cannot persist the DPoR record {}: {e}", self.path.display()))
+        write_durably(&self.path, &bytes).map_err(|e| {
+            format!(
+                "cannot persist the DPoR record {}: {e}",
+                self.path.display()
+            )
+        })
     }
 }
 
@@ -185,14 +198,12 @@ fn load_legacy<S: AuxStore>(store: &S) -> Result<Vec<HeightRecord<Dpor>>, String
             "the database holds DPoR aux schema v{version}; this node reads v{LEGACY_VERSION}"
         ));
     }
-    let stored: Vec<(u64, u32, u8, Hash)> = match store
-        .get_aux(LEGACY_VOTES_KEY)
-        .map_err(|e| e.to_string())?
-    {
-        None => Vec::new(),
-        Some(bytes) => Decode::decode(&mut &bytes[..])
-            .map_err(|_| "the DPoR double-sign record is unreadable".to_string())?,
-    };
+    let stored: Vec<(u64, u32, u8, Hash)> =
+        match store.get_aux(LEGACY_VOTES_KEY).map_err(|e| e.to_string())? {
+            None => Vec::new(),
+            Some(bytes) => Decode::decode(&mut &bytes[..])
+                .map_err(|_| "the DPoR double-sign record is unreadable".to_string())?,
+        };
     let mut records: BTreeMap<u64, HeightRecord<Dpor>> = BTreeMap::new();
     for (height, round, phase, hash) in stored {
         let phase = match phase {
@@ -267,10 +278,8 @@ mod tests {
     }
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "cpchain-dpor-record-{name}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("cpchain-dpor-record-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
     }

@@ -300,8 +300,8 @@ mod tests {
             round: 2,
             locked: Some((1, Hash::repeat_byte(3))),
         };
-        let pair = cpchain_primitives::dpor_crypto::AuthorityPair::from_string("//Bob", None)
-            .unwrap();
+        let pair =
+            cpchain_primitives::dpor_crypto::AuthorityPair::from_string("//Bob", None).unwrap();
         let signed_change = SignedRoundChange {
             change,
             signer: pair.public(),

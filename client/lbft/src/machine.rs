@@ -71,8 +71,7 @@ pub fn round_leader<V: Ord + Clone>(
 
 /// A round leader's proposal that checked out, except, for an impeach
 /// proposal, against this node's own impeach block.
-#[derive(Clone, Copy)]
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Proposal<H> {
     hash: H,
     /// Justified only if `hash` is the impeach block this node builds.
@@ -491,7 +490,10 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
                     Phase::Prepare => 0,
                     Phase::Commit => 1,
                 };
-                (vote.signer.clone(), (vote.vote.height, vote.vote.round, kind))
+                (
+                    vote.signer.clone(),
+                    (vote.vote.height, vote.vote.round, kind),
+                )
             }
             Message::RoundChange { change, .. } => {
                 if !state.validators.contains(&change.signer) {

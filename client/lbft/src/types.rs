@@ -298,7 +298,10 @@ impl<C: Config> HeightRecord<C> {
 
     /// The round change this validator signed for `round`, if any.
     pub fn round_change(&self, round: Round) -> Option<RoundChange<C::Hash>> {
-        self.round_changes.iter().find(|c| c.round == round).copied()
+        self.round_changes
+            .iter()
+            .find(|c| c.round == round)
+            .copied()
     }
 }
 

@@ -24,7 +24,9 @@ fn sign_change(signer: u16, change: RoundChange<Hash>) -> SignedRoundChange<Sim>
 }
 
 /// The round changes an honest validator has broadcast.
-fn honest_changes(committee: &Committee) -> Vec<(SignedRoundChange<Sim>, Option<Certificate<Sim>>)> {
+fn honest_changes(
+    committee: &Committee,
+) -> Vec<(SignedRoundChange<Sim>, Option<Certificate<Sim>>)> {
     let mut out = Vec::new();
     for i in committee.honest() {
         for message in &committee.outbox[i] {
@@ -59,9 +61,10 @@ fn known_p_certificates(
         signers.extend(byzantine.iter().copied());
         if signers.len() >= committee.validators.quorum() {
             let signers: Vec<u16> = signers.into_iter().collect();
-            out.entry(round)
-                .or_default()
-                .push(certificate(&signers, vote(height, round, Phase::Prepare, hash)));
+            out.entry(round).or_default().push(certificate(
+                &signers,
+                vote(height, round, Phase::Prepare, hash),
+            ));
         }
     }
     out
@@ -73,7 +76,10 @@ fn no_honest_equivocation(committee: &Committee) -> Result<(), String> {
         let key = (v.signer, v.vote.height, v.vote.round, v.vote.phase);
         if let Some(h) = seen.insert(key, v.vote.hash) {
             if h != v.vote.hash {
-                return Err(format!("honest equivocation {key:?}: {h:?} vs {:?}", v.vote.hash));
+                return Err(format!(
+                    "honest equivocation {key:?}: {h:?} vs {:?}",
+                    v.vote.hash
+                ));
             }
         }
     }
@@ -173,11 +179,44 @@ fn fuzz_one(seed: u64, n: u16, steps: usize, bfs: bool) -> Result<(usize, Round,
         let to = honest[rng.below(honest.len() as u64) as usize];
         let choice = rng.below(100);
         if std::env::var("TRACE").is_ok() {
-            let rounds: Vec<_> = honest.iter().map(|i| committee.machines[*i].as_ref().and_then(|m| m.round())).collect();
-            let locks: Vec<_> = honest.iter().map(|i| committee.machines[*i].as_ref().and_then(|m| m.lock()).map(|(r, h)| (r, h[0]))).collect();
-            eprintln!("step to={to} choice={choice} rounds={rounds:?} locks={locks:?} x={} y={} e={}", x[0], y[0], e[0]);
-            for v in committee.honest_votes().iter().filter(|v| v.signer == 2) { eprintln!("   2 signed {:?} {} {}", v.vote.phase, v.vote.round, v.vote.hash[0]); }
-            if let Some(r) = committee.records[2].get(&1) { eprintln!("   rec2 round={} lock={:?} votes={:?} rcs={:?}", r.round, r.lock.as_ref().map(|c| (c.vote.round, c.vote.hash[0])), r.votes.iter().map(|v| (v.round, v.phase, v.hash[0])).collect::<Vec<_>>(), r.round_changes.iter().map(|c| (c.round, c.locked.map(|l| (l.0, l.1[0])))).collect::<Vec<_>>()); }
+            let rounds: Vec<_> = honest
+                .iter()
+                .map(|i| committee.machines[*i].as_ref().and_then(|m| m.round()))
+                .collect();
+            let locks: Vec<_> = honest
+                .iter()
+                .map(|i| {
+                    committee.machines[*i]
+                        .as_ref()
+                        .and_then(|m| m.lock())
+                        .map(|(r, h)| (r, h[0]))
+                })
+                .collect();
+            eprintln!(
+                "step to={to} choice={choice} rounds={rounds:?} locks={locks:?} x={} y={} e={}",
+                x[0], y[0], e[0]
+            );
+            for v in committee.honest_votes().iter().filter(|v| v.signer == 2) {
+                eprintln!(
+                    "   2 signed {:?} {} {}",
+                    v.vote.phase, v.vote.round, v.vote.hash[0]
+                );
+            }
+            if let Some(r) = committee.records[2].get(&1) {
+                eprintln!(
+                    "   rec2 round={} lock={:?} votes={:?} rcs={:?}",
+                    r.round,
+                    r.lock.as_ref().map(|c| (c.vote.round, c.vote.hash[0])),
+                    r.votes
+                        .iter()
+                        .map(|v| (v.round, v.phase, v.hash[0]))
+                        .collect::<Vec<_>>(),
+                    r.round_changes
+                        .iter()
+                        .map(|c| (c.round, c.locked.map(|l| (l.0, l.1[0]))))
+                        .collect::<Vec<_>>()
+                );
+            }
         }
         match choice {
             0..=54 => {
@@ -188,24 +227,48 @@ fn fuzz_one(seed: u64, n: u16, steps: usize, bfs: bool) -> Result<(usize, Round,
                     } else {
                         pools[to].swap_remove(k)
                     };
-                    if bfs { deliver_q(&mut committee, to, m) } else { committee.deliver(to, m) }
+                    if bfs {
+                        deliver_q(&mut committee, to, m)
+                    } else {
+                        committee.deliver(to, m)
+                    }
                 }
             }
-            55..=64 => if bfs { timeout_q(&mut committee, to) } else { committee.timeout(to) },
+            55..=64 => {
+                if bfs {
+                    timeout_q(&mut committee, to)
+                } else {
+                    committee.timeout(to)
+                }
+            }
             65..=68 => {
                 let h = if rng.chance(70) { x } else { y };
-                if bfs { verified_q(&mut committee, to, h) } else { committee.verified(to, h) }
+                if bfs {
+                    verified_q(&mut committee, to, h)
+                } else {
+                    committee.verified(to, h)
+                }
             }
             69..=70 => {
-                if bfs { restart_q(&mut committee, to) } else { committee.restart(to) }
+                if bfs {
+                    restart_q(&mut committee, to)
+                } else {
+                    committee.restart(to)
+                }
             }
             71..=80 => {
                 // A byzantine vote.
                 let b = byzantine[rng.below(byzantine.len() as u64) as usize];
                 let round = rng.below(u64::from(max_round) + 2) as Round;
-                let phase = if rng.chance(50) { Phase::Prepare } else { Phase::Commit };
+                let phase = if rng.chance(50) {
+                    Phase::Prepare
+                } else {
+                    Phase::Commit
+                };
                 let h = hashes[rng.below(3) as usize];
-                deliver_any(&mut committee, bfs, 
+                deliver_any(
+                    &mut committee,
+                    bfs,
                     to,
                     Message::Vote {
                         vote: sign_vote(b, vote(height, round, phase, h)),
@@ -218,10 +281,8 @@ fn fuzz_one(seed: u64, n: u16, steps: usize, bfs: bool) -> Result<(usize, Round,
                 let b = byzantine[rng.below(byzantine.len() as u64) as usize];
                 let round = 1 + rng.below(u64::from(max_round) + 2) as Round;
                 let certs = known_p_certificates(&committee, &byzantine, height);
-                let choices: Vec<Certificate<Sim>> = certs
-                    .range(..round)
-                    .flat_map(|(_, c)| c.clone())
-                    .collect();
+                let choices: Vec<Certificate<Sim>> =
+                    certs.range(..round).flat_map(|(_, c)| c.clone()).collect();
                 let lock = if choices.is_empty() || rng.chance(30) {
                     None
                 } else {
@@ -232,7 +293,9 @@ fn fuzz_one(seed: u64, n: u16, steps: usize, bfs: bool) -> Result<(usize, Round,
                     round,
                     locked: lock.as_ref().map(|c| (c.vote.round, c.vote.hash)),
                 };
-                deliver_any(&mut committee, bfs, 
+                deliver_any(
+                    &mut committee,
+                    bfs,
                     to,
                     Message::RoundChange {
                         change: sign_change(b, change),
@@ -254,10 +317,8 @@ fn fuzz_one(seed: u64, n: u16, steps: usize, bfs: bool) -> Result<(usize, Round,
                         .filter(|(c, _)| c.change.round == round && c.change.height == height)
                         .collect();
                 for &b in &byzantine {
-                    let choices: Vec<Certificate<Sim>> = certs
-                        .range(..round)
-                        .flat_map(|(_, c)| c.clone())
-                        .collect();
+                    let choices: Vec<Certificate<Sim>> =
+                        certs.range(..round).flat_map(|(_, c)| c.clone()).collect();
                     let lock = if choices.is_empty() || rng.chance(50) {
                         None
                     } else {
@@ -297,7 +358,9 @@ fn fuzz_one(seed: u64, n: u16, steps: usize, bfs: bool) -> Result<(usize, Round,
                     round_changes: chosen.values().map(|(c, _)| c.clone()).collect(),
                     highest: cert,
                 };
-                deliver_any(&mut committee, bfs, 
+                deliver_any(
+                    &mut committee,
+                    bfs,
                     to,
                     Message::Vote {
                         vote: sign_vote(l, vote(height, round, Phase::Prepare, hash)),
@@ -316,9 +379,14 @@ fn fuzz_one(seed: u64, n: u16, steps: usize, bfs: bool) -> Result<(usize, Round,
         no_honest_equivocation(&committee).map_err(|e| format!("seed {seed}: {e}"))?;
         let certifiable = committee.certifiable(height, &byzantine);
         if certifiable.len() > 1 {
-            return Err(format!("seed {seed}: two blocks certifiable: {certifiable:?}"));
+            return Err(format!(
+                "seed {seed}: two blocks certifiable: {certifiable:?}"
+            ));
         }
-        let decided: BTreeSet<Hash> = honest.iter().filter_map(|i| committee.decided(*i)).collect();
+        let decided: BTreeSet<Hash> = honest
+            .iter()
+            .filter_map(|i| committee.decided(*i))
+            .collect();
         if decided.len() > 1 {
             return Err(format!("seed {seed}: honest decided {decided:?}"));
         }
@@ -330,16 +398,26 @@ fn fuzz_one(seed: u64, n: u16, steps: usize, bfs: bool) -> Result<(usize, Round,
         let ok = timed.run(30 * 24 * 3_600 * 1_000);
         committee = timed.committee;
         if !ok {
-            let rs: Vec<_> = honest.iter().map(|i| committee.machines[*i].as_ref().and_then(|m| m.round())).collect();
-            return Err(format!("seed {seed}: no decision after stabilization; rounds {rs:?}"));
+            let rs: Vec<_> = honest
+                .iter()
+                .map(|i| committee.machines[*i].as_ref().and_then(|m| m.round()))
+                .collect();
+            return Err(format!(
+                "seed {seed}: no decision after stabilization; rounds {rs:?}"
+            ));
         }
         let certifiable = committee.certifiable(height, &byzantine);
         if certifiable.len() > 1 {
-            return Err(format!("seed {seed}: two blocks certifiable: {certifiable:?}"));
+            return Err(format!(
+                "seed {seed}: two blocks certifiable: {certifiable:?}"
+            ));
         }
     }
     let certs = known_p_certificates(&committee, &[], height);
-    let decided = honest.iter().filter(|i| committee.decided(**i).is_some()).count();
+    let decided = honest
+        .iter()
+        .filter(|i| committee.decided(**i).is_some())
+        .count();
     let max_round = honest
         .iter()
         .filter_map(|i| committee.machines[*i].as_ref().and_then(|m| m.round()))
@@ -369,8 +447,14 @@ impl CloneWith for (Hash, Option<Certificate<Sim>>) {
 #[test]
 fn fuzz_random_adversarial_schedules_n4() {
     let mut stats = (0, 0, 0);
-    let seeds: u64 = std::env::var("FUZZ_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3000);
-    let steps: usize = std::env::var("FUZZ_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(400);
+    let seeds: u64 = std::env::var("FUZZ_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3000);
+    let steps: usize = std::env::var("FUZZ_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(400);
     for seed in 0..seeds {
         match fuzz_one(seed, 4, steps, std::env::var("DFS").is_err()) {
             Err(e) => panic!("{e}"),
@@ -381,7 +465,9 @@ fn fuzz_random_adversarial_schedules_n4() {
             }
         }
     }
-    eprintln!("runs with a decision, max round, runs with honest-only P-certs of 2 blocks: {stats:?}");
+    eprintln!(
+        "runs with a decision, max round, runs with honest-only P-certs of 2 blocks: {stats:?}"
+    );
 }
 
 #[test]
@@ -462,19 +548,32 @@ fn stale_persist_after_impeach_block_reentrancy_forks() {
     c.timeout(B);
     c.timeout(C);
     let d_rc1 = Message::RoundChange {
-        change: sign_change(D, RoundChange { height: 1, round: 1, locked: None }),
+        change: sign_change(
+            D,
+            RoundChange {
+                height: 1,
+                round: 1,
+                locked: None,
+            },
+        ),
         lock: None,
     };
     c.deliver(C, last_change(&c, B, 1));
     c.deliver(C, d_rc1);
     let proposal_msg = last_vote(&c, C, 1, Phase::Prepare);
-    assert!(matches!(&proposal_msg, Message::Vote { vote, justification: Some(_) } if vote.vote.hash == e));
+    assert!(
+        matches!(&proposal_msg, Message::Vote { vote, justification: Some(_) } if vote.vote.hash == e)
+    );
 
     // A, still in round 0: D's PREPARE(1, E), then C's proposal.
     c.deliver(A, byz_vote(1, Phase::Prepare, e));
     c.deliver(A, proposal_msg.clone());
-    assert!(c.honest_votes().iter().any(|v| v.signer == A as u16 && v.vote == vote(1, 1, Phase::Commit, e)),
-        "A committed E in round 1");
+    assert!(
+        c.honest_votes()
+            .iter()
+            .any(|v| v.signer == A as u16 && v.vote == vote(1, 1, Phase::Commit, e)),
+        "A committed E in round 1"
+    );
 
     // B prepares and commits E; B decides E with A's and D's COMMITs.
     c.deliver(B, proposal_msg);
@@ -485,19 +584,40 @@ fn stale_persist_after_impeach_block_reentrancy_forks() {
 
     // What A persisted: no COMMIT, no lock.
     let record = c.records[A][&1].clone();
-    eprintln!("A's persisted record: round {} lock {:?} votes {:?}", record.round, record.lock.as_ref().map(|l| l.vote), record.votes);
+    eprintln!(
+        "A's persisted record: round {} lock {:?} votes {:?}",
+        record.round,
+        record.lock.as_ref().map(|l| l.vote),
+        record.votes
+    );
 
     // A restarts and forgets. A and C move to round 2 (leader D).
     c.restart(A);
     c.timeout(A);
     c.timeout(C);
-    let rc_a = match last_change(&c, A, 2) { Message::RoundChange { change, .. } => change, _ => unreachable!() };
-    let rc_c = match last_change(&c, C, 2) { Message::RoundChange { change, .. } => change, _ => unreachable!() };
+    let rc_a = match last_change(&c, A, 2) {
+        Message::RoundChange { change, .. } => change,
+        _ => unreachable!(),
+    };
+    let rc_c = match last_change(&c, C, 2) {
+        Message::RoundChange { change, .. } => change,
+        _ => unreachable!(),
+    };
     let p0 = certificate(&[0, 2, 3], vote(1, 0, Phase::Prepare, x));
-    let rc_d = sign_change(D, RoundChange { height: 1, round: 2, locked: Some((0, x)) });
+    let rc_d = sign_change(
+        D,
+        RoundChange {
+            height: 1,
+            round: 2,
+            locked: Some((0, x)),
+        },
+    );
     let d_proposal = Message::Vote {
         vote: sign_vote(D, vote(1, 2, Phase::Prepare, x)),
-        justification: Some(Justification { round_changes: vec![rc_a, rc_c, rc_d], highest: Some(p0) }),
+        justification: Some(Justification {
+            round_changes: vec![rc_a, rc_c, rc_d],
+            highest: Some(p0),
+        }),
     };
     c.deliver(A, d_proposal.clone());
     c.deliver(C, d_proposal);
@@ -510,7 +630,10 @@ fn stale_persist_after_impeach_block_reentrancy_forks() {
     c.exchange(&[A, C]);
 
     let certifiable = c.certifiable(1, &[D]);
-    assert!(certifiable.len() <= 1, "two blocks certifiable at height 1: {certifiable:?}");
+    assert!(
+        certifiable.len() <= 1,
+        "two blocks certifiable at height 1: {certifiable:?}"
+    );
 }
 
 /// ATTACK 2 (liveness/reputation). A validator that enters round r because
@@ -527,10 +650,20 @@ fn a_round_change_after_a_certificate_jump_is_accepted_by_peers() {
     c.timeout(B);
     c.timeout(C);
     c.deliver(C, last_change(&c, B, 1));
-    c.deliver(C, Message::RoundChange {
-        change: sign_change(D, RoundChange { height: 1, round: 1, locked: None }),
-        lock: None,
-    });
+    c.deliver(
+        C,
+        Message::RoundChange {
+            change: sign_change(
+                D,
+                RoundChange {
+                    height: 1,
+                    round: 1,
+                    locked: None,
+                },
+            ),
+            lock: None,
+        },
+    );
     let proposal_msg = last_vote(&c, C, 1, Phase::Prepare);
     c.deliver(B, proposal_msg);
     // {B, C, D} prepared E in round 1. D shows A a round change for round 2
@@ -538,7 +671,14 @@ fn a_round_change_after_a_certificate_jump_is_accepted_by_peers() {
     let p1 = certificate(&[1, 2, 3], vote(1, 1, Phase::Prepare, e));
     assert_eq!(c.machine(A).round(), Some(0));
     let actions = c.machine(A).on_message(Message::RoundChange {
-        change: sign_change(D, RoundChange { height: 1, round: 2, locked: Some((1, e)) }),
+        change: sign_change(
+            D,
+            RoundChange {
+                height: 1,
+                round: 2,
+                locked: Some((1, e)),
+            },
+        ),
         lock: Some(p1),
     });
     eprintln!("{actions:?}");
@@ -547,7 +687,10 @@ fn a_round_change_after_a_certificate_jump_is_accepted_by_peers() {
     let rc = last_change(&c, A, 1);
     eprintln!("A's round change: {rc:?}");
     let result = c.machine(B).on_message(rc);
-    assert!(result.is_ok(), "B refuses honest A's round change: {result:?}");
+    assert!(
+        result.is_ok(),
+        "B refuses honest A's round change: {result:?}"
+    );
 }
 
 /// ATTACK 3 (liveness after a restart). A validator re-sends its recorded
@@ -573,11 +716,18 @@ fn a_round_change_resent_after_a_restart_is_accepted_by_peers() {
     }
     c.exchange(&[0, 1, 2, 3]);
     // Round 1 re-certifies X: A's lock is now (1, X).
-    assert_eq!(c.machine(A).lock().map(|l| l.0), Some(1), "A locked in round 1");
+    assert_eq!(
+        c.machine(A).lock().map(|l| l.0),
+        Some(1),
+        "A locked in round 1"
+    );
     c.restart(A);
     let rc = last_change(&c, A, 1);
     let result = c.machine(B).on_message(rc.clone());
-    assert!(result.is_ok(), "re-sent round change refused: {result:?}\n{rc:?}");
+    assert!(
+        result.is_ok(),
+        "re-sent round change refused: {result:?}\n{rc:?}"
+    );
 }
 
 /// ATTACK 4 (liveness/resources). The per-signer buffer for later heights
@@ -602,7 +752,10 @@ fn replay_schedule(replays: usize) {
     // Validators 1 and 2 are at height 2 and prepared X2 ...
     let prepares: Vec<Message<Sim>> = [1u16, 2]
         .iter()
-        .map(|s| Message::Vote { vote: sign_vote(*s, vote(2, 0, Phase::Prepare, x2)), justification: None })
+        .map(|s| Message::Vote {
+            vote: sign_vote(*s, vote(2, 0, Phase::Prepare, x2)),
+            justification: None,
+        })
         .collect();
     for m in &prepares {
         c.deliver(0, m.clone());
@@ -615,16 +768,28 @@ fn replay_schedule(replays: usize) {
     }
     // ... then their COMMITs (with 3's PREPARE they had a P-certificate).
     for s in [1u16, 2] {
-        c.deliver(0, Message::Vote { vote: sign_vote(s, vote(2, 0, Phase::Commit, x2)), justification: None });
+        c.deliver(
+            0,
+            Message::Vote {
+                vote: sign_vote(s, vote(2, 0, Phase::Commit, x2)),
+                justification: None,
+            },
+        );
     }
-    c.deliver(0, Message::Validate(certificate(&[1, 2, 3], vote(1, 0, Phase::Commit, x1))));
+    c.deliver(
+        0,
+        Message::Validate(certificate(&[1, 2, 3], vote(1, 0, Phase::Commit, x1))),
+    );
     let validators = c.validators.clone();
     let actions = c.machine(0).start_height(2, x1, validators);
     c.apply(0, actions);
     let actions = c.machine(0).on_block_verified(2, x2, true);
     let finalized = actions.iter().any(|a| matches!(a, Action::Finalize(_)));
     c.apply(0, actions);
-    assert!(finalized, "validator 0 lost the early COMMITs of 1 and 2 to replayed copies");
+    assert!(
+        finalized,
+        "validator 0 lost the early COMMITs of 1 and 2 to replayed copies"
+    );
 }
 
 /// ATTACK 5 (reputation, validator-set change). Messages for a later
@@ -652,7 +817,10 @@ fn early_messages_of_a_new_validator_set_are_not_blamed() {
     forged.signer = 1;
     assert_eq!(
         c.machine(0)
-            .on_message(Message::Vote { vote: forged, justification: None })
+            .on_message(Message::Vote {
+                vote: forged,
+                justification: None
+            })
             .map(|a| a.len()),
         Err(MessageError::BadSignature)
     );
@@ -667,7 +835,12 @@ fn extreme_heights_do_not_panic() {
     let validators = ValidatorSet::new(0u16..4).unwrap();
     let params = Params::new(CHAIN_ID.to_vec(), 1_000);
     let r = std::panic::catch_unwind(|| {
-        let mut m = Machine::new(params.clone(), Some(0), SimCrypto { me: Some(0) }, Vec::new());
+        let mut m = Machine::new(
+            params.clone(),
+            Some(0),
+            SimCrypto { me: Some(0) },
+            Vec::new(),
+        );
         m.start_height(u64::MAX - 1, GENESIS, validators.clone());
         let _ = m.on_message(Message::Vote {
             vote: sign_vote(1, vote(u64::MAX, 0, Phase::Prepare, GENESIS)),

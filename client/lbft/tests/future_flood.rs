@@ -58,8 +58,10 @@ fn a_flood_of_future_messages_does_not_crowd_out_honest_early_votes() {
     let actions = committee.machine(0).on_block_verified(2, x2, true);
     committee.apply(0, actions);
     assert!(
-        committee.honest_votes().iter().any(|v| v.signer == 0
-            && v.vote == vote(2, 0, Phase::Commit, x2)),
+        committee
+            .honest_votes()
+            .iter()
+            .any(|v| v.signer == 0 && v.vote == vote(2, 0, Phase::Commit, x2)),
         "validator 0 did not commit x2: the honest early PREPAREs were lost"
     );
 }

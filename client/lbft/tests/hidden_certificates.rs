@@ -82,6 +82,9 @@ fn certificates_shown_to_one_validator_do_not_stall_the_committee() {
         }
         rounds += 1;
     }
-    let decided: BTreeSet<Hash> = honest.iter().filter_map(|i| committee.decided(*i)).collect();
+    let decided: BTreeSet<Hash> = honest
+        .iter()
+        .filter_map(|i| committee.decided(*i))
+        .collect();
     assert_eq!(decided.len(), 1, "{decided:?}");
 }

@@ -223,7 +223,9 @@ struct State {
 
 fn bits(set: &[u64]) -> impl Iterator<Item = u32> + '_ {
     set.iter().enumerate().flat_map(|(w, word)| {
-        (0..64).filter(move |b| word >> b & 1 == 1).map(move |b| (w * 64 + b) as u32)
+        (0..64)
+            .filter(move |b| word >> b & 1 == 1)
+            .map(move |b| (w * 64 + b) as u32)
     })
 }
 
@@ -918,7 +920,10 @@ impl Checker {
             let who = t.who;
             let mut s = match t.step {
                 Step::Verify => format!("node {who} verifies X"),
-                Step::Timeout => format!("node {who} times out in round {:?}", t.from_round.unwrap_or(0)),
+                Step::Timeout => format!(
+                    "node {who} times out in round {:?}",
+                    t.from_round.unwrap_or(0)
+                ),
                 Step::Deliver(m) => format!(
                     "deliver to {who}: {}",
                     describe(&self.interner.messages[m as usize].1)
@@ -1046,7 +1051,8 @@ fn expect_safe(bounds: Bounds) {
 /// The full model of the brief: height 1, rounds 0..=3, the whole
 /// byzantine alphabet, one crash-restart with mid-step crash points.
 const FULL: Bounds = Bounds {
-    name: "height 1, rounds 0..=3, full byzantine alphabet, 1 crash-restart (mid-step crash points)",
+    name:
+        "height 1, rounds 0..=3, full byzantine alphabet, 1 crash-restart (mid-step crash points)",
     heights: 1,
     max_round: 3,
     crashes: 1,

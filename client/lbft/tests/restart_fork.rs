@@ -23,9 +23,10 @@ fn a_byzantine_replay_after_a_restart_cannot_certify_a_second_block() {
     // Only B sees the round-0 P-certificate, and commits X.
     committee.deliver_outbox(A, B);
     committee.deliver_outbox(D, B);
-    assert!(committee.honest_votes().iter().any(|v| v.signer == B as u16
-        && v.vote.phase == Phase::Commit
-        && v.vote.hash == x));
+    assert!(committee
+        .honest_votes()
+        .iter()
+        .any(|v| v.signer == B as u16 && v.vote.phase == Phase::Commit && v.vote.hash == x));
 
     // A and C time out and, with D, certify another block.
     for i in [A, C, D] {
@@ -108,5 +109,9 @@ fn honest_validators_that_restart_after_committing_keep_their_lock() {
         certifiable.len() <= 1,
         "two blocks certifiable at height 1: {certifiable:?}"
     );
-    assert_eq!(decided, Some(x), "A, B and D decide X, the block C finalized");
+    assert_eq!(
+        decided,
+        Some(x),
+        "A, B and D decide X, the block C finalized"
+    );
 }

@@ -93,9 +93,14 @@ fn a_restarted_validator_resumes_its_round_and_lock() {
     assert_eq!(machine.round(), Some(2));
     assert_eq!(machine.lock(), Some((0, x)));
     // Round 2's timer, and its round change shown again with the lock.
-    assert!(actions
-        .iter()
-        .any(|a| matches!(a, Action::SetTimer { round: 2, after_ms: 3_000, .. })));
+    assert!(actions.iter().any(|a| matches!(
+        a,
+        Action::SetTimer {
+            round: 2,
+            after_ms: 3_000,
+            ..
+        }
+    )));
     assert!(actions.iter().any(|a| matches!(
         a,
         Action::Broadcast(Message::RoundChange { change, lock: Some(_) })
@@ -176,7 +181,10 @@ fn timeouts_grow_with_the_round_without_a_cap_and_follow_a_new_base() {
     let params = Params::new(CHAIN_ID.to_vec(), 1_000);
     assert_eq!(params.timeout(0), 1_000);
     assert_eq!(params.timeout(99), 100_000);
-    assert_eq!(params.timeout(Round::MAX), 1_000 * (u64::from(Round::MAX) + 1));
+    assert_eq!(
+        params.timeout(Round::MAX),
+        1_000 * (u64::from(Round::MAX) + 1)
+    );
     let validators = ValidatorSet::new(0u16..4).unwrap();
     let mut machine = Machine::new(
         Params::new(CHAIN_ID.to_vec(), 9_000),
@@ -206,7 +214,9 @@ fn a_proposal_must_follow_the_highest_lock_of_its_round_changes() {
     );
     machine.start_height(1, GENESIS, validators.clone());
     let built = machine.on_timeout(1, 0);
-    assert!(built.iter().any(|a| matches!(a, Action::BuildImpeachBlock { .. })));
+    assert!(built
+        .iter()
+        .any(|a| matches!(a, Action::BuildImpeachBlock { .. })));
     machine.on_impeach_block(1, e);
     let leader = round_leader(&validators, 1, 1);
     let change = |signer: u16, locked: Option<(Round, Hash)>| {
@@ -243,7 +253,10 @@ fn a_proposal_must_follow_the_highest_lock_of_its_round_changes() {
             highest: Some(lock.clone()),
         }),
     };
-    assert_eq!(machine.on_message(short), Err(MessageError::BadJustification));
+    assert_eq!(
+        machine.on_message(short),
+        Err(MessageError::BadJustification)
+    );
     // Not the leader.
     let other = (leader + 1) % 4;
     let not_leader = Message::Vote {
@@ -286,14 +299,19 @@ fn rebroadcast_sends_the_current_round_again_without_signing_anything_new() {
     machine.start_height(1, GENESIS, validators.clone());
     machine.on_block_verified(1, x, true);
     let again = machine.rebroadcast();
-    assert!(!again.iter().any(|a| matches!(a, Action::Persist(_))), "{again:?}");
+    assert!(
+        !again.iter().any(|a| matches!(a, Action::Persist(_))),
+        "{again:?}"
+    );
     assert!(again.iter().any(|a| matches!(
         a,
         Action::Broadcast(Message::Vote { vote, .. }) if vote.vote == common::vote(1, 0, Phase::Prepare, x)
     )));
     // Once height 1 is decided, its certificate goes out again too.
     let commit = certificate(&[1, 2, 3], vote(1, 0, Phase::Commit, x));
-    machine.on_message(Message::Validate(commit.clone())).unwrap();
+    machine
+        .on_message(Message::Validate(commit.clone()))
+        .unwrap();
     machine.start_height(2, x, validators);
     let again = machine.rebroadcast();
     assert!(again

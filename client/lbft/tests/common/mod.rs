@@ -387,7 +387,10 @@ impl Timed {
             for message in messages {
                 for to in 0..self.committee.machines.len() {
                     if to != i {
-                        self.push(self.now + self.delay_ms, TimedEvent::Deliver(to, message.clone()));
+                        self.push(
+                            self.now + self.delay_ms,
+                            TimedEvent::Deliver(to, message.clone()),
+                        );
                     }
                 }
             }

@@ -31,7 +31,9 @@ use cpchain_lbft::*;
 
 #[path = "../common/mod.rs"]
 mod common;
-pub use common::{block_hash, impeach_block, signature, Hash, Rng, Sim, SimCrypto, CHAIN_ID, GENESIS};
+pub use common::{
+    block_hash, impeach_block, signature, Hash, Rng, Sim, SimCrypto, CHAIN_ID, GENESIS,
+};
 
 // ----- Scenarios -----------------------------------------------------------------------------
 
@@ -124,7 +126,11 @@ impl Scenario {
             set_size,
             spare_validators: rng.below(3) as usize,
             followers: rng.below(3) as usize,
-            byzantine: if rng.chance(85) { f } else { rng.below(f as u64 + 1) as usize },
+            byzantine: if rng.chance(85) {
+                f
+            } else {
+                rng.below(f as u64 + 1) as usize
+            },
             strategies,
             target_height: 4 + rng.below(4),
             gst_ms,
@@ -137,7 +143,11 @@ impl Scenario {
             partition: rng.chance(30),
             hold_back_percent: [0, 30, 60, 90][rng.below(4) as usize],
             proposer_faults: rng.chance(70),
-            rotate_every: if rng.chance(40) { Some(1 + rng.below(3)) } else { None },
+            rotate_every: if rng.chance(40) {
+                Some(1 + rng.below(3))
+            } else {
+                None
+            },
             base_timeout_ms: 1_000,
         }
     }
@@ -204,12 +214,33 @@ pub struct Violation {
 
 #[derive(Clone, Debug)]
 enum Event {
-    Deliver { to: usize, message: Message<Sim> },
-    Block { to: usize, height: Height, hash: Hash, valid: bool },
-    Timer { node: usize, epoch: u32, height: Height, round: Round },
-    Restart { node: usize },
-    SyncTick { node: usize },
-    SyncRequest { from: usize, to: usize, height: Height },
+    Deliver {
+        to: usize,
+        message: Message<Sim>,
+    },
+    Block {
+        to: usize,
+        height: Height,
+        hash: Hash,
+        valid: bool,
+    },
+    Timer {
+        node: usize,
+        epoch: u32,
+        height: Height,
+        round: Round,
+    },
+    Restart {
+        node: usize,
+    },
+    SyncTick {
+        node: usize,
+    },
+    SyncRequest {
+        from: usize,
+        to: usize,
+        height: Height,
+    },
     Tick,
 }
 
@@ -338,9 +369,8 @@ impl World {
             Some(every) => ((height - 1) / every) as usize,
             None => 0,
         };
-        let members = (0..s.byzantine as u16).chain(
-            (0..honest_in_set).map(|k| (s.byzantine + (k + shift) % honest_pool) as u16),
-        );
+        let members = (0..s.byzantine as u16)
+            .chain((0..honest_in_set).map(|k| (s.byzantine + (k + shift) % honest_pool) as u16));
         ValidatorSet::new(members).expect("a non-empty set")
     }
 
@@ -473,7 +503,11 @@ impl World {
             Message::Vote { vote, .. } => vote.vote.phase == Phase::Commit,
             Message::RoundChange { .. } => false,
         };
-        if unstable && settles && self.scenario.hold_back_percent > 0 && self.rng.chance(self.scenario.hold_back_percent) {
+        if unstable
+            && settles
+            && self.scenario.hold_back_percent > 0
+            && self.rng.chance(self.scenario.hold_back_percent)
+        {
             delay = self.scenario.gst_ms - self.now + self.rng.below(max_delay);
         }
         self.schedule(delay, Event::Deliver { to, message });
@@ -506,9 +540,9 @@ impl World {
                 let phase = if v.phase == Phase::Prepare { 1 } else { 2 };
                 let key = (vote.signer, v.height, v.round, phase);
                 match self.honest_signed.get(&key) {
-                    Some(hash) if *hash != v.hash => self.fail(format!(
-                        "honest validator {i} signed two blocks for {v:?}"
-                    )),
+                    Some(hash) if *hash != v.hash => {
+                        self.fail(format!("honest validator {i} signed two blocks for {v:?}"))
+                    }
                     Some(_) => {}
                     None => {
                         self.honest_signed.insert(key, v.hash);
@@ -609,10 +643,16 @@ impl World {
         }
         if certificate.vote.phase != Phase::Commit
             || certificate
-                .verify(&self.validators_at(height), CHAIN_ID, &SimCrypto { me: None })
+                .verify(
+                    &self.validators_at(height),
+                    CHAIN_ID,
+                    &SimCrypto { me: None },
+                )
                 .is_err()
         {
-            self.fail(format!("node {i} finalized {height} without a valid certificate"));
+            self.fail(format!(
+                "node {i} finalized {height} without a valid certificate"
+            ));
             return;
         }
         match self.final_blocks.get(&height) {
@@ -674,7 +714,10 @@ impl World {
                     }
                     Message::RoundChange { change, .. }
                         if change.signature
-                            == signature(change.signer, &change.change.signing_payload(CHAIN_ID)) =>
+                            == signature(
+                                change.signer,
+                                &change.change.signing_payload(CHAIN_ID),
+                            ) =>
                     {
                         Some(change.signer as usize)
                     }
@@ -841,8 +884,10 @@ impl World {
         let delta = s.max_delay_ms;
         let r_delta = (8 * delta).div_ceil(s.base_timeout_ms) as u64;
         let rounds = u64::from(r0) + r_delta + s.f() as u64 + 2;
-        let per_height: u64 =
-            (0..=rounds).map(|k| s.base_timeout_ms * (k + 1)).sum::<u64>() + 2 * SYNC_EVERY_MS;
+        let per_height: u64 = (0..=rounds)
+            .map(|k| s.base_timeout_ms * (k + 1))
+            .sum::<u64>()
+            + 2 * SYNC_EVERY_MS;
         stable_at + heights_left.max(1) * per_height
     }
 
@@ -1021,7 +1066,11 @@ impl World {
                 let vote = Vote {
                     height: height + ahead,
                     round: self.rng.below(50) as Round,
-                    phase: if self.rng.chance(50) { Phase::Prepare } else { Phase::Commit },
+                    phase: if self.rng.chance(50) {
+                        Phase::Prepare
+                    } else {
+                        Phase::Commit
+                    },
                     hash,
                 };
                 let to = self.rng.below(self.nodes.len() as u64) as usize;
@@ -1270,7 +1319,10 @@ impl World {
         let parent = self.final_blocks.get(&(height - 1)).map(|(h, _)| *h);
         let mut proposals = Vec::new();
         for set in [low, high] {
-            let highest = set.iter().filter_map(|c| c.change.locked).max_by_key(|l| l.0);
+            let highest = set
+                .iter()
+                .filter_map(|c| c.change.locked)
+                .max_by_key(|l| l.0);
             let (hash, certificate) = match highest {
                 Some((r, hash)) => match self.coalition.p_certificates.get(&(height, r)) {
                     Some(c) if c.vote.hash == hash => (hash, Some(c.clone())),
