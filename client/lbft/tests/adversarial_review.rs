@@ -15,14 +15,6 @@ fn leader(validators: &ValidatorSet<u16>, height: Height, round: Round) -> u16 {
     members[((height + u64::from(round)) % members.len() as u64) as usize]
 }
 
-fn sign_change(signer: u16, change: RoundChange<Hash>) -> SignedRoundChange<Sim> {
-    SignedRoundChange {
-        change,
-        signer,
-        signature: signature(signer, &change.signing_payload(CHAIN_ID)),
-    }
-}
-
 /// The round changes an honest validator has broadcast.
 fn honest_changes(
     committee: &Committee,

@@ -220,16 +220,14 @@ fn a_proposal_must_follow_the_highest_lock_of_its_round_changes() {
     machine.on_impeach_block(1, e);
     let leader = round_leader(&validators, 1, 1);
     let change = |signer: u16, locked: Option<(Round, Hash)>| {
-        let change = RoundChange {
-            height: 1,
-            round: 1,
-            locked,
-        };
-        SignedRoundChange::<Sim> {
-            change,
+        sign_change(
             signer,
-            signature: signature(signer, &change.signing_payload(CHAIN_ID)),
-        }
+            RoundChange {
+                height: 1,
+                round: 1,
+                locked,
+            },
+        )
     };
     let lock = certificate(&[1, 2, 3], vote(1, 0, Phase::Prepare, x));
     let changes = vec![change(1, Some((0, x))), change(2, None), change(3, None)];

@@ -98,6 +98,15 @@ pub fn sign_vote(signer: u16, vote: Vote<Hash>) -> SignedVote<Sim> {
     }
 }
 
+/// `signer`'s signed round change.
+pub fn sign_change(signer: u16, change: RoundChange<Hash>) -> SignedRoundChange<Sim> {
+    SignedRoundChange {
+        change,
+        signer,
+        signature: signature(signer, &change.signing_payload(CHAIN_ID)),
+    }
+}
+
 pub fn vote(height: Height, round: Round, phase: Phase, hash: Hash) -> Vote<Hash> {
     Vote {
         height,

@@ -1156,11 +1156,7 @@ impl World {
                     round,
                     locked: lock.as_ref().map(|c| (c.vote.round, c.vote.hash)),
                 };
-                let signed = SignedRoundChange {
-                    change,
-                    signer: b,
-                    signature: signature(b, &change.signing_payload(CHAIN_ID)),
-                };
+                let signed = common::sign_change(b, change);
                 self.coalition
                     .round_changes
                     .entry((height, round))
@@ -1246,11 +1242,7 @@ impl World {
                 round: round + 1,
                 locked: Some((round, certificate.vote.hash)),
             };
-            let signed = SignedRoundChange {
-                change,
-                signer: b,
-                signature: signature(b, &change.signing_payload(CHAIN_ID)),
-            };
+            let signed = common::sign_change(b, change);
             for to in self.some_honest(f) {
                 let delay_more = self.rng.below(2) == 0;
                 let message = Message::RoundChange {
@@ -1299,11 +1291,7 @@ impl World {
                     round,
                     locked: None,
                 };
-                changes.push(SignedRoundChange {
-                    change,
-                    signer: b,
-                    signature: signature(b, &change.signing_payload(CHAIN_ID)),
-                });
+                changes.push(common::sign_change(b, change));
             }
         }
         let quorum = validators.quorum();
@@ -1455,11 +1443,7 @@ impl World {
             },
             // A round change claiming a lock with no certificate.
             Message::RoundChange {
-                change: SignedRoundChange {
-                    change: bogus_change,
-                    signer: b,
-                    signature: signature(b, &bogus_change.signing_payload(CHAIN_ID)),
-                },
+                change: common::sign_change(b, bogus_change),
                 lock: None,
             },
             Message::Vote {
