@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use codec::Decode;
-use cpchain_primitives::{Hash, OpaqueBlock as Block};
+use cpchain_primitives::{runtime_api::DporApi, Hash, OpaqueBlock as Block};
 use cpchain_runtime::RuntimeApi;
 use futures::{channel::mpsc, FutureExt, StreamExt};
 use sc_client_api::{Backend, StorageProvider};
@@ -13,6 +13,7 @@ use sc_executor::WasmExecutor;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager};
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
+use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_runtime::traits::Block as BlockT;
 
@@ -98,7 +99,10 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
     } else {
         let genesis = client.info().genesis_hash;
         sc_consensus::BasicQueue::new(
-            cpchain_consensus_dpor::import::DporVerifier::new(client.clone(), genesis),
+            cpchain_consensus_dpor::import::DporVerifier::<_, FullBackend>::new(
+                client.clone(),
+                genesis,
+            ),
             Box::new(client.clone()),
             Some(Box::new(
                 cpchain_consensus_dpor::import::DporJustificationImport::<_, FullBackend>::new(
@@ -127,9 +131,15 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
 /// its own; without, a DPoR node (a validator or proposer when its keystore
 /// holds the keys, a follower otherwise).
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
-    config: Configuration,
+    mut config: Configuration,
     sealing: Option<Sealing>,
 ) -> Result<TaskManager, ServiceError> {
+    if sealing.is_none() {
+        // The DPoR worker announces blocks itself: proposals and final
+        // blocks, never a pending impeach block (peers refuse one without
+        // its certificate, and would drop the node that offered it).
+        config.announce_block = false;
+    }
     let sc_service::PartialComponents {
         client,
         backend,
@@ -157,11 +167,12 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
         .config_dir(config.chain_spec.id())
         .join("dpor");
     let dpor_notifications = if sealing.is_none() {
-        let (protocol, notifications) = cpchain_consensus_dpor::worker::notification_protocol::<N>(
-            genesis,
-            metrics.clone(),
-            net_config.peer_store_handle(),
-        );
+        let (protocol, notifications) =
+            cpchain_consensus_dpor::communication::notification_protocol::<N>(
+                genesis,
+                metrics.clone(),
+                net_config.peer_store_handle(),
+            );
         net_config.add_notification_protocol(protocol);
         Some(notifications)
     } else {
@@ -372,8 +383,10 @@ fn sealing_ticks(
     })
 }
 
-/// The timestamp of a block built on `parent`: the wall clock, but always
-/// past the parent's, so that bursts of instant sealing stay valid.
+/// The timestamp of a block built on `parent`: the wall clock, but at
+/// least one period past the parent's (the runtime's `MinimumPeriod`). A
+/// burst of instant sealing runs the chain's clock ahead of the wall clock
+/// by a period per block; it falls back in step while blocks are rarer.
 fn next_timestamp(client: &FullClient, parent: Hash) -> u64 {
     let now = sp_timestamp::Timestamp::current().as_millis();
     let key = sp_storage::StorageKey(
@@ -385,5 +398,12 @@ fn next_timestamp(client: &FullClient, parent: Hash) -> u64 {
         .flatten()
         .and_then(|data| u64::decode(&mut &data.0[..]).ok())
         .unwrap_or(0);
-    now.max(parent_timestamp.saturating_add(1))
+    let period = client
+        .runtime_api()
+        .config(parent)
+        .ok()
+        .flatten()
+        .map_or(1, |config| config.period_ms)
+        .max(1);
+    now.max(parent_timestamp.saturating_add(period))
 }

@@ -4,17 +4,9 @@
 
 mod common;
 
-use std::{path::PathBuf, process::Command, time::Duration};
+use std::{process::Command, time::Duration};
 
-use common::Node;
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{Node, TempDir};
 
 fn node_command(args: &[&str]) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))

@@ -10,26 +10,15 @@
 
 mod common;
 
-use std::{
-    path::PathBuf,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use common::{free_port, Node};
+use common::{free_port, node_key_peer_id, Node, TempDir};
 use serde_json::json;
 
 const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
 /// How long finality may take to resume on every node after a restart:
 /// a few rounds of the local testnet's 9 s first-round timeout, growing.
 const RESUME_WITHIN: Duration = Duration::from_secs(150);
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 struct Rng(u64);
 
@@ -49,30 +38,6 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// The libp2p peer id of network key `index + 1`, from the node itself.
-fn peer_id(base: &TempDir, index: usize) -> String {
-    let file = base.0.join(format!("node-key-{index}"));
-    std::fs::write(&file, format!("{:064x}", index + 1)).unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
-        .args([
-            "key",
-            "inspect-node-key",
-            "--file",
-            &file.display().to_string(),
-        ])
-        .output()
-        .expect("cpchain-node runs");
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .trim()
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_string()
 }
 
 struct Network {
@@ -172,7 +137,7 @@ fn kill_nine_at_random_never_forks_and_finality_always_resumes() {
             format!(
                 "/ip4/127.0.0.1/tcp/{}/p2p/{}",
                 ports[i].1,
-                peer_id(&base, i)
+                node_key_peer_id(&base, i)
             )
         })
         .collect();

@@ -8,9 +8,9 @@
 
 mod common;
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
-use common::{hex_decode, Node};
+use common::{hex_decode, Node, TempDir};
 use serde_json::{json, Value};
 
 const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
@@ -18,15 +18,6 @@ const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
 /// name her as bootnode.
 const ALICE_PEER_ID: &str = "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp";
 const LONG: Duration = Duration::from_secs(150);
-
-/// Removes the nodes' databases when the test ends, also on failure.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn start(name: &str, index: usize, base: &TempDir, alice_port: Option<u16>) -> Node {
     let node_key = format!("{:064x}", index + 1);

@@ -13,7 +13,7 @@ use frame_support::{
     parameter_types,
     traits::{
         fungible::{Balanced, Credit},
-        ConstU128, ConstU32, ConstU64, ConstU8, EitherOfDiverse, OnUnbalanced, VariantCountOf,
+        ConstU128, ConstU32, ConstU8, EitherOfDiverse, Get, OnUnbalanced, VariantCountOf,
     },
     weights::{
         constants::{
@@ -92,13 +92,25 @@ impl frame_system::Config for Runtime {
     type MaxConsumers = ConstU32<16>;
 }
 
-/// The timestamp pallet only has to keep time strictly increasing: DPoR's
-/// period rule, not this bound, spaces blocks out, and a 1 ms bound lets
-/// instant sealing build blocks back to back.
+/// The DPoR period: consecutive blocks are stamped at least this far
+/// apart. A proposer cannot stamp its block early, which would compress
+/// the chain's clock and pull the next proposers' turns forward; validators
+/// refuse a block stamped more than a small drift ahead of their clocks
+/// (the node's clock rule), which bounds the other side.
+pub struct BlockPeriod;
+
+impl Get<u64> for BlockPeriod {
+    fn get() -> u64 {
+        pallet_dpor::Pallet::<Runtime>::timing()
+            .map_or(1, |timing| timing.period_ms)
+            .max(1)
+    }
+}
+
 impl pallet_timestamp::Config for Runtime {
     type Moment = u64;
     type OnTimestampSet = ();
-    type MinimumPeriod = ConstU64<1>;
+    type MinimumPeriod = BlockPeriod;
     type WeightInfo = pallet_timestamp::weights::SubstrateWeight<Runtime>;
 }
 

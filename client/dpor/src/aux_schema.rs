@@ -30,7 +30,7 @@ use cpchain_primitives::Hash;
 use sc_client_api::backend::AuxStore;
 
 use crate::{
-    justification::{WireCertificate, WireRoundChange, WireVote},
+    communication::wire::{WireCertificate, WireRoundChange, WireVote},
     Dpor,
 };
 

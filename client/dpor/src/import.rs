@@ -10,9 +10,10 @@ use cpchain_primitives::{
     runtime_api::DporApi,
     AccountId, Hash, OpaqueBlock as Block,
 };
-use sc_client_api::{backend::Finalizer, Backend};
+use sc_block_builder::BlockBuilderApi;
+use sc_client_api::{backend::Finalizer, Backend, StorageProvider};
 use sc_consensus::{BlockImportParams, ForkChoiceStrategy, JustificationImport, Verifier};
-use sp_api::ProvideRuntimeApi;
+use sp_api::{CallApiAt, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
 use sp_core::{sr25519, Pair};
 use sp_runtime::{
@@ -114,27 +115,68 @@ where
     Ok(justification)
 }
 
-/// The import queue's verifier.
-pub struct DporVerifier<C> {
-    client: Arc<C>,
-    chain_id: Vec<u8>,
+/// Checks an impeach block that came without a certificate: it is
+/// imported only if it is the one this node builds itself on its last
+/// final block. Anything else could be any peer's junk: impeach blocks
+/// carry no seal.
+pub fn check_uncertified_impeach_block<C, BE>(
+    client: &C,
+    number: u32,
+    parent: Hash,
+    hash: Hash,
+) -> Result<(), String>
+where
+    BE: Backend<Block>,
+    C: ProvideRuntimeApi<Block>
+        + CallApiAt<Block>
+        + StorageProvider<Block, BE>
+        + HeaderBackend<Block>,
+    C::Api: DporApi<Block, AccountId> + BlockBuilderApi<Block>,
+{
+    if parent != client.info().finalized_hash {
+        return Err(format!(
+            "impeach block #{number} without a certificate, not on the last final block"
+        ));
+    }
+    let rebuilt = crate::authorship::impeach_block(client, u64::from(number), parent)
+        .map_err(|e| format!("impeach block #{number}: cannot build it to compare: {e}"))?;
+    if rebuilt.block.header.hash() != hash {
+        return Err(format!(
+            "impeach block #{number} without a certificate differs from the one this node builds"
+        ));
+    }
+    Ok(())
 }
 
-impl<C> DporVerifier<C> {
+/// The import queue's verifier.
+pub struct DporVerifier<C, BE> {
+    client: Arc<C>,
+    chain_id: Vec<u8>,
+    _backend: PhantomData<BE>,
+}
+
+impl<C, BE> DporVerifier<C, BE> {
     /// `genesis` identifies the chain in every signature.
     pub fn new(client: Arc<C>, genesis: Hash) -> Self {
         Self {
             client,
             chain_id: genesis.as_ref().to_vec(),
+            _backend: PhantomData,
         }
     }
 }
 
 #[async_trait::async_trait]
-impl<C> Verifier<Block> for DporVerifier<C>
+impl<C, BE> Verifier<Block> for DporVerifier<C, BE>
 where
-    C: ProvideRuntimeApi<Block> + Send + Sync,
-    C::Api: DporApi<Block, AccountId>,
+    BE: Backend<Block> + Send + Sync,
+    C: ProvideRuntimeApi<Block>
+        + CallApiAt<Block>
+        + StorageProvider<Block, BE>
+        + HeaderBackend<Block>
+        + Send
+        + Sync,
+    C::Api: DporApi<Block, AccountId> + BlockBuilderApi<Block>,
 {
     async fn verify(
         &self,
@@ -143,6 +185,8 @@ where
         let hash = block.header.hash();
         let number = *block.header.number();
         let parent = *block.header.parent_hash();
+        let impeach = DporPreDigest::<AccountId>::find_in_items(block.header.digest().logs())
+            .is_some_and(|digest| digest.impeach);
         let (header, seal) = check_header(&*self.client, block.header.clone())?;
         block.header = header;
         if let Some(seal) = seal {
@@ -167,6 +211,11 @@ where
                 &self.chain_id,
             )?;
             block.finalized = true;
+        } else if impeach {
+            check_uncertified_impeach_block(&*self.client, number, parent, hash)?;
+            // Best only once final, as the node's own (see the worker).
+            block.fork_choice = Some(ForkChoiceStrategy::Custom(false));
+            return Ok(block);
         }
         block.fork_choice = Some(ForkChoiceStrategy::LongestChain);
         Ok(block)

@@ -6,10 +6,14 @@
 //! - [`worker`]: drives one LBFT machine per node over a notification
 //!   protocol, authors the node's own turns, builds impeach blocks, and
 //!   finalizes blocks with their C-certificates.
-//! - [`justification`]: the certificate as a justification, and messages on the wire.
+//! - [`communication`]: the notification protocol, its wire types, relay,
+//!   and requests for missed certificates.
+//! - [`justification`]: the certificate as a justification.
 //! - [`aux_schema`]: the persisted double-sign record.
 
+pub mod authorship;
 pub mod aux_schema;
+pub mod communication;
 pub mod import;
 pub mod justification;
 pub mod metrics;

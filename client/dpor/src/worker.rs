@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use codec::{Decode, Encode};
+use codec::Encode;
 use cpchain_lbft::{Action, Machine, Message, Params};
 use cpchain_primitives::{
     digest::{seal_item, DporPreDigest, DPOR_ENGINE_ID},
@@ -16,19 +16,19 @@ use cpchain_primitives::{
     seal_crypto, AccountId, Hash, OpaqueBlock as Block,
 };
 use futures::{future::BoxFuture, stream::FuturesUnordered, FutureExt, StreamExt};
-use sc_block_builder::{BlockBuilderApi, BlockBuilderBuilder};
+use sc_block_builder::BlockBuilderApi;
 use sc_client_api::{
     backend::{AuxStore, Finalizer},
     Backend, BlockchainEvents, StorageProvider,
 };
 use sc_consensus::{
-    BlockImport, BlockImportParams, ForkChoiceStrategy, StateAction, StorageChanges,
+    BlockImport, BlockImportParams, ForkChoiceStrategy, JustificationSyncLink, StateAction,
+    StorageChanges,
 };
 use sc_network::{
-    config::{NonReservedPeerMode, SetConfig},
     service::traits::{NetworkBlock, NetworkSyncForkRequest},
     service::traits::{NotificationEvent, NotificationService, ValidationResult},
-    NetworkBackend, NotificationMetrics, ProtocolName, ReputationChange,
+    ProtocolName,
 };
 use sc_network_sync::{SyncEvent, SyncEventStream, SyncingService};
 use sc_network_types::{multiaddr::Protocol, PeerId};
@@ -44,53 +44,27 @@ use sp_runtime::{
 };
 
 use crate::{
-    aux_schema,
-    justification::{decode_message, DporJustification, WireMessage, MAX_MESSAGE_SIZE},
+    authorship, aux_schema,
+    communication::{
+        gossip::{Gossip, Incoming},
+        protocol_name,
+        request::certificates_to_request,
+        wire::{decode_message, WireMessage},
+        COST_BAD_MESSAGE, COST_FLOODING, COST_INVALID_VOTE,
+    },
+    justification::DporJustification,
     validators_after, Dpor, KeystoreCrypto, LOG_TARGET,
 };
 
 /// How often this node sends its current round's messages and the last
-/// certificate again: the notification protocol does not retransmit.
+/// certificate again, and asks for certificates it missed: the
+/// notification protocol does not retransmit.
 const REBROADCAST_EVERY: Duration = Duration::from_secs(2);
-/// Messages a peer may send per second before the rest are dropped.
-const MAX_MESSAGES_PER_SECOND: u32 = 500;
-const COST_BAD_MESSAGE: ReputationChange = ReputationChange::new(-(1 << 12), "dpor: bad message");
-const COST_INVALID_VOTE: ReputationChange =
-    ReputationChange::new(-(1 << 10), "dpor: invalid vote or certificate");
-const COST_FLOODING: ReputationChange = ReputationChange::new(-(1 << 8), "dpor: too many messages");
-
-/// The protocol's name: the genesis hash keeps chains apart.
-pub fn protocol_name(genesis: Hash) -> ProtocolName {
-    format!("/{}/dpor/2", hex(genesis.as_ref())).into()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The notification protocol's configuration, for the network builder, and
-/// the service the worker reads and writes it through. Peers are the
-/// peers sync is connected to.
-pub fn notification_protocol<N: NetworkBackend<Block, Hash>>(
-    genesis: Hash,
-    metrics: NotificationMetrics,
-    peer_store: Arc<dyn sc_network::peer_store::PeerStoreProvider>,
-) -> (N::NotificationProtocolConfig, Box<dyn NotificationService>) {
-    N::notification_config(
-        protocol_name(genesis),
-        Vec::new(),
-        MAX_MESSAGE_SIZE,
-        None,
-        SetConfig {
-            in_peers: 0,
-            out_peers: 0,
-            reserved_nodes: Vec::new(),
-            non_reserved_mode: NonReservedPeerMode::Deny,
-        },
-        metrics,
-        peer_store,
-    )
-}
+/// How far ahead of a validator's clock a proposal's timestamp may be for
+/// it to vote for the proposal. It must stay below the impeach timeout,
+/// or an honest next proposer, waiting for `timestamp + period`, could be
+/// impeached.
+pub const MAX_CLOCK_DRIFT_MS: u64 = 2_000;
 
 /// What the worker needs.
 pub struct WorkerParams<C, BI, E> {
@@ -131,17 +105,13 @@ pub struct RoundState {
     pub peers: u32,
 }
 
-struct RateWindow {
-    start: Instant,
-    count: u32,
-}
-
 type Timer = BoxFuture<'static, (u64, u32)>;
 type Authoring = BoxFuture<'static, Result<Hash, String>>;
 
 /// What the worker needs of the client.
 pub trait DporClient<BE: Backend<Block>>:
     ProvideRuntimeApi<Block>
+    + sc_client_api::BlockBackend<Block>
     + CallApiAt<Block>
     + HeaderBackend<Block>
     + BlockchainEvents<Block>
@@ -158,6 +128,7 @@ impl<BE, C> DporClient<BE> for C
 where
     BE: Backend<Block>,
     C: ProvideRuntimeApi<Block>
+        + sc_client_api::BlockBackend<Block>
         + CallApiAt<Block>
         + HeaderBackend<Block>
         + BlockchainEvents<Block>
@@ -200,7 +171,10 @@ struct Worker<C, BE, BI, E> {
     record: aux_schema::RecordFile,
     /// A record write failed: this node never signs again until restarted.
     signing_stopped: bool,
-    peers: HashMap<PeerId, RateWindow>,
+    gossip: Gossip<PeerId>,
+    /// The highest height of a message the machine counted: above the
+    /// height being decided, the network decided it without this node.
+    highest_seen: u64,
     timers: FuturesUnordered<Timer>,
     authoring: Option<Authoring>,
     /// The parent of the height being decided (the last final block).
@@ -238,11 +212,7 @@ where
             .ok_or("the chain has no DPoR committee")?;
         let validators =
             validators_after(&*client, finalized)?.ok_or("the chain has no DPoR validators")?;
-        let keys = params.keystore.ed25519_public_keys(KEY_TYPE);
-        let local = keys
-            .iter()
-            .map(|key| AuthorityId::from(*key))
-            .find(|key| validators.contains(key));
+        let local = local_key(&params.keystore, &validators);
         let (record, records) = aux_schema::RecordFile::open(&params.record_dir, &*client)?;
         let crypto = KeystoreCrypto {
             keystore: Some(params.keystore.clone()),
@@ -275,7 +245,8 @@ where
             local,
             record,
             signing_stopped: false,
-            peers: HashMap::new(),
+            gossip: Gossip::new(),
+            highest_seen: 0,
             timers: FuturesUnordered::new(),
             authoring: None,
             parent: finalized,
@@ -318,7 +289,7 @@ where
                 }
                 notification = imports.next() => {
                     let Some(notification) = notification else { return };
-                    self.on_import(notification.hash, &notification.header).await;
+                    self.on_import(notification.hash, &notification.header, notification.origin).await;
                 }
                 notification = finality.next() => {
                     if notification.is_none() { return }
@@ -335,6 +306,7 @@ where
                 _ = rebroadcast.tick().fuse() => {
                     let actions = self.machine.rebroadcast();
                     self.execute(actions).await;
+                    self.request_missing_certificates();
                 }
                 (height, round) = self.timers.select_next_some() => {
                     let actions = self.machine.on_timeout(height, round);
@@ -358,7 +330,7 @@ where
             state.round = self.machine.round().unwrap_or_default();
             state.validator = self.local.is_some();
             state.last_finalized = u64::from(info.finalized_number);
-            state.peers = self.peers.len() as u32;
+            state.peers = self.gossip.peer_count() as u32;
         }
         if let Some(metrics) = &self.metrics {
             metrics
@@ -379,6 +351,8 @@ where
         }
         let parent = info.finalized_hash;
         self.parent = parent;
+        // Peers that lack it fetch it with its certificate.
+        self.sync.announce_block(parent, None);
         self.imported = self.imported.split_off(&height);
         if self
             .pending_final
@@ -399,6 +373,7 @@ where
             }
         };
         self.follow_timing(parent);
+        self.follow_keys(&validators);
         if let Err(e) = self.record.prune(height) {
             log::warn!(target: LOG_TARGET, "{e}");
         }
@@ -423,6 +398,45 @@ where
         }
         self.execute(actions).await;
         self.maybe_propose(height, parent);
+    }
+
+    /// Signs the next height with the key the keystore holds of its
+    /// committee, if any: a validator added by governance votes from its
+    /// first height, one removed stops, without a restart.
+    fn follow_keys(&mut self, validators: &cpchain_lbft::ValidatorSet<AuthorityId>) {
+        let local = local_key(&self.keystore, validators);
+        if local == self.local {
+            return;
+        }
+        match &local {
+            Some(key) => log::info!(target: LOG_TARGET, "DPoR validator {key} from now on"),
+            None => log::info!(
+                target: LOG_TARGET,
+                "No key of this node is in the committee any more: following it"
+            ),
+        }
+        self.local = local.clone();
+        let crypto = KeystoreCrypto {
+            keystore: Some(self.keystore.clone()),
+            local: local.clone(),
+        };
+        self.machine.set_local(local, crypto);
+    }
+
+    /// Asks peers for the certificate of this height's blocks when the
+    /// network shows this height was decided without this node.
+    fn request_missing_certificates(&mut self) {
+        let Some(height) = self.machine.height() else {
+            return;
+        };
+        for (hash, number) in
+            certificates_to_request(height, self.parent, &self.imported, self.highest_seen)
+        {
+            if matches!(self.client.header(hash), Ok(Some(_))) {
+                log::debug!(target: LOG_TARGET, "#{number}: asking peers for the certificate of {hash}");
+                self.sync.request_justification(&hash, number as u32);
+            }
+        }
     }
 
     /// Takes the period and impeach timeout from the state of the final
@@ -452,7 +466,12 @@ where
         }
     }
 
-    async fn on_import(&mut self, hash: Hash, header: &<Block as BlockT>::Header) {
+    async fn on_import(
+        &mut self,
+        hash: Hash,
+        header: &<Block as BlockT>::Header,
+        origin: BlockOrigin,
+    ) {
         let height = u64::from(*header.number());
         let parent = *header.parent_hash();
         let Some(digest) = DporPreDigest::<AccountId>::find_in_items(header.digest().logs()) else {
@@ -479,13 +498,62 @@ where
             }
         }
         if Some(height) == self.machine.height() && parent == self.parent && !digest.impeach {
+            // Relayed like votes: validators need not be the proposer's
+            // peers. (The proposer announces its own block.)
+            if origin != BlockOrigin::Own {
+                self.sync.announce_block(hash, None);
+            }
             self.proposed_at.entry(hash).or_insert_with(Instant::now);
             if let Ok(mut state) = self.round_state.lock() {
                 state.proposal.get_or_insert(hash);
             }
-            let actions = self.machine.on_block_verified(height, hash, true);
+            let valid = match self.check_proposal_clock(hash, parent) {
+                Ok(()) => true,
+                Err(e) => {
+                    log::warn!(target: LOG_TARGET, "#{height}: not voting for {hash}: {e}");
+                    false
+                }
+            };
+            let actions = self.machine.on_block_verified(height, hash, valid);
             self.execute(actions).await;
         }
+    }
+
+    /// The clock rule, checked before voting for a proposal (import checked
+    /// the rest): its inherents check against the local clock, and its
+    /// timestamp is at most [`MAX_CLOCK_DRIFT_MS`] ahead of it. A proposer
+    /// stamping its block later would delay the next proposer's turn, which
+    /// waits for `timestamp + period`, into an impeachment; one stamping it
+    /// earlier than `parent + period` is refused by the runtime
+    /// (`MinimumPeriod`).
+    fn check_proposal_clock(&self, hash: Hash, parent: Hash) -> Result<(), String> {
+        let timestamp = authorship::timestamp_at(&*self.client, hash);
+        let now = sp_timestamp::Timestamp::current().as_millis();
+        if timestamp > now.saturating_add(MAX_CLOCK_DRIFT_MS) {
+            return Err(format!(
+                "its timestamp is {} ms ahead of the local clock (at most {MAX_CLOCK_DRIFT_MS} ms)",
+                timestamp - now
+            ));
+        }
+        let block = self
+            .client
+            .block(hash)
+            .map_err(|e| e.to_string())?
+            .ok_or("its body is not stored")?
+            .block;
+        let mut inherent_data = sp_inherents::InherentData::new();
+        inherent_data
+            .put_data(sp_timestamp::INHERENT_IDENTIFIER, &now)
+            .map_err(|e| e.to_string())?;
+        let result = self
+            .client
+            .runtime_api()
+            .check_inherents(parent, block.into(), inherent_data)
+            .map_err(|e| format!("check_inherents: {e}"))?;
+        if !result.ok() {
+            return Err("its inherents do not check against the local clock".into());
+        }
+        Ok(())
     }
 
     fn on_sync_event(&mut self, event: SyncEvent) {
@@ -513,53 +581,76 @@ where
                 let _ = result_tx.send(ValidationResult::Accept);
             }
             NotificationEvent::NotificationStreamOpened { peer, .. } => {
-                self.peers.insert(
-                    peer,
-                    RateWindow {
-                        start: Instant::now(),
-                        count: 0,
-                    },
-                );
+                self.gossip.connected(peer, Instant::now());
                 // A peer that (re)connects missed what was sent meanwhile.
                 let actions = self.machine.rebroadcast();
                 self.execute(actions).await;
             }
             NotificationEvent::NotificationStreamClosed { peer } => {
-                self.peers.remove(&peer);
+                self.gossip.disconnected(&peer);
             }
             NotificationEvent::NotificationReceived { peer, notification } => {
-                if let Some(window) = self.peers.get_mut(&peer) {
-                    if window.start.elapsed() >= Duration::from_secs(1) {
-                        window.start = Instant::now();
-                        window.count = 0;
-                    }
-                    window.count += 1;
-                    if window.count > MAX_MESSAGES_PER_SECOND {
-                        if window.count == MAX_MESSAGES_PER_SECOND + 1 {
-                            self.network.report_peer(peer, COST_FLOODING);
-                        }
-                        return;
-                    }
-                }
-                let message = match decode_message(&notification) {
-                    Ok(message) => message,
-                    Err(e) => {
-                        log::debug!(target: LOG_TARGET, "Bad message from {peer}: {e}");
-                        self.network.report_peer(peer, COST_BAD_MESSAGE);
-                        return;
-                    }
-                };
-                if let Some(metrics) = &self.metrics {
-                    metrics.messages_received.inc();
-                }
-                match self.machine.on_message(message) {
-                    Ok(actions) => self.execute(actions).await,
-                    Err(e) => {
-                        log::debug!(target: LOG_TARGET, "Invalid message from {peer}: {e:?}");
-                        self.network.report_peer(peer, COST_INVALID_VOTE);
-                    }
-                }
+                self.on_notification(peer, notification).await;
             }
+        }
+    }
+
+    /// A consensus message from `peer`: checked by the machine, acted on,
+    /// and relayed if the machine counted it.
+    async fn on_notification(&mut self, peer: PeerId, bytes: Vec<u8>) {
+        let id = match self.gossip.on_receive(&peer, &bytes, Instant::now()) {
+            Incoming::Fresh(id) => id,
+            Incoming::Seen { id, height } => {
+                if self
+                    .machine
+                    .height()
+                    .is_some_and(|current| height >= current)
+                {
+                    let targets = self.gossip.relay(id, height);
+                    self.send(targets, &bytes);
+                }
+                return;
+            }
+            Incoming::Flooding { first } => {
+                if first {
+                    self.network.report_peer(peer, COST_FLOODING);
+                }
+                return;
+            }
+        };
+        let message = match decode_message(&bytes) {
+            Ok(message) => message,
+            Err(e) => {
+                log::debug!(target: LOG_TARGET, "Bad message from {peer}: {e}");
+                self.network.report_peer(peer, COST_BAD_MESSAGE);
+                return;
+            }
+        };
+        if let Some(metrics) = &self.metrics {
+            metrics.messages_received.inc();
+        }
+        let height = message.height();
+        let counted = self.machine.accepts(&message);
+        match self.machine.on_message(message) {
+            Ok(actions) => {
+                if counted {
+                    self.highest_seen = self.highest_seen.max(height);
+                    let targets = self.gossip.relay(id, height);
+                    self.send(targets, &bytes);
+                }
+                self.execute(actions).await;
+            }
+            Err(e) => {
+                log::debug!(target: LOG_TARGET, "Invalid message from {peer}: {e:?}");
+                self.network.report_peer(peer, COST_INVALID_VOTE);
+            }
+        }
+    }
+
+    fn send(&mut self, peers: Vec<PeerId>, bytes: &[u8]) {
+        for peer in peers {
+            self.notifications
+                .send_sync_notification(&peer, bytes.to_vec());
         }
     }
 
@@ -567,11 +658,10 @@ where
         if self.signing_stopped && !matches!(message, Message::Validate(_)) {
             return;
         }
+        let height = message.height();
         let bytes = WireMessage::from(message).encode();
-        for peer in self.peers.keys() {
-            self.notifications
-                .send_sync_notification(peer, bytes.clone());
-        }
+        let peers = self.gossip.own(&bytes, height);
+        self.send(peers, &bytes);
     }
 
     async fn execute(&mut self, actions: Vec<Action<Dpor>>) {
@@ -628,7 +718,7 @@ where
                 }
                 Action::FetchBlock { height, hash } => {
                     if !matches!(self.client.header(hash), Ok(Some(_))) {
-                        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+                        let peers: Vec<PeerId> = self.gossip.peers().copied().collect();
                         self.sync.set_sync_fork_request(peers, hash, height as u32);
                     }
                 }
@@ -692,19 +782,7 @@ where
     }
 
     fn parent_timestamp(&self, parent: Hash) -> u64 {
-        // twox_128("Timestamp") ++ twox_128("Now"): pallet-timestamp's `Now`.
-        const TIMESTAMP_NOW: [u8; 32] = [
-            0xf0, 0xc3, 0x65, 0xc3, 0xcf, 0x59, 0xd6, 0x71, 0xeb, 0x72, 0xda, 0x0e, 0x7a, 0x41,
-            0x13, 0xc4, 0x9f, 0x1f, 0x05, 0x15, 0xf4, 0x62, 0xcd, 0xcf, 0x84, 0xe0, 0xf1, 0xd6,
-            0x04, 0x5d, 0xfc, 0xbb,
-        ];
-        let key = sp_core::storage::StorageKey(TIMESTAMP_NOW.to_vec());
-        self.client
-            .storage(parent, &key)
-            .ok()
-            .flatten()
-            .and_then(|data| u64::decode(&mut &data.0[..]).ok())
-            .unwrap_or(0)
+        authorship::timestamp_at(&*self.client, parent)
     }
 
     fn pre_digest(
@@ -713,52 +791,15 @@ where
         parent: Hash,
         impeach: bool,
     ) -> Result<DporPreDigest<AccountId>, String> {
-        let api = self.client.runtime_api();
-        let proposer = api
-            .proposer_of(parent, height as u32)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("no proposer scheduled for #{height}"))?;
-        let committee = api.committee(parent).map_err(|e| e.to_string())?;
-        Ok(DporPreDigest {
-            term: committee.term,
-            view: committee.view,
-            proposer,
-            impeach,
-        })
+        authorship::pre_digest(&*self.client, height, parent, impeach)
     }
 
-    /// The empty block every validator builds alike: on the last final
-    /// block, `period + timeout` after it, no seal, marked as impeaching
-    /// the scheduled proposer.
+    /// Builds and imports the impeach block of `height`. It is neither made
+    /// best nor announced until a certificate makes it final: peers import
+    /// an impeach block only with its certificate (or if it is the one they
+    /// build themselves), and would drop a peer that offered one without.
     async fn build_impeach_block(&mut self, height: u64, parent: Hash) -> Result<Hash, String> {
-        let digest = self.pre_digest(height, parent, true)?;
-        let (period, timeout) = self.timing;
-        let timestamp = self
-            .parent_timestamp(parent)
-            .saturating_add(period)
-            .saturating_add(timeout);
-        let mut inherent_data = sp_inherents::InherentData::new();
-        sp_timestamp::InherentDataProvider::new(timestamp.into())
-            .provide_inherent_data(&mut inherent_data)
-            .await
-            .map_err(|e| e.to_string())?;
-        let built = {
-            let mut builder = BlockBuilderBuilder::new(&*self.client)
-                .on_parent_block(parent)
-                .with_parent_block_number((height - 1) as u32)
-                .with_inherent_digests(Digest {
-                    logs: vec![digest.to_digest_item()],
-                })
-                .build()
-                .map_err(|e| e.to_string())?;
-            for inherent in builder
-                .create_inherents(inherent_data)
-                .map_err(|e| e.to_string())?
-            {
-                builder.push(inherent).map_err(|e| e.to_string())?;
-            }
-            builder.build().map_err(|e| e.to_string())?
-        };
+        let built = authorship::impeach_block(&*self.client, height, parent)?;
         let (block, changes) = (built.block, built.storage_changes);
         let (header, body) = block.deconstruct();
         let hash = header.hash();
@@ -768,12 +809,11 @@ where
         let mut import = BlockImportParams::new(BlockOrigin::Own, header);
         import.body = Some(body);
         import.state_action = StateAction::ApplyChanges(StorageChanges::Changes(changes));
-        import.fork_choice = Some(ForkChoiceStrategy::LongestChain);
+        import.fork_choice = Some(ForkChoiceStrategy::Custom(false));
         self.block_import
             .import_block(import)
             .await
             .map_err(|e| e.to_string())?;
-        self.sync.announce_block(hash, None);
         Ok(hash)
     }
 
@@ -856,4 +896,16 @@ where
             .boxed(),
         );
     }
+}
+
+/// The key of `validators` this node's keystore holds, if any.
+fn local_key(
+    keystore: &KeystorePtr,
+    validators: &cpchain_lbft::ValidatorSet<AuthorityId>,
+) -> Option<AuthorityId> {
+    keystore
+        .ed25519_public_keys(KEY_TYPE)
+        .into_iter()
+        .map(AuthorityId::from)
+        .find(|key| validators.contains(key))
 }

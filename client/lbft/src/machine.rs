@@ -189,6 +189,52 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         self.params.base_timeout_ms = base_timeout_ms;
     }
 
+    /// Changes who this node is: the validator `local` (None to follow
+    /// only), signing with `crypto`. The glue calls it before
+    /// [`Machine::start_height`] when the committee of the next height
+    /// holds another of its keys, or none. The records stay: they are
+    /// this node's, whichever key it signed with.
+    pub fn set_local(&mut self, local: Option<C::ValidatorId>, crypto: K) {
+        self.local = local;
+        self.crypto = crypto;
+    }
+
+    /// The validator this node signs as, if any.
+    pub fn local(&self) -> Option<&C::ValidatorId> {
+        self.local.as_ref()
+    }
+
+    /// Whether [`Machine::on_message`] checks this message's signatures
+    /// and acts on it or keeps it now: a message of the height being
+    /// decided (until it is decided), or a vote or round change of a later
+    /// height within the buffer window that a current validator signed. A
+    /// later height's VALIDATE is kept only if it verifies against this
+    /// height's validators, and silently dropped otherwise (that height's
+    /// set may differ), so it is not counted: nodes that far behind fetch
+    /// certificates with their blocks instead. The glue relays a message to its peers only if this held
+    /// before `on_message` and `on_message` then accepted it, so that
+    /// nothing unchecked, stale or unsigned by the committee travels
+    /// further than one hop.
+    pub fn accepts(&self, message: &Message<C>) -> bool {
+        let Some(state) = self.current.as_ref() else {
+            return false;
+        };
+        let height = message.height();
+        if height == state.height {
+            return !state.decided;
+        }
+        if height < state.height
+            || height > state.height.saturating_add(self.params.max_heights_ahead)
+        {
+            return false;
+        }
+        match message {
+            Message::Vote { vote, .. } => state.validators.contains(&vote.signer),
+            Message::RoundChange { change, .. } => state.validators.contains(&change.signer),
+            Message::Validate(_) => false,
+        }
+    }
+
     /// The height being decided, if any.
     pub fn height(&self) -> Option<Height> {
         self.current.as_ref().map(|state| state.height)

@@ -35,6 +35,48 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// A directory removed when the test ends, also on failure.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// `<tmp>/<prefix>-<pid>`.
+    pub fn new(prefix: &str) -> TempDir {
+        TempDir(std::env::temp_dir().join(format!("{prefix}-{}", std::process::id())))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The libp2p peer id of network key `index + 1` (`--node-key
+/// {index+1:064x}`), from the node itself.
+pub fn node_key_peer_id(dir: &TempDir, index: usize) -> String {
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join(format!("node-key-{index}"));
+    std::fs::write(&file, format!("{:064x}", index + 1)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
+        .args([
+            "key",
+            "inspect-node-key",
+            "--file",
+            &file.display().to_string(),
+        ])
+        .output()
+        .expect("cpchain-node runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .trim()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
 /// A running node. Dropping it stops the node (also when a test panics).
 pub struct Node {
     child: Option<Child>,

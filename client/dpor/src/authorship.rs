@@ -1,0 +1,106 @@
+//! The blocks a node builds: the impeach block, alike on every validator.
+//!
+//! (A proposer's own block is built by `sc_basic_authorship` in
+//! [`crate::worker`]; what it carries is the same pre-digest.)
+
+use codec::Decode;
+use cpchain_primitives::{
+    digest::DporPreDigest, runtime_api::DporApi, AccountId, Hash, OpaqueBlock as Block,
+};
+use sc_block_builder::{BlockBuilderApi, BlockBuilderBuilder, BuiltBlock};
+use sc_client_api::{Backend, StorageProvider};
+use sp_api::{CallApiAt, ProvideRuntimeApi};
+use sp_runtime::Digest;
+
+/// pallet-timestamp's `Now` at `block`: twox_128("Timestamp") ++
+/// twox_128("Now"). Zero if unreadable (genesis).
+pub fn timestamp_at<C, BE>(client: &C, block: Hash) -> u64
+where
+    BE: Backend<Block>,
+    C: StorageProvider<Block, BE>,
+{
+    const TIMESTAMP_NOW: [u8; 32] = [
+        0xf0, 0xc3, 0x65, 0xc3, 0xcf, 0x59, 0xd6, 0x71, 0xeb, 0x72, 0xda, 0x0e, 0x7a, 0x41, 0x13,
+        0xc4, 0x9f, 0x1f, 0x05, 0x15, 0xf4, 0x62, 0xcd, 0xcf, 0x84, 0xe0, 0xf1, 0xd6, 0x04, 0x5d,
+        0xfc, 0xbb,
+    ];
+    let key = sp_core::storage::StorageKey(TIMESTAMP_NOW.to_vec());
+    client
+        .storage(block, &key)
+        .ok()
+        .flatten()
+        .and_then(|data| u64::decode(&mut &data.0[..]).ok())
+        .unwrap_or(0)
+}
+
+/// The pre-runtime digest of block `height` on `parent`: the scheduled
+/// proposer, its term and view, and whether the block impeaches it.
+pub fn pre_digest<C>(
+    client: &C,
+    height: u64,
+    parent: Hash,
+    impeach: bool,
+) -> Result<DporPreDigest<AccountId>, String>
+where
+    C: ProvideRuntimeApi<Block>,
+    C::Api: DporApi<Block, AccountId>,
+{
+    let api = client.runtime_api();
+    let proposer = api
+        .proposer_of(parent, height as u32)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no proposer scheduled for #{height}"))?;
+    let committee = api.committee(parent).map_err(|e| e.to_string())?;
+    Ok(DporPreDigest {
+        term: committee.term,
+        view: committee.view,
+        proposer,
+        impeach,
+    })
+}
+
+/// The impeach block of `height` on the final block `parent`: empty but
+/// for the inherents, stamped `period + timeout` after `parent` (the
+/// timing in `parent`'s state), no seal. Every node builds the same one,
+/// so a validator can vote for it without receiving it, and a node can
+/// check one received from the network by building it.
+pub fn impeach_block<C, BE>(
+    client: &C,
+    height: u64,
+    parent: Hash,
+) -> Result<BuiltBlock<Block>, String>
+where
+    BE: Backend<Block>,
+    C: ProvideRuntimeApi<Block> + CallApiAt<Block> + StorageProvider<Block, BE>,
+    C::Api: DporApi<Block, AccountId> + BlockBuilderApi<Block>,
+{
+    let parent_number = height.checked_sub(1).ok_or("no impeach block at genesis")?;
+    let config = client
+        .runtime_api()
+        .config(parent)
+        .map_err(|e| format!("DporApi::config at {parent}: {e}"))?
+        .ok_or("the chain has no DPoR committee")?;
+    let digest = pre_digest(client, height, parent, true)?;
+    let timestamp = timestamp_at(client, parent)
+        .saturating_add(config.period_ms)
+        .saturating_add(config.impeach_timeout_ms);
+    let mut inherent_data = sp_inherents::InherentData::new();
+    inherent_data
+        .put_data(sp_timestamp::INHERENT_IDENTIFIER, &timestamp)
+        .map_err(|e| e.to_string())?;
+    let mut builder = BlockBuilderBuilder::new(client)
+        .on_parent_block(parent)
+        .with_parent_block_number(parent_number as u32)
+        .with_inherent_digests(Digest {
+            logs: vec![digest.to_digest_item()],
+        })
+        .build()
+        .map_err(|e| e.to_string())?;
+    for inherent in builder
+        .create_inherents(inherent_data)
+        .map_err(|e| e.to_string())?
+    {
+        builder.push(inherent).map_err(|e| e.to_string())?;
+    }
+    builder.build().map_err(|e| e.to_string())
+}
