@@ -61,6 +61,9 @@ command -v cargo >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1 \
 # litep2p compiles protobuf definitions; cc links the native node.
 command -v protoc >/dev/null 2>&1 || apt_install protobuf-compiler
 command -v cc >/dev/null 2>&1 || apt_install build-essential
+# The clock-rule test runs a proposer with a clock a minute fast.
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || command -v faketime >/dev/null 2>&1 \
+    || apt_install faketime
 
 # --- The wasm32v1-none target for the runtime -----------------------------------------------
 

@@ -519,6 +519,25 @@ where
         }
     }
 
+    /// Round 0 gives the proposer `period + timeout` from the height's
+    /// start, but never less than `timeout` after it is due, at the parent's
+    /// timestamp plus the period. The two differ after an impeach block
+    /// made final early (the proposer sent a bad block): it is stamped
+    /// `period + timeout` after its parent, ahead of the wall clock, and
+    /// the next proposer, which must wait for that stamp plus the period,
+    /// would otherwise be impeached through no fault of its own.
+    fn round_zero_deadline(&self, round: u32, after_ms: u64) -> u64 {
+        if round != 0 {
+            return after_ms;
+        }
+        let (period, timeout) = self.timing;
+        let due = authorship::timestamp_at(&*self.client, self.parent)
+            .saturating_add(period)
+            .saturating_add(timeout);
+        let now = sp_timestamp::Timestamp::current().as_millis();
+        after_ms.max(due.saturating_sub(now))
+    }
+
     /// The clock rule, checked before voting for a proposal (import checked
     /// the rest): its inherents check against the local clock, and its
     /// timestamp is at most [`MAX_CLOCK_DRIFT_MS`] ahead of it. A proposer
@@ -691,6 +710,7 @@ where
                     round,
                     after_ms,
                 } => {
+                    let after_ms = self.round_zero_deadline(round, after_ms);
                     let sleep = tokio::time::sleep(Duration::from_millis(after_ms));
                     self.timers
                         .push(sleep.map(move |_| (height, round)).boxed());

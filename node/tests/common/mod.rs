@@ -94,6 +94,17 @@ impl Node {
     /// Starts `cpchain-node` on the given loopback ports: a node restarted
     /// on its old ports can be found again by peers that knew it.
     pub fn start_on(name: &str, args: &[&str], rpc_port: u16, p2p_port: u16) -> Node {
+        Node::start_with_env(name, args, rpc_port, p2p_port, &[])
+    }
+
+    /// As [`Node::start_on`], with extra environment variables.
+    pub fn start_with_env(
+        name: &str,
+        args: &[&str],
+        rpc_port: u16,
+        p2p_port: u16,
+        env: &[(&str, &str)],
+    ) -> Node {
         let log = std::env::temp_dir().join(format!(
             "cpchain-test-{name}-{}-{rpc_port}.log",
             std::process::id()
@@ -105,6 +116,7 @@ impl Node {
             .open(&log)
             .expect("log file can be created");
         let child = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
+            .envs(env.iter().copied())
             .args(args)
             .args([
                 "--rpc-port",

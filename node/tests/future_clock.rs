@@ -1,0 +1,173 @@
+//! A proposer whose clock runs a minute fast (libfaketime, installed by
+//! `scripts/init.sh`) stamps its blocks a minute ahead. Validators must not
+//! vote for them: its turns are impeached, and the honest proposer after it,
+//! which waits for `timestamp + period`, is never impeached because of it.
+//! No proposal is stamped more than the clock rule's drift ahead of the
+//! wall clock at the time it became final.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use codec::Decode;
+use common::{free_port, hex_decode, node_key_peer_id, Node, TempDir};
+use cpchain_primitives::{digest::DporPreDigest, AccountId};
+use serde_json::json;
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::DigestItem;
+
+const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
+const HEIGHTS: u64 = 12;
+/// The node's clock rule (`MAX_CLOCK_DRIFT_MS`), plus the test's polling.
+const DRIFT_MS: u64 = 2_000 + 1_000;
+
+fn libfaketime() -> std::path::PathBuf {
+    std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|dir| dir.path().join("faketime/libfaketime.so.1"))
+        .chain([std::path::PathBuf::from(
+            "/usr/lib/faketime/libfaketime.so.1",
+        )])
+        .find(|path| path.exists())
+        .expect("libfaketime is missing: run scripts/init.sh, which installs Debian's faketime")
+}
+
+/// (the proposer the block names, whether it is an impeach block).
+fn origin(node: &Node, hash: &str) -> (AccountId, bool) {
+    let header = node.rpc("chain_getHeader", json!([hash]));
+    let items: Vec<DigestItem> = header["digest"]["logs"]
+        .as_array()
+        .expect("digest logs")
+        .iter()
+        .map(|log| DigestItem::decode(&mut &hex_decode(log.as_str().unwrap())[..]).unwrap())
+        .collect();
+    let digest = DporPreDigest::<AccountId>::find_in_items(&items).expect("a DPoR digest");
+    (digest.proposer, digest.impeach)
+}
+
+fn timestamp(node: &Node, hash: &str) -> u64 {
+    let key = [
+        sp_io::hashing::twox_128(b"Timestamp"),
+        sp_io::hashing::twox_128(b"Now"),
+    ]
+    .concat();
+    let bytes = common::storage_at(node, &key, &json!(hash)).expect("a timestamp");
+    u64::decode(&mut &bytes[..]).unwrap()
+}
+
+fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+#[test]
+fn a_proposer_stamping_blocks_a_minute_ahead_is_impeached_and_the_next_one_is_not() {
+    let preload = libfaketime();
+    let base = TempDir::new("cpchain-clock");
+    let ports: Vec<(u16, u16)> = NAMES.iter().map(|_| (free_port(), free_port())).collect();
+    let addresses: Vec<String> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, (_, p2p))| {
+            format!(
+                "/ip4/127.0.0.1/tcp/{p2p}/p2p/{}",
+                node_key_peer_id(&base, i)
+            )
+        })
+        .collect();
+    let mut nodes = Vec::new();
+    for (index, name) in NAMES.iter().enumerate() {
+        let mut args = vec![
+            "--chain".to_string(),
+            "local".into(),
+            format!("--{name}"),
+            "--base-path".into(),
+            base.0.join(name).display().to_string(),
+            "--node-key".into(),
+            format!("{:064x}", index + 1),
+            "--bootnodes".into(),
+        ];
+        args.extend(
+            addresses
+                .iter()
+                .enumerate()
+                .filter(|(other, _)| *other != index)
+                .map(|(_, address)| address.clone()),
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let preload = preload.display().to_string();
+        // Eve's wall clock is a minute fast; her timers (monotonic) are not.
+        let env: Vec<(&str, &str)> = if *name == "eve" {
+            vec![
+                ("LD_PRELOAD", preload.as_str()),
+                ("FAKETIME", "+60s"),
+                ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+                ("FAKETIME_DONT_RESET", "1"),
+            ]
+        } else {
+            Vec::new()
+        };
+        let (rpc, p2p) = ports[index];
+        let node = Node::start_with_env(&format!("clock-{name}"), &args, rpc, p2p, &env);
+        node.wait_for_rpc();
+        nodes.push(node);
+    }
+    let alice = &nodes[0];
+    // Turns before every node was up may be impeached for that alone.
+    let first = alice.finalized_number().unwrap_or(0) + 2;
+
+    // Record when each block became final, by the wall clock.
+    let mut final_at = std::collections::BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while final_at.len() < HEIGHTS as usize {
+        assert!(
+            Instant::now() < deadline,
+            "only {} blocks final\n{}",
+            final_at.len(),
+            alice.log_tail()
+        );
+        let finalized = alice.finalized_number().unwrap_or(0);
+        let now = wall_clock_ms();
+        for height in first..=finalized.min(first + HEIGHTS - 1) {
+            final_at.entry(height).or_insert(now);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    let eve = Sr25519Keyring::Eve.to_account_id();
+    let ferdie = Sr25519Keyring::Ferdie.to_account_id();
+    let (mut eve_impeached, mut ferdie_proposed) = (0, 0);
+    for (height, final_at) in &final_at {
+        let hash = alice.rpc("chain_getBlockHash", json!([height]));
+        let hash = hash.as_str().unwrap();
+        let (proposer, impeach) = origin(alice, hash);
+        // An impeach block is stamped `period + timeout` after its parent,
+        // whenever it became final; a proposal is stamped when it is made.
+        let stamped = timestamp(alice, hash);
+        assert!(
+            impeach || stamped <= final_at + DRIFT_MS,
+            "#{height} is stamped {} ms after it became final",
+            stamped - final_at
+        );
+        if proposer == eve {
+            assert!(
+                impeach,
+                "#{height}: Eve's block a minute ahead became final"
+            );
+            eve_impeached += 1;
+        } else if proposer == ferdie {
+            assert!(!impeach, "#{height}: Ferdie was impeached");
+            ferdie_proposed += 1;
+        }
+    }
+    assert!(
+        eve_impeached >= 2 && ferdie_proposed >= 2,
+        "Eve impeached {eve_impeached} times, Ferdie proposed {ferdie_proposed} blocks"
+    );
+    let refusals = alice.log_lines_with("ahead of the local clock");
+    assert!(!refusals.is_empty(), "Alice never applied the clock rule");
+}
