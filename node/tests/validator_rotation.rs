@@ -1,0 +1,247 @@
+//! Governance replaces a validator: a council motion swaps Dave for a new
+//! validator, One, whose node has been following the chain from the start.
+//! From the next term on One must vote without a restart (its key is
+//! resolved for every height), and Dave must stop; finality must go on
+//! across the term boundary on every node.
+
+mod common;
+
+use std::{
+    collections::BTreeSet,
+    time::{Duration, Instant},
+};
+
+use codec::{Decode, Encode};
+use common::{events_at, free_port, hex_decode, node_key_peer_id, Node, TempDir};
+use cpchain_consensus_dpor::justification::DporJustification;
+use cpchain_primitives::{dpor_crypto::AuthorityId, Hash, SS58_PREFIX};
+use cpchain_runtime::{RuntimeCall, RuntimeEvent};
+use serde_json::json;
+use sp_core::crypto::{Ss58AddressFormat, Ss58Codec};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+const NAMES: [&str; 7] = ["alice", "bob", "charlie", "dave", "eve", "ferdie", "one"];
+const WITHIN: Duration = Duration::from_secs(180);
+
+fn genesis(node: &Node) -> Hash {
+    let hash = node.rpc("chain_getBlockHash", json!([0]));
+    Hash::from_slice(&hex_decode(hash.as_str().unwrap()))
+}
+
+/// Signs `call` as `who`, submits it, and waits until a final block holds
+/// one of `expected` events; gives that block's number.
+fn submit_until(
+    node: &Node,
+    who: Sr25519Keyring,
+    call: RuntimeCall,
+    expected: impl Fn(&RuntimeEvent) -> bool,
+) -> u64 {
+    let address = who
+        .to_account_id()
+        .to_ss58check_with_version(Ss58AddressFormat::custom(SS58_PREFIX));
+    let nonce = node
+        .rpc("system_accountNextIndex", json!([address]))
+        .as_u64()
+        .expect("system_accountNextIndex gives a number") as u32;
+    let from = node.finalized_number().unwrap_or(0) + 1;
+    let xt = cpchain_runtime::sign_extrinsic(call, &who.pair(), nonce, genesis(node));
+    node.rpc(
+        "author_submitExtrinsic",
+        json!([common::hex_encode(&xt.encode())]),
+    );
+    let mut next = from;
+    node.wait_for("the transaction's event in a final block", WITHIN, |node| {
+        let finalized = node.finalized_number()?;
+        while next <= finalized {
+            let hash = node.rpc("chain_getBlockHash", json!([next]));
+            if events_at(node, &hash).iter().any(&expected) {
+                return Some(next);
+            }
+            next += 1;
+        }
+        None
+    })
+}
+
+/// The validators that signed the certificate of block `height`.
+fn signers(node: &Node, height: u64) -> BTreeSet<AuthorityId> {
+    let hash = node.rpc("chain_getBlockHash", json!([height]));
+    let block = node.rpc("chain_getBlock", json!([hash]));
+    let justifications = block["justifications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let dpor = justifications
+        .iter()
+        .find(|j| j[0] == json!([100, 112, 111, 114]))
+        .unwrap_or_else(|| panic!("#{height} has no DPoR certificate"));
+    // (engine id, data), both serialized as arrays of bytes.
+    let bytes: Vec<u8> = serde_json::from_value(dpor[1].clone()).expect("justification bytes");
+    DporJustification::decode(&mut &bytes[..])
+        .unwrap()
+        .signatures
+        .into_iter()
+        .map(|(signer, _)| signer)
+        .collect()
+}
+
+#[test]
+fn a_validator_added_by_the_council_votes_from_the_next_term_and_the_removed_one_stops() {
+    let base = TempDir::new("cpchain-rotation");
+    let ports: Vec<(u16, u16)> = NAMES.iter().map(|_| (free_port(), free_port())).collect();
+    let addresses: Vec<String> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, (_, p2p))| {
+            format!(
+                "/ip4/127.0.0.1/tcp/{p2p}/p2p/{}",
+                node_key_peer_id(&base, i)
+            )
+        })
+        .collect();
+    let mut nodes = Vec::new();
+    for (index, name) in NAMES.iter().enumerate() {
+        let mut args = vec![
+            "--chain".to_string(),
+            "local".into(),
+            format!("--{name}"),
+            "--base-path".into(),
+            base.0.join(name).display().to_string(),
+            "--node-key".into(),
+            format!("{:064x}", index + 1),
+            "--bootnodes".into(),
+        ];
+        args.extend(
+            addresses
+                .iter()
+                .enumerate()
+                .filter(|(other, _)| *other != index)
+                .map(|(_, address)| address.clone()),
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (rpc, p2p) = ports[index];
+        let node = Node::start_on(&format!("rotation-{name}"), &args, rpc, p2p);
+        node.wait_for_rpc();
+        nodes.push(node);
+    }
+    let alice = &nodes[0];
+    alice.wait_for("block #2 final", WITHIN, |node| {
+        node.finalized_number().filter(|n| *n >= 2)
+    });
+
+    let validator = |account: Sr25519Keyring, key: Ed25519Keyring| {
+        (account.to_account_id(), AuthorityId::from(key.public()))
+    };
+    let new_set = vec![
+        validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+        validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+        validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+        validator(Sr25519Keyring::One, Ed25519Keyring::One),
+    ];
+    let motion = RuntimeCall::Dpor(pallet_dpor::Call::set_validators {
+        validators: new_set,
+    });
+    let length_bound = motion.encoded_size() as u32;
+    let motion_hash = Hash::from(sp_io::hashing::blake2_256(&motion.encode()));
+
+    // Alice proposes (2 of the 3 members needed), Alice and Bob vote aye,
+    // Charlie closes.
+    let council = |call| RuntimeCall::Council(call);
+    submit_until(
+        alice,
+        Sr25519Keyring::Alice,
+        council(pallet_collective::Call::propose {
+            threshold: 2,
+            proposal: Box::new(motion),
+            length_bound,
+        }),
+        |event| {
+            matches!(
+                event,
+                RuntimeEvent::Council(pallet_collective::Event::Proposed { .. })
+            )
+        },
+    );
+    for member in [Sr25519Keyring::Alice, Sr25519Keyring::Bob] {
+        submit_until(
+            alice,
+            member,
+            council(pallet_collective::Call::vote {
+                proposal: motion_hash,
+                index: 0,
+                approve: true,
+            }),
+            |event| {
+                matches!(
+                    event,
+                    RuntimeEvent::Council(pallet_collective::Event::Voted { .. })
+                )
+            },
+        );
+    }
+    let scheduled = submit_until(
+        alice,
+        Sr25519Keyring::Charlie,
+        council(pallet_collective::Call::close {
+            proposal_hash: motion_hash,
+            index: 0,
+            proposal_weight_bound: sp_runtime::Weight::from_parts(20_000_000_000, 100_000),
+            length_bound,
+        }),
+        |event| {
+            matches!(
+                event,
+                RuntimeEvent::Dpor(pallet_dpor::Event::ValidatorsScheduled { count: 4 })
+            )
+        },
+    );
+
+    // The change takes effect at the next term's first block.
+    let mut next = scheduled + 1;
+    let changed = alice.wait_for("the new validators to take over", WITHIN, |node| {
+        let finalized = node.finalized_number()?;
+        while next <= finalized {
+            let hash = node.rpc("chain_getBlockHash", json!([next]));
+            let changed = events_at(node, &hash).iter().any(|event| {
+                matches!(
+                    event,
+                    RuntimeEvent::Dpor(pallet_dpor::Event::ValidatorsChanged { count: 4, .. })
+                )
+            });
+            if changed {
+                return Some(next);
+            }
+            next += 1;
+        }
+        None
+    });
+
+    // The blocks after it are certified by the new set: One signs, Dave
+    // does not. Every node finalizes them.
+    let last = changed + 6;
+    let deadline = Instant::now() + WITHIN;
+    for node in &nodes {
+        node.wait_for(
+            &format!("block #{last} final"),
+            deadline - Instant::now(),
+            |node| node.finalized_number().filter(|n| *n >= last),
+        );
+    }
+    let one = AuthorityId::from(Ed25519Keyring::One.public());
+    let dave = AuthorityId::from(Ed25519Keyring::Dave.public());
+    let mut one_signed = 0;
+    for height in changed + 1..=last {
+        let signers = signers(alice, height);
+        assert!(!signers.contains(&dave), "#{height}: Dave still signs");
+        if signers.contains(&one) {
+            one_signed += 1;
+        }
+    }
+    assert!(
+        one_signed >= 3,
+        "One signed {one_signed} of the certificates of #{}..=#{last}",
+        changed + 1
+    );
+    assert!(!nodes[6].log_lines_with("from now on").is_empty());
+    assert!(!nodes[3].log_lines_with("any more").is_empty());
+}
