@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use codec::Decode;
-use common::{free_port, hex_decode, node_key_peer_id, Node, TempDir};
+use common::{hex_decode, Node, TempDir};
 use cpchain_primitives::{digest::DporPreDigest, AccountId};
 use serde_json::json;
 use sp_keyring::Sr25519Keyring;
@@ -68,54 +68,22 @@ fn wall_clock_ms() -> u64 {
 fn a_proposer_stamping_blocks_a_minute_ahead_is_impeached_and_the_next_one_is_not() {
     let preload = libfaketime();
     let base = TempDir::new("cpchain-clock");
-    let ports: Vec<(u16, u16)> = NAMES.iter().map(|_| (free_port(), free_port())).collect();
-    let addresses: Vec<String> = ports
+    let preload = preload.display().to_string();
+    // Eve's wall clock is a minute fast; her timers (monotonic) are not.
+    let nodes = common::start_local_network(&base, "clock", &NAMES, |name| {
+        if name != "eve" {
+            return Vec::new();
+        }
+        [
+            ("LD_PRELOAD", preload.as_str()),
+            ("FAKETIME", "+60s"),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+            ("FAKETIME_DONT_RESET", "1"),
+        ]
         .iter()
-        .enumerate()
-        .map(|(i, (_, p2p))| {
-            format!(
-                "/ip4/127.0.0.1/tcp/{p2p}/p2p/{}",
-                node_key_peer_id(&base, i)
-            )
-        })
-        .collect();
-    let mut nodes = Vec::new();
-    for (index, name) in NAMES.iter().enumerate() {
-        let mut args = vec![
-            "--chain".to_string(),
-            "local".into(),
-            format!("--{name}"),
-            "--base-path".into(),
-            base.0.join(name).display().to_string(),
-            "--node-key".into(),
-            format!("{:064x}", index + 1),
-            "--bootnodes".into(),
-        ];
-        args.extend(
-            addresses
-                .iter()
-                .enumerate()
-                .filter(|(other, _)| *other != index)
-                .map(|(_, address)| address.clone()),
-        );
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let preload = preload.display().to_string();
-        // Eve's wall clock is a minute fast; her timers (monotonic) are not.
-        let env: Vec<(&str, &str)> = if *name == "eve" {
-            vec![
-                ("LD_PRELOAD", preload.as_str()),
-                ("FAKETIME", "+60s"),
-                ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
-                ("FAKETIME_DONT_RESET", "1"),
-            ]
-        } else {
-            Vec::new()
-        };
-        let (rpc, p2p) = ports[index];
-        let node = Node::start_with_env(&format!("clock-{name}"), &args, rpc, p2p, &env);
-        node.wait_for_rpc();
-        nodes.push(node);
-    }
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    });
     let alice = &nodes[0];
     // Turns before every node was up may be impeached for that alone.
     let first = alice.finalized_number().unwrap_or(0) + 2;

@@ -12,7 +12,7 @@ use std::{
 };
 
 use codec::{Decode, Encode};
-use common::{events_at, free_port, hex_decode, node_key_peer_id, Node, TempDir};
+use common::{events_at, hex_decode, Node, TempDir};
 use cpchain_consensus_dpor::justification::DporJustification;
 use cpchain_primitives::{dpor_crypto::AuthorityId, Hash, SS58_PREFIX};
 use cpchain_runtime::{RuntimeCall, RuntimeEvent};
@@ -88,42 +88,7 @@ fn signers(node: &Node, height: u64) -> BTreeSet<AuthorityId> {
 #[test]
 fn a_validator_added_by_the_council_votes_from_the_next_term_and_the_removed_one_stops() {
     let base = TempDir::new("cpchain-rotation");
-    let ports: Vec<(u16, u16)> = NAMES.iter().map(|_| (free_port(), free_port())).collect();
-    let addresses: Vec<String> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, (_, p2p))| {
-            format!(
-                "/ip4/127.0.0.1/tcp/{p2p}/p2p/{}",
-                node_key_peer_id(&base, i)
-            )
-        })
-        .collect();
-    let mut nodes = Vec::new();
-    for (index, name) in NAMES.iter().enumerate() {
-        let mut args = vec![
-            "--chain".to_string(),
-            "local".into(),
-            format!("--{name}"),
-            "--base-path".into(),
-            base.0.join(name).display().to_string(),
-            "--node-key".into(),
-            format!("{:064x}", index + 1),
-            "--bootnodes".into(),
-        ];
-        args.extend(
-            addresses
-                .iter()
-                .enumerate()
-                .filter(|(other, _)| *other != index)
-                .map(|(_, address)| address.clone()),
-        );
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (rpc, p2p) = ports[index];
-        let node = Node::start_on(&format!("rotation-{name}"), &args, rpc, p2p);
-        node.wait_for_rpc();
-        nodes.push(node);
-    }
+    let nodes = common::start_local_network(&base, "rotation", &NAMES, |_| Vec::new());
     let alice = &nodes[0];
     alice.wait_for("block #2 final", WITHIN, |node| {
         node.finalized_number().filter(|n| *n >= 2)

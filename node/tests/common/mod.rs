@@ -77,6 +77,52 @@ pub fn node_key_peer_id(dir: &TempDir, index: usize) -> String {
         .to_string()
 }
 
+/// Starts nodes of the `local` chain, one per name (`--<name>`, network key
+/// `index + 1`, database under `base`), each a bootnode of all others, one
+/// after the other (several compiling the runtime at once on two cores
+/// would outlast the RPC wait). `env` gives a node's extra environment.
+pub fn start_local_network(
+    base: &TempDir,
+    log_prefix: &str,
+    names: &[&str],
+    env: impl Fn(&str) -> Vec<(String, String)>,
+) -> Vec<Node> {
+    let ports: Vec<(u16, u16)> = names.iter().map(|_| (free_port(), free_port())).collect();
+    let addresses: Vec<String> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, (_, p2p))| format!("/ip4/127.0.0.1/tcp/{p2p}/p2p/{}", node_key_peer_id(base, i)))
+        .collect();
+    let mut nodes = Vec::new();
+    for (index, name) in names.iter().enumerate() {
+        let mut args = vec![
+            "--chain".to_string(),
+            "local".into(),
+            format!("--{name}"),
+            "--base-path".into(),
+            base.0.join(name).display().to_string(),
+            "--node-key".into(),
+            format!("{:064x}", index + 1),
+            "--bootnodes".into(),
+        ];
+        args.extend(
+            addresses
+                .iter()
+                .enumerate()
+                .filter(|(other, _)| *other != index)
+                .map(|(_, address)| address.clone()),
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env = env(name);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (rpc, p2p) = ports[index];
+        let node = Node::start_with_env(&format!("{log_prefix}-{name}"), &args, rpc, p2p, &env);
+        node.wait_for_rpc();
+        nodes.push(node);
+    }
+    nodes
+}
+
 /// A running node. Dropping it stops the node (also when a test panics).
 pub struct Node {
     child: Option<Child>,
