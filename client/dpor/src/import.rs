@@ -141,6 +141,12 @@ where
     let rebuilt = crate::authorship::impeach_block(client, u64::from(number), parent)
         .map_err(|e| format!("impeach block #{number}: cannot build it to compare: {e}"))?;
     if rebuilt.block.header.hash() != hash {
+        log::debug!(
+            target: LOG_TARGET,
+            "Impeach block #{number} {hash} differs from ours: {:?} {:?}",
+            rebuilt.block.header,
+            rebuilt.block.extrinsics
+        );
         return Err(format!(
             "impeach block #{number} without a certificate differs from the one this node builds"
         ));
