@@ -4,22 +4,9 @@
 
 mod common;
 
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 
-use common::{Node, TempDir};
-
-fn node_command(args: &[&str]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
-        .args(args)
-        .output()
-        .expect("cpchain-node runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
+use common::{node_command, Node, TempDir};
 
 #[test]
 fn exported_blocks_import_final_and_check() {

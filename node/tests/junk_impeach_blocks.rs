@@ -21,7 +21,7 @@ mod common;
 use std::{collections::BTreeMap, process::Command};
 
 use codec::Encode;
-use common::{hex_decode, TempDir};
+use common::{hex_decode, node_command, TempDir};
 use cpchain_primitives::{digest::DporPreDigest, AccountId, Hash};
 use cpchain_runtime::{
     BalancesCall, Block, Executive, Header, Runtime, RuntimeCall, UncheckedExtrinsic,
@@ -29,19 +29,6 @@ use cpchain_runtime::{
 use sp_core::storage::Storage;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{generic::SignedBlock, traits::Header as _};
-
-fn node(args: &[&str]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
-        .args(args)
-        .output()
-        .expect("cpchain-node runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
 
 /// The dev chain's raw genesis storage, from `build-spec --raw`.
 fn raw_genesis() -> Storage {
@@ -130,7 +117,7 @@ fn import(base: &str, dir: &TempDir, name: &str, blocks: &[Block]) -> String {
         .encode_to(&mut bytes);
     }
     std::fs::write(&file, bytes).unwrap();
-    let (_, log) = node(&[
+    let (_, log) = node_command(&[
         "import-blocks",
         "--dev",
         "--base-path",
@@ -142,7 +129,7 @@ fn import(base: &str, dir: &TempDir, name: &str, blocks: &[Block]) -> String {
 }
 
 fn chain_info(base: &str) -> serde_json::Value {
-    let (ok, info) = node(&["chain-info", "--dev", "--base-path", base]);
+    let (ok, info) = node_command(&["chain-info", "--dev", "--base-path", base]);
     assert!(ok, "chain-info failed: {info}");
     let start = info.find('{').expect("JSON");
     serde_json::from_str(&info[start..]).expect("JSON")

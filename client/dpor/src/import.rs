@@ -270,6 +270,12 @@ where
                 "not a DPoR justification: {engine:?}"
             )));
         }
+        // A certificate for a block at or below the last final one (sync
+        // finalized it meanwhile) is outdated, not wrong: an error here
+        // would get the honest peer that sent it banned.
+        if number <= self.client.info().finalized_number {
+            return Err(sp_consensus::Error::OutdatedJustification);
+        }
         let header = self
             .client
             .header(hash)

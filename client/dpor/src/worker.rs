@@ -304,6 +304,9 @@ where
                     self.on_sync_event(event);
                 }
                 _ = rebroadcast.tick().fuse() => {
+                    // Blocks imported in major sync finalize without a
+                    // notification: catch up with them here.
+                    self.follow_finality().await;
                     let actions = self.machine.rebroadcast();
                     self.execute(actions).await;
                     self.request_missing_certificates();
@@ -394,7 +397,9 @@ where
             .map(|(_, hash, _)| *hash)
             .collect();
         for hash in early {
-            actions.extend(self.machine.on_block_verified(height, hash, true));
+            self.sync.announce_block(hash, None);
+            let valid = self.proposal_passes_clock_rule(height, hash, parent);
+            actions.extend(self.machine.on_block_verified(height, hash, valid));
         }
         self.execute(actions).await;
         self.maybe_propose(height, parent);
@@ -507,13 +512,7 @@ where
             if let Ok(mut state) = self.round_state.lock() {
                 state.proposal.get_or_insert(hash);
             }
-            let valid = match self.check_proposal_clock(hash, parent) {
-                Ok(()) => true,
-                Err(e) => {
-                    log::warn!(target: LOG_TARGET, "#{height}: not voting for {hash}: {e}");
-                    false
-                }
-            };
+            let valid = self.proposal_passes_clock_rule(height, hash, parent);
             let actions = self.machine.on_block_verified(height, hash, valid);
             self.execute(actions).await;
         }
@@ -536,6 +535,18 @@ where
             .saturating_add(timeout);
         let now = sp_timestamp::Timestamp::current().as_millis();
         after_ms.max(due.saturating_sub(now))
+    }
+
+    /// Every proposal goes through here before the machine hears of it,
+    /// whether it arrived at its height or before the height started.
+    fn proposal_passes_clock_rule(&self, height: u64, hash: Hash, parent: Hash) -> bool {
+        match self.check_proposal_clock(hash, parent) {
+            Ok(()) => true,
+            Err(e) => {
+                log::warn!(target: LOG_TARGET, "#{height}: not voting for {hash}: {e}");
+                false
+            }
+        }
     }
 
     /// The clock rule, checked before voting for a proposal (import checked

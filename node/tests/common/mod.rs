@@ -369,6 +369,21 @@ pub fn hex_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// Runs `cpchain-node` with `args`: whether it succeeded, and its stdout
+/// and stderr.
+pub fn node_command(args: &[&str]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
+        .args(args)
+        .output()
+        .expect("cpchain-node runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
 /// Runs `cpchain-node` with `args` to completion and returns (status, stderr).
 pub fn run_to_exit(args: &[&str], timeout: Duration) -> (std::process::ExitStatus, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
