@@ -97,6 +97,9 @@ impl frame_system::Config for Runtime {
 /// the chain's clock and pull the next proposers' turns forward; validators
 /// refuse a block stamped more than a small drift ahead of their clocks
 /// (the node's clock rule), which bounds the other side.
+///
+/// The metadata constant `Timestamp.MinimumPeriod` is therefore read from
+/// state: it shows the period at the block the metadata was taken at.
 pub struct BlockPeriod;
 
 impl Get<u64> for BlockPeriod {

@@ -46,10 +46,10 @@ use sp_runtime::{
 use crate::{
     authorship, aux_schema,
     communication::{
-        gossip::{Gossip, Incoming},
+        gossip::{Flooding, Gossip},
         protocol_name,
         request::certificates_to_request,
-        wire::{decode_message, WireMessage},
+        wire::{self, content_id, decode_message, WireMessage},
         COST_BAD_MESSAGE, COST_FLOODING, COST_INVALID_VOTE,
     },
     justification::DporJustification,
@@ -60,6 +60,8 @@ use crate::{
 /// certificate again, and asks for certificates it missed: the
 /// notification protocol does not retransmit.
 const REBROADCAST_EVERY: Duration = Duration::from_secs(2);
+/// At most this many relayed messages of one height are sent again.
+const MAX_RESENT_PER_HEIGHT: usize = 512;
 /// How far ahead of a validator's clock a proposal's timestamp may be for
 /// it to vote for the proposal. It must stay below the impeach timeout,
 /// or an honest next proposer, waiting for `timestamp + period`, could be
@@ -172,6 +174,11 @@ struct Worker<C, BE, BI, E> {
     /// A record write failed: this node never signs again until restarted.
     signing_stopped: bool,
     gossip: Gossip<PeerId>,
+    /// What this node relayed at the height being decided, sent again to
+    /// every peer now and then: a peer that got a message before it could
+    /// count it (a later height's vote by a validator it did not know yet)
+    /// is taken to have it, and would not get it again otherwise.
+    relayed_this_height: Vec<Vec<u8>>,
     /// The highest height of a message the machine counted: above the
     /// height being decided, the network decided it without this node.
     highest_seen: u64,
@@ -246,6 +253,7 @@ where
             record,
             signing_stopped: false,
             gossip: Gossip::new(),
+            relayed_this_height: Vec::new(),
             highest_seen: 0,
             timers: FuturesUnordered::new(),
             authoring: None,
@@ -309,6 +317,11 @@ where
                     self.follow_finality().await;
                     let actions = self.machine.rebroadcast();
                     self.execute(actions).await;
+                    let peers: Vec<PeerId> = self.gossip.peers().copied().collect();
+                    for bytes in std::mem::take(&mut self.relayed_this_height) {
+                        self.send(peers.clone(), &bytes);
+                        self.relayed_this_height.push(bytes);
+                    }
                     self.request_missing_certificates();
                 }
                 (height, round) = self.timers.select_next_some() => {
@@ -354,6 +367,7 @@ where
         }
         let parent = info.finalized_hash;
         self.parent = parent;
+        self.relayed_this_height.clear();
         // Peers that lack it fetch it with its certificate.
         self.sync.announce_block(parent, None);
         self.imported = self.imported.split_off(&height);
@@ -628,26 +642,12 @@ where
     /// A consensus message from `peer`: checked by the machine, acted on,
     /// and relayed if the machine counted it.
     async fn on_notification(&mut self, peer: PeerId, bytes: Vec<u8>) {
-        let id = match self.gossip.on_receive(&peer, &bytes, Instant::now()) {
-            Incoming::Fresh(id) => id,
-            Incoming::Seen { id, height } => {
-                if self
-                    .machine
-                    .height()
-                    .is_some_and(|current| height >= current)
-                {
-                    let targets = self.gossip.relay(id, height);
-                    self.send(targets, &bytes);
-                }
-                return;
+        if let Err(Flooding { first }) = self.gossip.admit(&peer, Instant::now()) {
+            if first {
+                self.network.report_peer(peer, COST_FLOODING);
             }
-            Incoming::Flooding { first } => {
-                if first {
-                    self.network.report_peer(peer, COST_FLOODING);
-                }
-                return;
-            }
-        };
+            return;
+        }
         let message = match decode_message(&bytes) {
             Ok(message) => message,
             Err(e) => {
@@ -656,16 +656,35 @@ where
                 return;
             }
         };
+        let id = content_id(&message);
+        if let Some(height) = self.gossip.on_receive(&peer, id) {
+            if self
+                .machine
+                .height()
+                .is_some_and(|current| height >= current)
+            {
+                let targets = self.gossip.pass_on(id);
+                self.send(targets, &bytes);
+            }
+            return;
+        }
         if let Some(metrics) = &self.metrics {
             metrics.messages_received.inc();
         }
         let height = message.height();
+        let signer = wire::signer(&message).map(|signer| signer.to_raw_vec());
         let counted = self.machine.accepts(&message);
         match self.machine.on_message(message) {
             Ok(actions) => {
                 if counted {
                     self.highest_seen = self.highest_seen.max(height);
-                    let targets = self.gossip.relay(id, height);
+                    let targets = self.gossip.relay(id, height, signer.as_deref());
+                    if !targets.is_empty()
+                        && Some(height) == self.machine.height()
+                        && self.relayed_this_height.len() < MAX_RESENT_PER_HEIGHT
+                    {
+                        self.relayed_this_height.push(bytes.clone());
+                    }
                     self.send(targets, &bytes);
                 }
                 self.execute(actions).await;
@@ -689,8 +708,9 @@ where
             return;
         }
         let height = message.height();
+        let id = content_id(&message);
         let bytes = WireMessage::from(message).encode();
-        let peers = self.gossip.own(&bytes, height);
+        let peers = self.gossip.own(id, height);
         self.send(peers, &bytes);
     }
 

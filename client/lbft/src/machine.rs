@@ -381,7 +381,24 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
                         .map(|(_, j)| j.clone()),
                     _ => None,
                 };
-                actions.extend(self.sign_and_send(vote, justification));
+                // Sent again as signed before, if signed in this life:
+                // no keystore work for a retransmission.
+                let local = self.local.clone();
+                let counted = self.current.as_ref().and_then(|state| {
+                    state
+                        .votes
+                        .get(&(round, phase))
+                        .and_then(|slot| slot.get(local.as_ref()?))
+                        .filter(|own| own.vote == vote)
+                        .cloned()
+                });
+                match counted {
+                    Some(own) => actions.push(Action::Broadcast(Message::Vote {
+                        vote: own,
+                        justification,
+                    })),
+                    None => actions.extend(self.sign_and_send(vote, justification)),
+                }
             }
         }
         actions
@@ -1149,6 +1166,19 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         let mut actions = Vec::new();
         match state.record.signed(vote.round, vote.phase) {
             Some(hash) if hash != vote.hash => return actions,
+            // Signed and counted in this life already: a repeated trigger
+            // (a copy of a proposal's justification in another order, a
+            // lock learned again) sends nothing new. Retransmission is
+            // `resend_current_round`'s job.
+            Some(_)
+                if state
+                    .votes
+                    .get(&(vote.round, vote.phase))
+                    .and_then(|slot| slot.get(&local))
+                    .is_some_and(|own| own.vote == vote) =>
+            {
+                return actions
+            }
             Some(_) => {}
             None => {
                 state.record.votes.push(vote);

@@ -116,3 +116,67 @@ fn a_key_that_joins_the_committee_votes_from_the_next_height_and_one_that_leaves
         "{actions:?}"
     );
 }
+
+#[test]
+fn a_copy_of_a_justified_proposal_with_its_round_changes_reordered_is_not_signed_again() {
+    // Validators 0..=2 time out round 0; the leader of round 1 (validator
+    // 2 at height 1) proposes the impeach block with three round changes.
+    let mut committee = Committee::new(4, &[3]);
+    for i in 0..3 {
+        committee.timeout(i);
+    }
+    // The leader hears the round changes; validator 0 hears the leader.
+    committee.deliver_outbox(0, 2);
+    committee.deliver_outbox(1, 2);
+    committee.deliver_outbox(2, 0);
+    let proposal = committee.outbox[2]
+        .iter()
+        .find_map(|message| match message {
+            Message::Vote {
+                vote,
+                justification: Some(justification),
+            } if vote.vote.round == 1 => Some((vote.clone(), justification.clone())),
+            _ => None,
+        })
+        .expect("the round-1 leader proposed");
+    let prepared = |committee: &Committee| {
+        committee.outbox[0]
+            .iter()
+            .filter(|message| {
+                matches!(message, Message::Vote { vote, .. }
+                    if vote.signer == 0 && vote.vote.round == 1 && vote.vote.phase == Phase::Prepare)
+            })
+            .count()
+    };
+    assert_eq!(prepared(&committee), 1, "validator 0 prepared once");
+
+    // A peer replays the proposal with the round changes in another order:
+    // a valid message, but nothing new to sign or send.
+    let (vote, mut justification) = proposal;
+    justification.round_changes.reverse();
+    committee.deliver(
+        0,
+        Message::Vote {
+            vote,
+            justification: Some(justification),
+        },
+    );
+    assert_eq!(prepared(&committee), 1);
+}
+
+#[test]
+fn retransmission_sends_the_vote_as_signed_before() {
+    let mut committee = Committee::new(4, &[]);
+    let x1 = proposal(1, &GENESIS);
+    committee.verified(0, x1);
+    let first = committee.outbox[0].clone();
+    let actions = committee.machine(0).rebroadcast();
+    let resent: Vec<&Message<Sim>> = actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Broadcast(message) => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resent, first.iter().collect::<Vec<_>>(), "{actions:?}");
+}

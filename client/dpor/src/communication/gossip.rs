@@ -2,10 +2,17 @@
 //!
 //! Validators need not be peers of each other: every node, validator or
 //! not, relays each message its LBFT machine checked and counted to the
-//! peers not known to have it, once. A message is identified by the hash of
-//! its bytes; a node remembers which messages it passed on (`seen`) and,
-//! per peer, which ones that peer sent it or got from it (`known`). Both
-//! forget their oldest entries beyond a bound, so a peer cannot grow them.
+//! peers not known to have it, once. A message is identified by what it
+//! says, not by its bytes ([`crate::communication::wire::content_id`]): a
+//! certificate or a justification with its signatures in another order is
+//! the same message, so a peer cannot mint copies that every node checks
+//! and relays again. A node remembers which messages it passed on (`seen`)
+//! and, per peer, which ones that peer sent it or got from it (`known`).
+//! Both forget their oldest entries beyond a bound, so a peer cannot grow
+//! them. A signer gets at most [`MAX_RELAYED_PER_SIGNER_AND_HEIGHT`] of its
+//! messages relayed per height: a byzantine validator that signs many
+//! rounds or blocks is still heard by the nodes it reaches itself, but the
+//! network does not carry its flood.
 //!
 //! A message seen before is not checked again. When it comes back (a
 //! validator sends its current round's messages every few seconds), it is
@@ -28,7 +35,13 @@ pub const MAX_MESSAGES_PER_SECOND: u32 = 500;
 const SEEN_CAPACITY: usize = 8_192;
 /// How many message ids a node keeps per peer.
 const KNOWN_CAPACITY: usize = 2_048;
+/// An honest validator signs three messages per round (round change,
+/// PREPARE, COMMIT); this allows 20 rounds of one height.
+pub const MAX_RELAYED_PER_SIGNER_AND_HEIGHT: u32 = 64;
+/// How many (signer, height) counters a node keeps.
+const SIGNER_COUNTERS: usize = 4_096;
 
+/// The blake2-256 of `bytes`.
 pub fn message_id(bytes: &[u8]) -> MessageId {
     <sp_core::Blake2Hasher as sp_core::Hasher>::hash(bytes).0
 }
@@ -53,6 +66,10 @@ impl<V> RecentIds<V> {
         self.entries.get(id)
     }
 
+    fn get_mut(&mut self, id: &MessageId) -> Option<&mut V> {
+        self.entries.get_mut(id)
+    }
+
     /// Adds `id`; false if it was there already.
     fn insert(&mut self, id: MessageId, value: V) -> bool {
         if self.entries.contains_key(&id) {
@@ -75,23 +92,19 @@ struct PeerState {
     window_count: u32,
 }
 
-/// What to do with a message just received.
+/// A peer over its rate: the message is dropped. `first` on the first
+/// drop of the second, the one to report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Incoming {
-    /// Not seen before: decode it, check it, and call [`Gossip::relay`] if
-    /// the machine counted it.
-    Fresh(MessageId),
-    /// Passed on before, for `height`: not checked again.
-    Seen { id: MessageId, height: u64 },
-    /// Over the peer's rate: dropped. `first` on the first drop of the
-    /// second, the one to report.
-    Flooding { first: bool },
+pub struct Flooding {
+    pub first: bool,
 }
 
 /// The gossip state of one node, generic over the peer identity.
 pub struct Gossip<P> {
     seen: RecentIds<u64>,
     peers: HashMap<P, PeerState>,
+    /// Messages relayed per (signer, height), keyed by their hash.
+    relayed_per_signer: RecentIds<u32>,
 }
 
 impl<P: StdHash + Eq + Clone> Default for Gossip<P> {
@@ -105,6 +118,7 @@ impl<P: StdHash + Eq + Clone> Gossip<P> {
         Self {
             seen: RecentIds::new(SEEN_CAPACITY),
             peers: HashMap::new(),
+            relayed_per_signer: RecentIds::new(SIGNER_COUNTERS),
         }
     }
 
@@ -132,36 +146,56 @@ impl<P: StdHash + Eq + Clone> Gossip<P> {
         self.peers.keys()
     }
 
-    /// `bytes` came from `from`.
-    pub fn on_receive(&mut self, from: &P, bytes: &[u8], now: Instant) -> Incoming {
-        let id = message_id(bytes);
-        if let Some(peer) = self.peers.get_mut(from) {
-            if now.saturating_duration_since(peer.window_start) >= Duration::from_secs(1) {
-                peer.window_start = now;
-                peer.window_count = 0;
-            }
-            peer.window_count += 1;
-            if peer.window_count > MAX_MESSAGES_PER_SECOND {
-                return Incoming::Flooding {
-                    first: peer.window_count == MAX_MESSAGES_PER_SECOND + 1,
-                };
-            }
-            peer.known.insert(id, ());
+    /// A message came from `from`: within its rate?
+    pub fn admit(&mut self, from: &P, now: Instant) -> Result<(), Flooding> {
+        let Some(peer) = self.peers.get_mut(from) else {
+            return Ok(());
+        };
+        if now.saturating_duration_since(peer.window_start) >= Duration::from_secs(1) {
+            peer.window_start = now;
+            peer.window_count = 0;
         }
-        match self.seen.get(&id) {
-            Some(height) => Incoming::Seen {
-                id,
-                height: *height,
-            },
-            None => Incoming::Fresh(id),
+        peer.window_count += 1;
+        if peer.window_count > MAX_MESSAGES_PER_SECOND {
+            return Err(Flooding {
+                first: peer.window_count == MAX_MESSAGES_PER_SECOND + 1,
+            });
         }
+        Ok(())
     }
 
-    /// The message `id` of `height` was checked and counted: the peers to
-    /// pass it on to, the ones not known to have it. They are taken to
-    /// have it from now on.
-    pub fn relay(&mut self, id: MessageId, height: u64) -> Vec<P> {
-        self.seen.insert(id, height);
+    /// The admitted message `id` came from `from`, which has it from now
+    /// on. Its height if it was passed on before: then it is not checked
+    /// again.
+    pub fn on_receive(&mut self, from: &P, id: MessageId) -> Option<u64> {
+        if let Some(peer) = self.peers.get_mut(from) {
+            peer.known.insert(id, ());
+        }
+        self.seen.get(&id).copied()
+    }
+
+    /// The message `id` of `height`, signed by `signer` (a VALIDATE has no
+    /// one signer), was checked and counted: the peers to pass it on to,
+    /// the ones not known to have it, who are taken to have it from now
+    /// on. None once the signer is over its budget for the height.
+    pub fn relay(&mut self, id: MessageId, height: u64, signer: Option<&[u8]>) -> Vec<P> {
+        let first_time = self.seen.insert(id, height);
+        if let (true, Some(signer)) = (first_time, signer) {
+            let counter = message_id(&[signer, &height.to_le_bytes()].concat());
+            self.relayed_per_signer.insert(counter, 0);
+            if let Some(count) = self.relayed_per_signer.get_mut(&counter) {
+                *count += 1;
+                if *count > MAX_RELAYED_PER_SIGNER_AND_HEIGHT {
+                    return Vec::new();
+                }
+            }
+        }
+        self.pass_on(id)
+    }
+
+    /// A message passed on before came round again: the peers that
+    /// connected since get it.
+    pub fn pass_on(&mut self, id: MessageId) -> Vec<P> {
         let mut targets = Vec::new();
         for (peer, state) in self.peers.iter_mut() {
             if state.known.insert(id, ()) {
@@ -174,8 +208,7 @@ impl<P: StdHash + Eq + Clone> Gossip<P> {
     /// This node's own message of `height`: every peer gets it, also one
     /// that had it (the node sends its messages again now and then, since
     /// a notification can be lost while a peer reconnects).
-    pub fn own(&mut self, bytes: &[u8], height: u64) -> Vec<P> {
-        let id = message_id(bytes);
+    pub fn own(&mut self, id: MessageId, height: u64) -> Vec<P> {
         self.seen.insert(id, height);
         for state in self.peers.values_mut() {
             state.known.insert(id, ());
@@ -205,70 +238,70 @@ mod tests {
     fn a_checked_message_goes_once_to_each_peer_that_lacks_it() {
         let now = Instant::now();
         let mut gossip = gossip(&[1, 2, 3], now);
-        let Incoming::Fresh(id) = gossip.on_receive(&1, b"vote", now) else {
-            panic!("a new message");
-        };
-        assert_eq!(sorted(gossip.relay(id, 5)), vec![2, 3]);
+        let id = message_id(b"vote");
+        assert_eq!(gossip.on_receive(&1, id), None);
+        assert_eq!(sorted(gossip.relay(id, 5, Some(b"alice"))), vec![2, 3]);
         // Peer 2 echoes it: seen, and nobody lacks it.
-        assert_eq!(
-            gossip.on_receive(&2, b"vote", now),
-            Incoming::Seen { id, height: 5 }
-        );
-        assert!(gossip.relay(id, 5).is_empty());
+        assert_eq!(gossip.on_receive(&2, id), Some(5));
+        assert!(gossip.pass_on(id).is_empty());
         // A peer that connects later gets it when it comes round again.
         gossip.connected(4, now);
-        assert_eq!(
-            gossip.on_receive(&1, b"vote", now),
-            Incoming::Seen { id, height: 5 }
-        );
-        assert_eq!(gossip.relay(id, 5), vec![4]);
+        assert_eq!(gossip.on_receive(&1, id), Some(5));
+        assert_eq!(gossip.pass_on(id), vec![4]);
     }
 
     #[test]
     fn an_unchecked_message_is_not_remembered() {
         let now = Instant::now();
         let mut gossip = gossip(&[1, 2], now);
-        let first = gossip.on_receive(&1, b"early", now);
-        assert!(matches!(first, Incoming::Fresh(_)));
+        let id = message_id(b"early");
+        assert_eq!(gossip.on_receive(&1, id), None);
         // Not relayed (the machine did not count it): checked again when it
         // comes back, when it may count.
-        assert_eq!(gossip.on_receive(&1, b"early", now), first);
+        assert_eq!(gossip.on_receive(&1, id), None);
     }
 
     #[test]
     fn own_messages_go_to_every_peer_every_time() {
         let now = Instant::now();
         let mut gossip = gossip(&[1, 2], now);
-        assert_eq!(sorted(gossip.own(b"mine", 3)), vec![1, 2]);
-        assert_eq!(sorted(gossip.own(b"mine", 3)), vec![1, 2]);
+        let id = message_id(b"mine");
+        assert_eq!(sorted(gossip.own(id, 3)), vec![1, 2]);
+        assert_eq!(sorted(gossip.own(id, 3)), vec![1, 2]);
         // An echo is not checked or relayed again.
-        assert!(matches!(
-            gossip.on_receive(&1, b"mine", now),
-            Incoming::Seen { height: 3, .. }
-        ));
+        assert_eq!(gossip.on_receive(&1, id), Some(3));
+    }
+
+    #[test]
+    fn a_signer_flooding_one_height_is_relayed_only_up_to_its_budget() {
+        let now = Instant::now();
+        let mut gossip = gossip(&[1, 2], now);
+        let relayed = (0..1_000u32)
+            .filter(|k| {
+                let id = message_id(&k.to_le_bytes());
+                !gossip.relay(id, 7, Some(b"mallory")).is_empty()
+            })
+            .count();
+        assert_eq!(relayed, MAX_RELAYED_PER_SIGNER_AND_HEIGHT as usize);
+        // Another signer, or the next height, is not affected.
+        assert!(!gossip.relay(message_id(b"a"), 7, Some(b"alice")).is_empty());
+        assert!(!gossip
+            .relay(message_id(b"b"), 8, Some(b"mallory"))
+            .is_empty());
+        // Certificates have no one signer.
+        assert!(!gossip.relay(message_id(b"c"), 7, None).is_empty());
     }
 
     #[test]
     fn a_flooding_peer_is_cut_off_for_the_rest_of_the_second_and_reported_once() {
         let now = Instant::now();
         let mut gossip = gossip(&[1], now);
-        for k in 0..MAX_MESSAGES_PER_SECOND {
-            let result = gossip.on_receive(&1, &k.to_le_bytes(), now);
-            assert!(matches!(result, Incoming::Fresh(_)));
+        for _ in 0..MAX_MESSAGES_PER_SECOND {
+            assert_eq!(gossip.admit(&1, now), Ok(()));
         }
-        assert_eq!(
-            gossip.on_receive(&1, b"more", now),
-            Incoming::Flooding { first: true }
-        );
-        assert_eq!(
-            gossip.on_receive(&1, b"more", now),
-            Incoming::Flooding { first: false }
-        );
-        let later = now + Duration::from_secs(1);
-        assert!(matches!(
-            gossip.on_receive(&1, b"more", later),
-            Incoming::Fresh(_)
-        ));
+        assert_eq!(gossip.admit(&1, now), Err(Flooding { first: true }));
+        assert_eq!(gossip.admit(&1, now), Err(Flooding { first: false }));
+        assert_eq!(gossip.admit(&1, now + Duration::from_secs(1)), Ok(()));
     }
 
     #[test]
@@ -277,10 +310,11 @@ mod tests {
         let mut gossip = gossip(&[1, 2], now);
         for k in 0..(SEEN_CAPACITY as u64 * 2) {
             let id = message_id(&k.to_le_bytes());
-            gossip.relay(id, k);
+            gossip.relay(id, k, Some(&k.to_le_bytes()));
         }
         assert_eq!(gossip.seen.entries.len(), SEEN_CAPACITY);
         assert_eq!(gossip.seen.order.len(), SEEN_CAPACITY);
+        assert_eq!(gossip.relayed_per_signer.entries.len(), SIGNER_COUNTERS);
         for state in gossip.peers.values() {
             assert_eq!(state.known.entries.len(), KNOWN_CAPACITY);
         }

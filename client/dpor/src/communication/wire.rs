@@ -218,6 +218,46 @@ impl TryFrom<WireMessage> for Message<Dpor> {
     }
 }
 
+/// What identifies a message for relay: who signed what, and whether it
+/// carries its proof (a leader's justification, a round change's lock),
+/// but not the bytes of the proof or the order of a certificate's
+/// signatures. Copies that differ only there are the same message, and
+/// any of them that checks serves. Stripping the proof gives another id,
+/// so a peer that strips it cannot keep the original from being relayed.
+pub fn content_id(message: &Message<Dpor>) -> super::gossip::MessageId {
+    let bytes = match message {
+        Message::Vote {
+            vote,
+            justification,
+        } => (
+            0u8,
+            &vote.signer,
+            WireVote::from(vote.vote),
+            justification.is_some(),
+        )
+            .encode(),
+        Message::RoundChange { change, lock } => (
+            1u8,
+            &change.signer,
+            WireRoundChange::from(change.change),
+            lock.is_some(),
+        )
+            .encode(),
+        Message::Validate(certificate) => (2u8, WireVote::from(certificate.vote)).encode(),
+    };
+    super::gossip::message_id(&bytes)
+}
+
+/// The validator that signed `message`, if one did (a VALIDATE carries a
+/// quorum's signatures).
+pub fn signer(message: &Message<Dpor>) -> Option<&AuthorityId> {
+    match message {
+        Message::Vote { vote, .. } => Some(&vote.signer),
+        Message::RoundChange { change, .. } => Some(&change.signer),
+        Message::Validate(_) => None,
+    }
+}
+
 /// Decodes a message from a peer: the whole input, nothing left over.
 pub fn decode_message(mut bytes: &[u8]) -> Result<Message<Dpor>, &'static str> {
     if bytes.len() as u64 > MAX_MESSAGE_SIZE {
@@ -248,6 +288,45 @@ pub(crate) mod tests {
             signer: pair.public(),
             signature: pair.sign(&vote.signing_payload(b"chain")),
         }
+    }
+
+    #[test]
+    fn a_certificate_in_another_order_is_the_same_message_and_a_stripped_proof_is_not() {
+        let alice = signed_vote("//Alice", Phase::Commit);
+        let bob = signed_vote("//Bob", Phase::Commit);
+        let certificate = |signatures: Vec<&SignedVote<Dpor>>| {
+            Message::Validate(Certificate {
+                vote: alice.vote,
+                signatures: signatures
+                    .into_iter()
+                    .map(|v| (v.signer.clone(), v.signature.clone()))
+                    .collect(),
+            })
+        };
+        assert_eq!(
+            content_id(&certificate(vec![&alice, &bob])),
+            content_id(&certificate(vec![&bob, &alice]))
+        );
+        let lock = Certificate {
+            vote: alice.vote,
+            signatures: vec![(alice.signer.clone(), alice.signature.clone())],
+        };
+        let change = SignedRoundChange {
+            change: RoundChange {
+                height: 7,
+                round: 2,
+                locked: Some((1, Hash::repeat_byte(3))),
+            },
+            signer: alice.signer.clone(),
+            signature: alice.signature.clone(),
+        };
+        let with_lock = Message::RoundChange {
+            change: change.clone(),
+            lock: Some(lock),
+        };
+        let stripped = Message::RoundChange { change, lock: None };
+        assert_ne!(content_id(&with_lock), content_id(&stripped));
+        assert_eq!(signer(&with_lock), Some(&alice.signer));
     }
 
     #[test]
