@@ -85,8 +85,17 @@ fn a_proposer_stamping_blocks_a_minute_ahead_is_impeached_and_the_next_one_is_no
         .collect()
     });
     let alice = &nodes[0];
-    // Turns before every node was up may be impeached for that alone.
-    let first = alice.finalized_number().unwrap_or(0) + 2;
+    // Turns before every node was up and synced may be impeached for that
+    // alone: count from two heights after every node has finalized a block.
+    let mut synced = 0;
+    for node in &nodes {
+        synced = synced.max(node.wait_for(
+            "a first final block",
+            Duration::from_secs(120),
+            |node| node.finalized_number().filter(|n| *n >= 1),
+        ));
+    }
+    let first = alice.finalized_number().unwrap_or(0).max(synced) + 2;
 
     // Record when each block became final, by the wall clock.
     let mut final_at = std::collections::BTreeMap::new();
