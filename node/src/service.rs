@@ -3,11 +3,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use codec::Decode;
 use cpchain_primitives::{runtime_api::DporApi, Hash, OpaqueBlock as Block};
 use cpchain_runtime::RuntimeApi;
 use futures::{channel::mpsc, FutureExt, StreamExt};
-use sc_client_api::{Backend, StorageProvider};
+use sc_client_api::Backend;
 use sc_consensus_manual_seal::EngineCommand;
 use sc_executor::WasmExecutor;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager};
@@ -389,15 +388,7 @@ fn sealing_ticks(
 /// by a period per block; it falls back in step while blocks are rarer.
 fn next_timestamp(client: &FullClient, parent: Hash) -> u64 {
     let now = sp_timestamp::Timestamp::current().as_millis();
-    let key = sp_storage::StorageKey(
-        pallet_timestamp::Now::<cpchain_runtime::Runtime>::hashed_key().to_vec(),
-    );
-    let parent_timestamp = client
-        .storage(parent, &key)
-        .ok()
-        .flatten()
-        .and_then(|data| u64::decode(&mut &data.0[..]).ok())
-        .unwrap_or(0);
+    let parent_timestamp = cpchain_consensus_dpor::authorship::timestamp_at(client, parent);
     let period = client
         .runtime_api()
         .config(parent)
