@@ -8,4 +8,4 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-cargo test --release --locked --workspace "$@"
+cargo test --release --locked --workspace --features cpchain-node/byzantine-test "$@"

@@ -272,6 +272,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                 .sr25519_generate_new(cpchain_primitives::seal_crypto::KEY_TYPE, Some(seed))
                 .map_err(|e| ServiceError::Other(format!("cannot insert the sealing key: {e}")))?;
         }
+        let offchain_tx_pool_factory =
+            OffchainTransactionPoolFactory::new(transaction_pool.clone());
         let env = sc_basic_authorship::ProposerFactory::new(
             task_manager.spawn_handle(),
             client.clone(),
@@ -299,6 +301,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                 round_state,
                 metrics,
                 telemetry: telemetry.as_ref().map(|telemetry| telemetry.handle()),
+                offchain_tx_pool_factory,
             },
         );
         task_manager

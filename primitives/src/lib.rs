@@ -8,6 +8,7 @@
 extern crate alloc;
 
 pub mod digest;
+pub mod equivocation;
 pub mod runtime_api;
 pub mod schedule;
 pub mod traits;

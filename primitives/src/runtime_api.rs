@@ -98,6 +98,7 @@ pub struct DporConfig {
 
 sp_api::decl_runtime_apis! {
     /// DPoR's committee, for the consensus client, the node's RPC and front ends.
+    #[api_version(2)]
     pub trait DporApi<AccountId: Codec> {
         /// Validators and proposers of the block's term, with term and view.
         fn committee() -> DporCommittee<AccountId>;
@@ -109,6 +110,13 @@ sp_api::decl_runtime_apis! {
         fn config() -> Option<DporConfig>;
         /// The block at which a scheduled validator or schedule change applies.
         fn next_committee_change() -> Option<u32>;
+        /// Submits `proof` as an unsigned `report_equivocation` to the
+        /// transaction pool the caller registered as an offchain extension.
+        /// False if the pool refused it.
+        #[api_version(2)]
+        fn submit_report_equivocation_unsigned_extrinsic(
+            proof: crate::equivocation::EquivocationProof,
+        ) -> bool;
     }
 }
 

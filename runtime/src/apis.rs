@@ -210,6 +210,7 @@ impl_runtime_apis! {
         }
     }
 
+    #[api_version(2)]
     impl cpchain_primitives::runtime_api::DporApi<Block, AccountId> for Runtime {
         fn committee() -> DporCommittee<AccountId> {
             let term = Dpor::current_term();
@@ -240,6 +241,11 @@ impl_runtime_apis! {
         }
         fn next_committee_change() -> Option<BlockNumber> {
             Dpor::next_committee_change()
+        }
+        fn submit_report_equivocation_unsigned_extrinsic(
+            proof: cpchain_primitives::equivocation::EquivocationProof,
+        ) -> bool {
+            Dpor::submit_report_equivocation(proof)
         }
     }
 

@@ -502,5 +502,25 @@ impl pallet_dpor::Config for Runtime {
     type MaxValidators = MaxValidators;
     type MaxProposers = ConstU32<32>;
     type MaxRewardYears = ConstU32<20>;
+    type ProposerAccount = sp_runtime::traits::ConvertInto;
     type WeightInfo = pallet_dpor::weights::SubstrateWeight<Runtime>;
+}
+
+/// Unsigned transactions the runtime submits for the node: equivocation
+/// reports.
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Runtime
+where
+    RuntimeCall: From<LocalCall>,
+{
+    type Extrinsic = crate::UncheckedExtrinsic;
+    type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> frame_system::offchain::CreateBare<LocalCall> for Runtime
+where
+    RuntimeCall: From<LocalCall>,
+{
+    fn create_bare(call: RuntimeCall) -> crate::UncheckedExtrinsic {
+        crate::UncheckedExtrinsic::new_bare(call)
+    }
 }

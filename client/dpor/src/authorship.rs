@@ -1,7 +1,6 @@
-//! The blocks a node builds: the impeach block, alike on every validator.
-//!
-//! (A proposer's own block is built by `sc_basic_authorship` in
-//! [`crate::worker`]; what it carries is the same pre-digest.)
+//! The blocks a node builds: the impeach block, alike on every validator,
+//! and the proposer's sealed block (built by `sc_basic_authorship`, when
+//! [`crate::worker`] finds it is this node's turn).
 
 use codec::Decode;
 use cpchain_primitives::{
@@ -103,4 +102,66 @@ where
         builder.push(inherent).map_err(|e| e.to_string())?;
     }
     builder.build().map_err(|e| e.to_string())
+}
+
+/// Builds and seals a proposer's block.
+pub struct Sealer {
+    pub keystore: sp_keystore::KeystorePtr,
+    /// The proposer's sealing key.
+    pub public: sp_core::sr25519::Public,
+    pub digest: DporPreDigest<AccountId>,
+    pub period: u64,
+}
+
+impl Sealer {
+    /// Builds a block stamped `timestamp` with `proposer` and seals it.
+    /// Returns its hash and what imports it as this node's new best block.
+    pub async fn seal<P: sp_consensus::Proposer<Block>>(
+        &self,
+        proposer: P,
+        timestamp: u64,
+    ) -> Result<(Hash, sc_consensus::BlockImportParams<Block>), String> {
+        use sc_consensus::{BlockImportParams, ForkChoiceStrategy, StateAction, StorageChanges};
+        use sp_inherents::InherentDataProvider;
+        use sp_runtime::traits::{Block as _, Header as _};
+
+        let mut inherent_data = sp_inherents::InherentData::new();
+        sp_timestamp::InherentDataProvider::new(timestamp.into())
+            .provide_inherent_data(&mut inherent_data)
+            .await
+            .map_err(|e| e.to_string())?;
+        let proposal = proposer
+            .propose(sp_consensus::ProposeArgs {
+                inherent_data,
+                inherent_digests: Digest {
+                    logs: vec![self.digest.to_digest_item()],
+                },
+                max_duration: std::time::Duration::from_millis((self.period / 2).max(200)),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let (header, body) = proposal.block.deconstruct();
+        let signature = self
+            .keystore
+            .sr25519_sign(
+                cpchain_primitives::seal_crypto::KEY_TYPE,
+                &self.public,
+                header.hash().as_ref(),
+            )
+            .map_err(|e| e.to_string())?
+            .ok_or("the sealing key left the keystore")?;
+        let seal = cpchain_primitives::digest::seal_item(signature.as_ref());
+        let mut sealed = header.clone();
+        sealed.digest_mut().push(seal.clone());
+        let hash = sealed.hash();
+        let mut import = BlockImportParams::new(sp_consensus::BlockOrigin::Own, header);
+        import.post_digests.push(seal);
+        import.post_hash = Some(hash);
+        import.body = Some(body);
+        import.state_action =
+            StateAction::ApplyChanges(StorageChanges::Changes(proposal.storage_changes));
+        import.fork_choice = Some(ForkChoiceStrategy::LongestChain);
+        Ok((hash, import))
+    }
 }

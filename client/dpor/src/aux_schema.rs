@@ -163,6 +163,68 @@ impl RecordFile {
     }
 }
 
+const SEAL_FILE_NAME: &str = "last-seal";
+const SEAL_MAGIC: &[u8; 16] = b"cpchain/dpor-sl1";
+
+/// The highest height this node sealed a proposal at, in
+/// `<chain dir>/dpor/last-seal`, written durably before the seal is signed.
+///
+/// A proposer that seals two blocks at one height is punished on chain
+/// (see `cpchain_primitives::equivocation`). Without this record an honest
+/// proposer that crashed after sealing would, once restarted, build and
+/// seal a second block of the same height.
+pub struct SealRecord {
+    path: PathBuf,
+    highest: Option<u64>,
+}
+
+impl SealRecord {
+    pub fn open(dir: &Path) -> Result<Self, String> {
+        fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "cannot create the DPoR record directory {}: {e}",
+                dir.display()
+            )
+        })?;
+        let path = dir.join(SEAL_FILE_NAME);
+        let highest = match fs::read(&path) {
+            Ok(bytes) => {
+                let mut rest = bytes
+                    .strip_prefix(&SEAL_MAGIC[..])
+                    .ok_or_else(|| format!("{} is not a DPoR seal record", path.display()))?;
+                let height = u64::decode(&mut rest)
+                    .ok()
+                    .filter(|_| rest.is_empty())
+                    .ok_or_else(|| {
+                        format!("the DPoR seal record {} is unreadable", path.display())
+                    })?;
+                Some(height)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        Ok(Self { path, highest })
+    }
+
+    /// Claims `height` for sealing: Ok(true) once the claim is durably on
+    /// disk, Ok(false) if this node already sealed at `height` or above.
+    pub fn claim(&mut self, height: u64) -> Result<bool, String> {
+        if self.highest.is_some_and(|highest| highest >= height) {
+            return Ok(false);
+        }
+        let mut bytes = SEAL_MAGIC.to_vec();
+        height.encode_to(&mut bytes);
+        write_durably(&self.path, &bytes).map_err(|e| {
+            format!(
+                "cannot persist the DPoR seal record {}: {e}",
+                self.path.display()
+            )
+        })?;
+        self.highest = Some(height);
+        Ok(true)
+    }
+}
+
 fn decode_file(bytes: &[u8]) -> Result<Vec<HeightRecord<Dpor>>, String> {
     let Some(mut rest) = bytes.strip_prefix(&MAGIC[..]) else {
         return Err("not a DPoR record file".into());
@@ -246,6 +308,26 @@ fn write_durably(path: &Path, data: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_proposer_never_seals_twice_at_a_height_across_restarts() {
+        let dir = std::env::temp_dir().join(format!("dpor-seal-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut record = SealRecord::open(&dir).unwrap();
+        assert_eq!(record.claim(5), Ok(true));
+        assert_eq!(record.claim(5), Ok(false));
+        drop(record);
+        let mut restarted = SealRecord::open(&dir).unwrap();
+        assert_eq!(restarted.claim(5), Ok(false), "a restart forgets nothing");
+        assert_eq!(restarted.claim(4), Ok(false));
+        assert_eq!(restarted.claim(6), Ok(true));
+        fs::write(dir.join(SEAL_FILE_NAME), b"junk").unwrap();
+        assert!(
+            SealRecord::open(&dir).is_err(),
+            "a damaged record stops the node"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
     use std::{collections::HashMap, sync::Mutex};
 
     #[derive(Default)]

@@ -9,11 +9,15 @@
 //! - [`communication`]: the notification protocol, its wire types, relay,
 //!   and requests for missed certificates.
 //! - [`justification`]: the certificate as a justification.
-//! - [`aux_schema`]: the persisted double-sign record.
+//! - [`aux_schema`]: the persisted double-sign records (votes, seals).
+//! - [`equivocation`]: evidence of double signing, reported on chain.
 
 pub mod authorship;
 pub mod aux_schema;
+#[cfg(feature = "byzantine-test")]
+pub mod byzantine;
 pub mod communication;
+pub mod equivocation;
 pub mod import;
 pub mod justification;
 pub mod metrics;

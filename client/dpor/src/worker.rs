@@ -10,8 +10,9 @@ use std::{
 use codec::Encode;
 use cpchain_lbft::{Action, Machine, Message, Params};
 use cpchain_primitives::{
-    digest::{seal_item, DporPreDigest, DPOR_ENGINE_ID},
+    digest::{DporPreDigest, DPOR_ENGINE_ID},
     dpor_crypto::{AuthorityId, KEY_TYPE},
+    equivocation::EquivocationProof,
     runtime_api::DporApi,
     seal_crypto, AccountId, Hash, OpaqueBlock as Block,
 };
@@ -32,16 +33,13 @@ use sc_network::{
 };
 use sc_network_sync::{SyncEvent, SyncEventStream, SyncingService};
 use sc_network_types::{multiaddr::Protocol, PeerId};
-use sp_api::{CallApiAt, ProvideRuntimeApi};
+use sc_transaction_pool_api::OffchainTransactionPoolFactory;
+use sp_api::{ApiExt, CallApiAt, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
-use sp_consensus::{BlockOrigin, Environment, ProposeArgs, Proposer};
+use sp_consensus::{BlockOrigin, Environment, Proposer};
 use sp_core::{crypto::ByteArray, sr25519};
-use sp_inherents::InherentDataProvider;
 use sp_keystore::KeystorePtr;
-use sp_runtime::{
-    traits::{Block as BlockT, Header as HeaderT},
-    Digest,
-};
+use sp_runtime::traits::{Block as BlockT, Header as HeaderT};
 
 use crate::{
     authorship, aux_schema,
@@ -52,6 +50,7 @@ use crate::{
         wire::{self, content_id, decode_message, WireMessage},
         COST_BAD_MESSAGE, COST_FLOODING, COST_INVALID_VOTE,
     },
+    equivocation::{vote_evidence, Reported, SealedProposals},
     justification::DporJustification,
     validators_after, Dpor, KeystoreCrypto, LOG_TARGET,
 };
@@ -88,6 +87,8 @@ pub struct WorkerParams<C, BI, E> {
     pub metrics: Option<crate::metrics::Metrics>,
     /// Reports each certified block to telemetry.
     pub telemetry: Option<sc_telemetry::TelemetryHandle>,
+    /// Where equivocation reports go: the node's transaction pool.
+    pub offchain_tx_pool_factory: OffchainTransactionPoolFactory<Block>,
 }
 
 /// Where this node's LBFT stands, for `dpor_roundState`.
@@ -171,6 +172,11 @@ struct Worker<C, BE, BI, E> {
     machine: Machine<Dpor, KeystoreCrypto>,
     local: Option<AuthorityId>,
     record: aux_schema::RecordFile,
+    seal_record: aux_schema::SealRecord,
+    genesis: Hash,
+    sealed_proposals: SealedProposals,
+    reported: Reported,
+    offchain_tx_pool_factory: OffchainTransactionPoolFactory<Block>,
     /// A record write failed: this node never signs again until restarted.
     signing_stopped: bool,
     gossip: Gossip<PeerId>,
@@ -223,6 +229,7 @@ where
             validators_after(&*client, finalized)?.ok_or("the chain has no DPoR validators")?;
         let local = local_key(&params.keystore, &validators);
         let (record, records) = aux_schema::RecordFile::open(&params.record_dir, &*client)?;
+        let seal_record = aux_schema::SealRecord::open(&params.record_dir)?;
         let crypto = KeystoreCrypto {
             keystore: Some(params.keystore.clone()),
             local: local.clone(),
@@ -253,6 +260,11 @@ where
             machine,
             local,
             record,
+            seal_record,
+            genesis: params.genesis,
+            sealed_proposals: SealedProposals::default(),
+            reported: Reported::default(),
+            offchain_tx_pool_factory: params.offchain_tx_pool_factory,
             signing_stopped: false,
             gossip: Gossip::new(),
             relayed_this_height: Vec::new(),
@@ -504,6 +516,14 @@ where
         let Some(digest) = DporPreDigest::<AccountId>::find_in_items(header.digest().logs()) else {
             return;
         };
+        if let Some(proof) = self.sealed_proposals.note(header) {
+            log::warn!(
+                target: LOG_TARGET,
+                "Proposer {} sealed two blocks at #{height}",
+                digest.proposer
+            );
+            self.report_equivocation(proof);
+        }
         if self
             .machine
             .height()
@@ -719,11 +739,26 @@ where
         if self.signing_stopped && !matches!(message, Message::Validate(_)) {
             return;
         }
+        #[cfg(feature = "byzantine-test")]
+        let conflicting = crate::byzantine::double_vote()
+            .then(|| {
+                let crypto = KeystoreCrypto {
+                    keystore: Some(self.keystore.clone()),
+                    local: self.local.clone(),
+                };
+                crate::byzantine::conflicting_vote(&message, &crypto, self.genesis.as_ref())
+            })
+            .flatten();
         let height = message.height();
         let id = content_id(&message);
         let bytes = WireMessage::from(message).encode();
         let peers = self.gossip.own(id, height);
         self.send(peers, &bytes);
+        #[cfg(feature = "byzantine-test")]
+        if let Some(conflicting) = conflicting {
+            let peers: Vec<PeerId> = self.gossip.peers().copied().collect();
+            self.send(peers, &WireMessage::from(conflicting).encode());
+        }
     }
 
     async fn execute(&mut self, actions: Vec<Action<Dpor>>) {
@@ -804,8 +839,54 @@ where
                         equivocation.first.vote.height,
                         equivocation.first.vote.round
                     );
+                    if let Some(proof) = vote_evidence(&equivocation) {
+                        self.report_equivocation(proof);
+                    }
                 }
             }
+        }
+    }
+
+    /// Submits evidence to the pool, once per offender and height, if it
+    /// checks as the runtime will check it.
+    fn report_equivocation(&mut self, proof: EquivocationProof) {
+        let offence = match proof.check(self.genesis.as_ref()) {
+            Ok(offence) => offence,
+            Err(e) => {
+                log::debug!(target: LOG_TARGET, "Not reporting evidence that does not check: {e:?}");
+                return;
+            }
+        };
+        if !self
+            .reported
+            .first_time(offence.height, offence.offender.clone())
+        {
+            return;
+        }
+        let at = self.client.info().best_hash;
+        let mut api = self.client.runtime_api();
+        match api.api_version::<dyn DporApi<Block, AccountId>>(at) {
+            Ok(Some(version)) if version >= 2 => {}
+            _ => {
+                log::warn!(target: LOG_TARGET, "The runtime takes no equivocation reports yet");
+                return;
+            }
+        }
+        api.register_extension(self.offchain_tx_pool_factory.offchain_transaction_pool(at));
+        match api.submit_report_equivocation_unsigned_extrinsic(at, proof) {
+            Ok(true) => log::info!(
+                target: LOG_TARGET,
+                "Reported the equivocation of {:?} at #{}",
+                offence.offender,
+                offence.height
+            ),
+            Ok(false) => log::warn!(
+                target: LOG_TARGET,
+                "The pool refused the equivocation report of {:?} at #{}",
+                offence.offender,
+                offence.height
+            ),
+            Err(e) => log::warn!(target: LOG_TARGET, "Cannot report an equivocation: {e}"),
         }
     }
 
@@ -901,12 +982,28 @@ where
             Ok(Some(header)) => header,
             _ => return,
         };
+        match self.seal_record.claim(height) {
+            Ok(true) => {}
+            Ok(false) => {
+                log::warn!(
+                    target: LOG_TARGET,
+                    "#{height}: this node already sealed a block at this height before a restart; not sealing another"
+                );
+                return;
+            }
+            Err(e) => {
+                log::error!(target: LOG_TARGET, "#{height}: not proposing: {e}");
+                return;
+            }
+        }
         let (period, _) = self.timing;
         let due = self.parent_timestamp(parent).saturating_add(period);
         let now = sp_timestamp::Timestamp::current().as_millis();
         let wait = Duration::from_millis(due.saturating_sub(now));
         let timestamp = due.max(now);
         let create = self.env.init(&parent_header);
+        #[cfg(feature = "byzantine-test")]
+        let second = crate::byzantine::double_seal().then(|| self.env.init(&parent_header));
         let (keystore, block_import, sync) = (
             self.keystore.clone(),
             self.block_import.clone(),
@@ -916,44 +1013,31 @@ where
         self.authoring = Some(
             async move {
                 tokio::time::sleep(wait).await;
+                let sealer = authorship::Sealer {
+                    keystore,
+                    public,
+                    digest,
+                    period,
+                };
                 let proposer = create.await.map_err(|e| e.to_string())?;
-                let mut inherent_data = sp_inherents::InherentData::new();
-                sp_timestamp::InherentDataProvider::new(timestamp.into())
-                    .provide_inherent_data(&mut inherent_data)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let proposal = proposer
-                    .propose(ProposeArgs {
-                        inherent_data,
-                        inherent_digests: Digest {
-                            logs: vec![digest.to_digest_item()],
-                        },
-                        max_duration: Duration::from_millis((period / 2).max(200)),
-                        ..Default::default()
-                    })
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let (header, body) = proposal.block.deconstruct();
-                let signature = keystore
-                    .sr25519_sign(seal_crypto::KEY_TYPE, &public, header.hash().as_ref())
-                    .map_err(|e| e.to_string())?
-                    .ok_or("the sealing key left the keystore")?;
-                let seal = seal_item(signature.as_ref());
-                let mut sealed = header.clone();
-                sealed.digest_mut().push(seal.clone());
-                let hash = sealed.hash();
-                let mut import = BlockImportParams::new(BlockOrigin::Own, header);
-                import.post_digests.push(seal);
-                import.post_hash = Some(hash);
-                import.body = Some(body);
-                import.state_action =
-                    StateAction::ApplyChanges(StorageChanges::Changes(proposal.storage_changes));
-                import.fork_choice = Some(ForkChoiceStrategy::LongestChain);
+                let (hash, import) = sealer.seal(proposer, timestamp).await?;
                 block_import
                     .import_block(import)
                     .await
                     .map_err(|e| e.to_string())?;
                 sync.announce_block(hash, None);
+                #[cfg(feature = "byzantine-test")]
+                if let Some(second) = second {
+                    let proposer = second.await.map_err(|e| e.to_string())?;
+                    crate::byzantine::seal_another(
+                        &sealer,
+                        proposer,
+                        timestamp,
+                        &block_import,
+                        &sync,
+                    )
+                    .await?;
+                }
                 Ok(hash)
             }
             .boxed(),

@@ -32,6 +32,16 @@
 //!   automatically: a proposer can be impeached through no fault of its
 //!   own (a network split), so slashing stays governance's decision through
 //!   the campaign's `punish_candidate`.
+//! - **Equivocation.** Anyone may submit evidence that a validator signed
+//!   two different blocks in one phase, or that a proposer sealed two
+//!   blocks at one height ([`cpchain_primitives::equivocation`]), as the
+//!   unsigned [`Pallet::report_equivocation`]. The runtime checks the
+//!   signatures against the genesis hash and the committee of that height,
+//!   and records the offender once per height. A proposer is also barred
+//!   from the election held in the term of the report and loses
+//!   `EquivocationRptPenalty` RPT points in elections for
+//!   [`IMPEACHMENT_MEMORY_TERMS`] terms. Slashing a validator's bond stays
+//!   governance's decision, with the evidence on chain to point at.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -53,12 +63,13 @@ use alloc::vec::Vec;
 use cpchain_primitives::{
     digest::DporPreDigest,
     dpor_crypto::AuthorityId,
+    equivocation::{EquivocationProof, Offender, ProvenOffence},
     schedule::{Schedule, ELECTION_LAG},
     traits::{CandidateSource, RptProvider},
 };
 use frame_support::{pallet_prelude::*, traits::fungible::Mutate};
-use frame_system::pallet_prelude::*;
-use sp_runtime::traits::{Hash, SaturatedConversion, Zero};
+use frame_system::{offchain::CreateBare, pallet_prelude::*};
+use sp_runtime::traits::{Convert, Hash, SaturatedConversion, Zero};
 
 pub type BalanceOf<T> = <<T as Config>::Currency as frame_support::traits::fungible::Inspect<
     <T as frame_system::Config>::AccountId,
@@ -131,7 +142,7 @@ pub mod pallet {
     pub struct Pallet<T>(_);
 
     #[pallet::config]
-    pub trait Config: frame_system::Config {
+    pub trait Config: frame_system::Config + CreateBare<Call<Self>> {
         #[allow(deprecated)]
         type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
         /// Mints block rewards.
@@ -150,6 +161,8 @@ pub mod pallet {
         /// The most reward years.
         #[pallet::constant]
         type MaxRewardYears: Get<u32>;
+        /// The account of a proposer's sealing key, as the digest names it.
+        type ProposerAccount: Convert<cpchain_primitives::AccountId, Self::AccountId>;
         type WeightInfo: WeightInfo;
     }
 
@@ -206,6 +219,42 @@ pub mod pallet {
     pub type Impeachments<T: Config> =
         StorageMap<_, Blake2_128Concat, T::AccountId, ImpeachmentRecord, OptionQuery>;
 
+    /// The first block the current validators certify.
+    #[pallet::storage]
+    pub type ValidatorsSince<T> = StorageValue<_, u32, ValueQuery>;
+
+    /// The validators before the current ones, kept so that evidence of an
+    /// equivocation shortly before a change can still be checked: they
+    /// certified blocks `.0..=.1`.
+    #[pallet::storage]
+    pub type PreviousValidators<T: Config> = StorageValue<_, (u32, u32, ValidatorsOf<T>)>;
+
+    /// Offenders proven by evidence, by height: recorded once each.
+    #[pallet::storage]
+    pub type Offences<T: Config> =
+        StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, Offender, (), OptionQuery>;
+
+    /// Each proposer's proven equivocations: how many within the memory
+    /// span, and the term of the latest.
+    #[pallet::storage]
+    pub type ProposerEquivocations<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, ImpeachmentRecord, OptionQuery>;
+
+    /// Proposers barred from elections held up to and including this term.
+    #[pallet::storage]
+    pub type BarredUntil<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
+
+    #[pallet::type_value]
+    pub fn DefaultEquivocationRptPenalty() -> u32 {
+        DEFAULT_EQUIVOCATION_RPT_PENALTY
+    }
+
+    /// RPT points one proven equivocation costs a proposer in elections.
+    #[pallet::storage]
+    pub type EquivocationRptPenalty<T> =
+        StorageValue<_, u32, ValueQuery, DefaultEquivocationRptPenalty>;
+
     /// The proposer impeached by the block being executed.
     #[pallet::storage]
     pub type ImpeachedNow<T: Config> = StorageValue<_, T::AccountId, OptionQuery>;
@@ -249,6 +298,7 @@ pub mod pallet {
             let validators = Pallet::<T>::check_validators(self.validators.clone())
                 .unwrap_or_else(|e| panic!("dpor: genesis validators: {e:?}"));
             Validators::<T>::put(validators);
+            ValidatorsSince::<T>::put(1);
             let schedule = Schedule {
                 term_len: self.term_len,
                 view_len: self.view_len,
@@ -340,6 +390,14 @@ pub mod pallet {
             points: u32,
         },
         RewardsChanged,
+        /// Evidence proved that `offender` equivocated at `height`.
+        EquivocationReported {
+            height: u32,
+            offender: Offender,
+        },
+        EquivocationRptPenaltyChanged {
+            points: u32,
+        },
     }
 
     #[pallet::error]
@@ -360,6 +418,17 @@ pub mod pallet {
         BadBlocksPerYear,
         /// The impeachment penalty cannot exceed the highest RPT.
         PenaltyTooHigh,
+        /// The evidence's signatures do not prove two conflicting votes or
+        /// proposals.
+        InvalidEquivocationProof,
+        /// The offender was not a validator, or not the scheduled
+        /// proposer, at that height.
+        NotInCommittee,
+        /// The height is older than the committee the runtime still knows,
+        /// or not decided yet.
+        EquivocationOutOfRange,
+        /// This offender is already recorded at this height.
+        DuplicateEquivocation,
     }
 
     #[pallet::hooks]
@@ -511,8 +580,68 @@ pub mod pallet {
             Self::deposit_event(Event::ImpeachRptPenaltyChanged { points });
             Ok(())
         }
+
+        /// Records the offender that `proof` shows equivocated. Unsigned:
+        /// any node that sees the evidence submits it, and the evidence is
+        /// its own authorization.
+        #[pallet::call_index(7)]
+        #[pallet::weight(T::WeightInfo::report_equivocation())]
+        pub fn report_equivocation(
+            origin: OriginFor<T>,
+            proof: alloc::boxed::Box<EquivocationProof>,
+        ) -> DispatchResult {
+            ensure_none(origin)?;
+            let offence = Self::check_equivocation(&proof)?;
+            Self::note_equivocation(offence);
+            Ok(())
+        }
+
+        /// Sets the RPT points one proven equivocation costs in elections.
+        #[pallet::call_index(8)]
+        #[pallet::weight(T::WeightInfo::set_setting())]
+        pub fn set_equivocation_rpt_penalty(origin: OriginFor<T>, points: u32) -> DispatchResult {
+            T::GovernanceOrigin::ensure_origin(origin)?;
+            ensure!(points <= MAX_RPT_POINTS, Error::<T>::PenaltyTooHigh);
+            EquivocationRptPenalty::<T>::put(points);
+            Self::deposit_event(Event::EquivocationRptPenaltyChanged { points });
+            Ok(())
+        }
+    }
+
+    // `#[pallet::authorize]` replaces this once the runtime's transaction
+    // extensions include `AuthorizeCall`; until April 2027 both work.
+    #[allow(deprecated)]
+    #[pallet::validate_unsigned]
+    impl<T: Config> ValidateUnsigned for Pallet<T> {
+        type Call = Call<T>;
+
+        /// Evidence from any source is checked in full, so a peer cannot
+        /// fill the pool with reports that fail at dispatch; one report per
+        /// (height, offender) is kept.
+        fn validate_unsigned(_source: TransactionSource, call: &Self::Call) -> TransactionValidity {
+            let Call::report_equivocation { proof } = call else {
+                return InvalidTransaction::Call.into();
+            };
+            let offence = Self::check_equivocation(proof).map_err(|e| match e {
+                Error::<T>::DuplicateEquivocation => InvalidTransaction::Stale,
+                Error::<T>::EquivocationOutOfRange => InvalidTransaction::Future,
+                _ => InvalidTransaction::BadProof,
+            })?;
+            ValidTransaction::with_tag_prefix("DporEquivocation")
+                .priority(TransactionPriority::MAX / 2)
+                .and_provides((offence.height, offence.offender))
+                .longevity(EQUIVOCATION_REPORT_LONGEVITY)
+                .propagate(true)
+                .build()
+        }
     }
 }
+
+/// Default RPT points one proven equivocation costs: half of the best RPT
+/// under the default weights, five times an impeachment's.
+pub const DEFAULT_EQUIVOCATION_RPT_PENALTY: u32 = 5_000;
+/// Blocks an equivocation report stays in the pool.
+pub const EQUIVOCATION_REPORT_LONGEVITY: u64 = 64;
 
 /// Default RPT points one impeachment costs: a tenth of the best RPT under
 /// the default weights (10,000).
@@ -522,13 +651,39 @@ pub const MAX_RPT_POINTS: u32 = 50_000;
 /// How long an impeachment weighs on elections.
 pub const IMPEACHMENT_MEMORY_TERMS: u32 = 4;
 
-/// A proposer's recent impeachments.
+/// A proposer's recent impeachments (or proven equivocations).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
 pub struct ImpeachmentRecord {
     /// Impeachments since the memory span last restarted.
     pub count: u32,
     /// The term of the latest.
     pub last_term: u32,
+}
+
+impl ImpeachmentRecord {
+    fn remembered(record: Option<Self>, now: u32) -> Option<Self> {
+        record.filter(|record| now <= record.last_term.saturating_add(IMPEACHMENT_MEMORY_TERMS))
+    }
+
+    /// `record` with one more count in term `term`; a count older than the
+    /// memory span is forgotten first.
+    fn count_one(record: Option<Self>, term: u32) -> Self {
+        Self::remembered(record, term).map_or(
+            Self {
+                count: 1,
+                last_term: term,
+            },
+            |record| Self {
+                count: record.count.saturating_add(1),
+                last_term: term,
+            },
+        )
+    }
+
+    /// The RPT points `record` costs in an election held in term `now`.
+    fn penalty(record: Option<Self>, now: u32, points_each: u32) -> u32 {
+        Self::remembered(record, now).map_or(0, |record| record.count.saturating_mul(points_each))
+    }
 }
 
 impl<T: Config> Pallet<T> {
@@ -548,18 +703,7 @@ impl<T: Config> Pallet<T> {
             return;
         };
         let term = anchored.term_of(n);
-        let record = Impeachments::<T>::get(&proposer)
-            .filter(|record| term <= record.last_term.saturating_add(IMPEACHMENT_MEMORY_TERMS))
-            .map_or(
-                ImpeachmentRecord {
-                    count: 1,
-                    last_term: term,
-                },
-                |record| ImpeachmentRecord {
-                    count: record.count.saturating_add(1),
-                    last_term: term,
-                },
-            );
+        let record = ImpeachmentRecord::count_one(Impeachments::<T>::get(&proposer), term);
         Impeachments::<T>::insert(&proposer, record);
         ImpeachedNow::<T>::put(&proposer);
         Self::deposit_event(Event::ProposerImpeached {
@@ -571,11 +715,110 @@ impl<T: Config> Pallet<T> {
 
     /// The RPT points `who` loses in an election held in term `now`.
     pub fn impeachment_penalty(who: &T::AccountId, now: u32) -> u32 {
-        Impeachments::<T>::get(who)
-            .filter(|record| now <= record.last_term.saturating_add(IMPEACHMENT_MEMORY_TERMS))
-            .map_or(0, |record| {
-                record.count.saturating_mul(ImpeachRptPenalty::<T>::get())
-            })
+        ImpeachmentRecord::penalty(
+            Impeachments::<T>::get(who),
+            now,
+            ImpeachRptPenalty::<T>::get(),
+        )
+    }
+
+    /// The RPT points `who`'s proven equivocations cost it in an election
+    /// held in term `now`.
+    pub fn equivocation_penalty(who: &T::AccountId, now: u32) -> u32 {
+        ImpeachmentRecord::penalty(
+            ProposerEquivocations::<T>::get(who),
+            now,
+            EquivocationRptPenalty::<T>::get(),
+        )
+    }
+
+    /// Whether `who` may not stand in the election held in term `held_in`.
+    pub fn is_barred(who: &T::AccountId, held_in: u32) -> bool {
+        BarredUntil::<T>::get(who).is_some_and(|until| held_in <= until)
+    }
+
+    /// The validators that certified block `height`, if the runtime still
+    /// knows them and the height is decided or being decided.
+    fn validators_of(height: u32) -> Option<ValidatorsOf<T>> {
+        let now: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
+        if height == 0 || height > now.saturating_add(1) {
+            return None;
+        }
+        if height >= ValidatorsSince::<T>::get() {
+            return Some(Validators::<T>::get());
+        }
+        PreviousValidators::<T>::get()
+            .filter(|(first, last, _)| (*first..=*last).contains(&height))
+            .map(|(_, _, validators)| validators)
+    }
+
+    /// What `proof` proves, if its offender was in the committee of its
+    /// height and is not recorded there yet.
+    pub fn check_equivocation(proof: &EquivocationProof) -> Result<ProvenOffence, Error<T>> {
+        let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+        let offence = proof
+            .check(genesis.as_ref())
+            .map_err(|_| Error::<T>::InvalidEquivocationProof)?;
+        match &offence.offender {
+            Offender::Validator(key) => {
+                let validators = Self::validators_of(offence.height)
+                    .ok_or(Error::<T>::EquivocationOutOfRange)?;
+                ensure!(
+                    validators.iter().any(|(_, k)| k == key),
+                    Error::<T>::NotInCommittee
+                );
+            }
+            Offender::Proposer(account) => {
+                let now: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
+                let anchored = CurrentSchedule::<T>::get().ok_or(Error::<T>::NotInCommittee)?;
+                // The schedule answers for blocks from its anchor on.
+                ensure!(
+                    offence.height >= anchored.first_block
+                        && offence.height <= now.saturating_add(1),
+                    Error::<T>::EquivocationOutOfRange
+                );
+                let scheduled =
+                    Self::proposer_of(offence.height).ok_or(Error::<T>::EquivocationOutOfRange)?;
+                ensure!(
+                    T::ProposerAccount::convert(account.clone()) == scheduled,
+                    Error::<T>::NotInCommittee
+                );
+            }
+        }
+        ensure!(
+            !Offences::<T>::contains_key(offence.height, &offence.offender),
+            Error::<T>::DuplicateEquivocation
+        );
+        Ok(offence)
+    }
+
+    /// Submits `proof` to the local transaction pool as an unsigned
+    /// `report_equivocation`. Called by the node through `DporApi`, with
+    /// the pool registered as an offchain extension.
+    pub fn submit_report_equivocation(proof: EquivocationProof) -> bool {
+        let call = Call::<T>::report_equivocation {
+            proof: alloc::boxed::Box::new(proof),
+        };
+        let extrinsic = T::create_bare(call.into());
+        frame_system::offchain::SubmitTransaction::<T, Call<T>>::submit_transaction(extrinsic)
+            .is_ok()
+    }
+
+    fn note_equivocation(offence: ProvenOffence) {
+        Offences::<T>::insert(offence.height, &offence.offender, ());
+        if let Offender::Proposer(account) = &offence.offender {
+            let proposer = T::ProposerAccount::convert(account.clone());
+            let term = Self::current_term();
+            let record =
+                ImpeachmentRecord::count_one(ProposerEquivocations::<T>::get(&proposer), term);
+            ProposerEquivocations::<T>::insert(&proposer, record);
+            // The next election is the one held at this term's checkpoint.
+            BarredUntil::<T>::insert(&proposer, term);
+        }
+        Self::deposit_event(Event::EquivocationReported {
+            height: offence.height,
+            offender: offence.offender,
+        });
     }
 
     fn check_validators(
@@ -620,6 +863,11 @@ impl<T: Config> Pallet<T> {
         let term = anchored.term_of(n);
         if let Some(validators) = NextValidators::<T>::take() {
             let count = validators.len() as u32;
+            // The outgoing set certified up to this block; the new one,
+            // in this block's state, certifies its children.
+            let previous = Validators::<T>::get();
+            PreviousValidators::<T>::put((ValidatorsSince::<T>::get(), n, previous));
+            ValidatorsSince::<T>::put(n.saturating_add(1));
             Validators::<T>::put(validators);
             Self::deposit_event(Event::ValidatorsChanged { term, count });
         }
@@ -656,12 +904,14 @@ impl<T: Config> Pallet<T> {
         };
         let scored: Vec<(T::AccountId, u32)> = candidates
             .iter()
+            .filter(|who| !Self::is_barred(who, held_in))
             .map(|who| {
                 let rpt = ranking
                     .iter()
                     .find(|(account, _)| account == who)
                     .map_or(0, |(_, rpt)| *rpt);
-                let penalty = Self::impeachment_penalty(who, held_in);
+                let penalty = Self::impeachment_penalty(who, held_in)
+                    .saturating_add(Self::equivocation_penalty(who, held_in));
                 (who.clone(), rpt.saturating_sub(penalty))
             })
             .collect();
@@ -670,7 +920,11 @@ impl<T: Config> Pallet<T> {
         let bytes = seed_hash.as_ref();
         let len = bytes.len().min(32);
         seed[..len].copy_from_slice(&bytes[..len]);
-        let defaults = DefaultProposers::<T>::get();
+        let mut defaults = DefaultProposers::<T>::get().into_inner();
+        // A barred proposer does not fill seats either, unless nobody else can.
+        if defaults.iter().any(|who| !Self::is_barred(who, held_in)) {
+            defaults.retain(|who| !Self::is_barred(who, held_in));
+        }
         let elected = election::elect(
             &scored,
             seats,
@@ -680,7 +934,7 @@ impl<T: Config> Pallet<T> {
         );
         let from_campaign = elected
             .iter()
-            .filter(|who| candidates.contains(who))
+            .filter(|who| scored.iter().any(|(candidate, _)| candidate == *who))
             .count() as u32;
         Proposers::<T>::insert(term, ProposersOf::<T>::truncate_from(elected.clone()));
         Self::deposit_event(Event::ProposersElected {

@@ -73,7 +73,44 @@ impl pallet_dpor::Config for Test {
     type MaxValidators = ConstU32<10>;
     type MaxProposers = ConstU32<8>;
     type MaxRewardYears = ConstU32<5>;
+    type ProposerAccount = TestSealers;
     type WeightInfo = ();
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
+where
+    RuntimeCall: From<LocalCall>,
+{
+    type Extrinsic = frame_system::mocking::MockUncheckedExtrinsic<Test>;
+    type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> frame_system::offchain::CreateBare<LocalCall> for Test
+where
+    RuntimeCall: From<LocalCall>,
+{
+    fn create_bare(call: RuntimeCall) -> Self::Extrinsic {
+        frame_system::mocking::MockUncheckedExtrinsic::<Test>::new_bare(call)
+    }
+}
+
+thread_local! {
+    /// The test account of each sealing key; unknown keys map to `u64::MAX`.
+    pub static SEALERS: RefCell<BTreeMap<cpchain_primitives::AccountId, u64>> =
+        const { RefCell::new(BTreeMap::new()) };
+}
+
+pub struct TestSealers;
+impl sp_runtime::traits::Convert<cpchain_primitives::AccountId, u64> for TestSealers {
+    fn convert(account: cpchain_primitives::AccountId) -> u64 {
+        SEALERS.with(|s| s.borrow().get(&account).copied().unwrap_or(u64::MAX))
+    }
+}
+
+/// Makes `pair`'s sealing key test account `who`.
+pub fn register_sealer(pair: &sp_core::sr25519::Pair, who: u64) {
+    use sp_core::Pair;
+    SEALERS.with(|s| s.borrow_mut().insert(pair.public().into(), who));
 }
 
 pub fn key(i: u8) -> AuthorityId {
@@ -91,6 +128,7 @@ pub const BLOCKS_PER_YEAR: u32 = 20;
 pub fn new_test_ext() -> sp_io::TestExternalities {
     CANDIDATES.with(|c| c.borrow_mut().clear());
     RPT.with(|r| r.borrow_mut().clear());
+    SEALERS.with(|s| s.borrow_mut().clear());
     let storage = RuntimeGenesisConfig {
         system: Default::default(),
         balances: Default::default(),

@@ -327,3 +327,222 @@ fn the_rewarded_proposer_is_the_one_the_parent_state_named_across_a_schedule_cha
         }
     });
 }
+
+#[allow(deprecated)]
+mod equivocation {
+    use super::*;
+    use cpchain_primitives::{
+        dpor_crypto::{AuthorityPair, AuthoritySignature},
+        equivocation::{
+            test_utils::sealed_header, vote_signing_payload, EquivocationProof, Offender,
+            ProposalEquivocation, VoteEquivocation, VotePhase,
+        },
+        Hash, Header,
+    };
+    use frame_support::pallet_prelude::{InvalidTransaction, TransactionSource};
+    use sp_core::{sr25519, Pair};
+    use sp_runtime::traits::ValidateUnsigned;
+
+    fn alice() -> AuthorityPair {
+        AuthorityPair::from_string("//Alice", None).unwrap()
+    }
+
+    /// The mock committee with Alice's real key in seat 1.
+    fn with_alice_validating() {
+        let mut validators = Dpor::validators();
+        validators[0].1 = alice().public();
+        Validators::<Test>::put(ValidatorsOf::<Test>::truncate_from(validators));
+    }
+
+    fn signed(pair: &AuthorityPair, height: u32, hash: Hash) -> (Hash, AuthoritySignature) {
+        let chain = System::block_hash(0);
+        let payload = vote_signing_payload(
+            chain.as_ref(),
+            height.into(),
+            0,
+            VotePhase::Prepare,
+            hash.as_ref(),
+        );
+        (hash, pair.sign(&payload))
+    }
+
+    fn double_vote(pair: &AuthorityPair, height: u32) -> Box<EquivocationProof> {
+        Box::new(EquivocationProof::Vote(VoteEquivocation {
+            offender: pair.public(),
+            height,
+            round: 0,
+            phase: VotePhase::Prepare,
+            first: signed(pair, height, Hash::repeat_byte(1)),
+            second: signed(pair, height, Hash::repeat_byte(2)),
+        }))
+    }
+
+    fn sealed(pair: &sr25519::Pair, number: u32, root: u8) -> Header {
+        sealed_header(pair, number, Hash::repeat_byte(root), false)
+    }
+
+    fn double_seal(pair: &sr25519::Pair, number: u32) -> Box<EquivocationProof> {
+        Box::new(EquivocationProof::Proposal(ProposalEquivocation {
+            first: sealed(pair, number, 1),
+            second: sealed(pair, number, 2),
+        }))
+    }
+
+    fn validate(proof: &EquivocationProof) -> Result<(), InvalidTransaction> {
+        let call = Call::<Test>::report_equivocation {
+            proof: Box::new(proof.clone()),
+        };
+        Dpor::validate_unsigned(TransactionSource::External, &call)
+            .map(|_| ())
+            .map_err(|e| match e {
+                sp_runtime::transaction_validity::TransactionValidityError::Invalid(i) => i,
+                other => panic!("{other:?}"),
+            })
+    }
+
+    #[test]
+    fn a_validator_that_votes_twice_is_recorded_once() {
+        new_test_ext().execute_with(|| {
+            with_alice_validating();
+            run_to(3);
+            let proof = double_vote(&alice(), 2);
+            assert_eq!(validate(&proof), Ok(()));
+            assert_noop!(
+                Dpor::report_equivocation(RuntimeOrigin::signed(1), proof.clone()),
+                DispatchError::BadOrigin
+            );
+            assert_ok!(Dpor::report_equivocation(
+                RuntimeOrigin::none(),
+                proof.clone()
+            ));
+            let offender = Offender::Validator(alice().public());
+            System::assert_has_event(
+                Event::EquivocationReported {
+                    height: 2,
+                    offender: offender.clone(),
+                }
+                .into(),
+            );
+            assert!(Offences::<Test>::contains_key(2, &offender));
+            assert_noop!(
+                Dpor::report_equivocation(RuntimeOrigin::none(), proof.clone()),
+                Error::<Test>::DuplicateEquivocation
+            );
+            assert_eq!(validate(&proof), Err(InvalidTransaction::Stale));
+        });
+    }
+
+    #[test]
+    fn forged_outsider_or_undecided_evidence_is_refused() {
+        new_test_ext().execute_with(|| {
+            with_alice_validating();
+            run_to(3);
+            let bob = AuthorityPair::from_string("//Bob", None).unwrap();
+            assert_noop!(
+                Dpor::report_equivocation(RuntimeOrigin::none(), double_vote(&bob, 2)),
+                Error::<Test>::NotInCommittee
+            );
+            let mut forged = double_vote(&alice(), 2);
+            if let EquivocationProof::Vote(vote) = forged.as_mut() {
+                vote.second.1 = bob.sign(b"anything");
+            }
+            assert_noop!(
+                Dpor::report_equivocation(RuntimeOrigin::none(), forged.clone()),
+                Error::<Test>::InvalidEquivocationProof
+            );
+            assert_eq!(validate(&forged), Err(InvalidTransaction::BadProof));
+            assert_noop!(
+                Dpor::report_equivocation(RuntimeOrigin::none(), double_vote(&alice(), 5)),
+                Error::<Test>::EquivocationOutOfRange
+            );
+            // Block 2 is 101's turn, not 100's.
+            let pair = sr25519::Pair::from_string("//Proposer", None).unwrap();
+            register_sealer(&pair, 100);
+            assert_noop!(
+                Dpor::report_equivocation(RuntimeOrigin::none(), double_seal(&pair, 2)),
+                Error::<Test>::NotInCommittee
+            );
+            assert!(Offences::<Test>::iter().next().is_none());
+        });
+    }
+
+    #[test]
+    fn evidence_from_before_a_validator_change_is_checked_against_the_outgoing_set() {
+        new_test_ext().execute_with(|| {
+            with_alice_validating();
+            let newcomers: Vec<_> = (11..=14).map(|i| (i as u64, key(i))).collect();
+            assert_ok!(Dpor::set_validators(RuntimeOrigin::root(), newcomers));
+            run_to(TERM + 2);
+            // Block TERM + 1 started the new set: the old one certified it.
+            assert_eq!(ValidatorsSince::<Test>::get(), TERM as u32 + 2);
+            assert_ok!(Dpor::report_equivocation(
+                RuntimeOrigin::none(),
+                double_vote(&alice(), TERM as u32 + 1)
+            ));
+            assert_noop!(
+                Dpor::report_equivocation(
+                    RuntimeOrigin::none(),
+                    double_vote(&alice(), TERM as u32 + 2)
+                ),
+                Error::<Test>::NotInCommittee
+            );
+        });
+    }
+
+    #[test]
+    fn a_proposer_that_seals_two_blocks_is_barred_from_the_next_election_and_loses_rpt() {
+        new_test_ext().execute_with(|| {
+            let pair = sr25519::Pair::from_string("//Proposer", None).unwrap();
+            register_sealer(&pair, 1);
+            // Candidate 1, the best by RPT, holds seat 0 of term 2...
+            set_candidates(2, &[1, 2, 3]);
+            set_candidates(3, &[1, 2, 3]);
+            set_rpt(&[(1, 9_000), (2, 8_000), (3, 100)]);
+            Proposers::<Test>::insert(0, ProposersOf::<Test>::truncate_from(vec![1, 101]));
+            run_to(2);
+            // ...and sealed two blocks at height 1, its turn.
+            assert_ok!(Dpor::report_equivocation(
+                RuntimeOrigin::none(),
+                double_seal(&pair, 1)
+            ));
+            System::assert_has_event(
+                Event::EquivocationReported {
+                    height: 1,
+                    offender: Offender::Proposer(pair.public().into()),
+                }
+                .into(),
+            );
+            assert!(Dpor::is_barred(&1, 0));
+            run_to(TERM);
+            assert!(!Dpor::proposers_of_term(2).contains(&1));
+            // Free to stand again, 5,000 points down, in the next term's election.
+            assert!(!Dpor::is_barred(&1, 1));
+            assert_eq!(
+                Dpor::equivocation_penalty(&1, 1),
+                DEFAULT_EQUIVOCATION_RPT_PENALTY
+            );
+            run_to(2 * TERM);
+            let third = Dpor::proposers_of_term(3);
+            assert!(third.contains(&2), "{third:?}");
+        });
+    }
+
+    #[test]
+    fn only_governance_sets_the_equivocation_penalty() {
+        new_test_ext().execute_with(|| {
+            assert_noop!(
+                Dpor::set_equivocation_rpt_penalty(RuntimeOrigin::signed(1), 10),
+                DispatchError::BadOrigin
+            );
+            assert_noop!(
+                Dpor::set_equivocation_rpt_penalty(RuntimeOrigin::root(), MAX_RPT_POINTS + 1),
+                Error::<Test>::PenaltyTooHigh
+            );
+            assert_ok!(Dpor::set_equivocation_rpt_penalty(
+                RuntimeOrigin::root(),
+                10
+            ));
+            assert_eq!(EquivocationRptPenalty::<Test>::get(), 10);
+        });
+    }
+}

@@ -1,0 +1,76 @@
+//! A test-only byzantine validator, compiled in only with the
+//! `byzantine-test` feature (never in release builds) and switched on by
+//! environment variables, so that real-process tests can show that honest
+//! nodes report its double signing on chain.
+//!
+//! - `CPCHAIN_TEST_DOUBLE_SEAL=1`: as proposer, seal a second block of the
+//!   same height (stamped 1 ms later) and announce it too.
+//! - `CPCHAIN_TEST_DOUBLE_VOTE=1`: with every own PREPARE, send a second
+//!   one for another block to every peer.
+
+use cpchain_lbft::{Crypto, Message, Phase, SignedVote};
+use cpchain_primitives::{Hash, OpaqueBlock as Block};
+use sc_consensus::{BlockImport, ForkChoiceStrategy};
+use sc_network::service::traits::NetworkBlock;
+
+use crate::{authorship::Sealer, Dpor, KeystoreCrypto, LOG_TARGET};
+
+pub fn double_seal() -> bool {
+    std::env::var_os("CPCHAIN_TEST_DOUBLE_SEAL").is_some()
+}
+
+pub fn double_vote() -> bool {
+    std::env::var_os("CPCHAIN_TEST_DOUBLE_VOTE").is_some()
+}
+
+/// Seals a second block of the sealer's height, imports it beside the
+/// first and announces it.
+pub async fn seal_another<P, BI>(
+    sealer: &Sealer,
+    proposer: P,
+    timestamp: u64,
+    block_import: &BI,
+    sync: &sc_network_sync::SyncingService<Block>,
+) -> Result<(), String>
+where
+    P: sp_consensus::Proposer<Block>,
+    BI: BlockImport<Block>,
+{
+    let (hash, mut import) = sealer.seal(proposer, timestamp + 1).await?;
+    import.fork_choice = Some(ForkChoiceStrategy::Custom(false));
+    block_import
+        .import_block(import)
+        .await
+        .map_err(|e| e.to_string())?;
+    log::warn!(target: LOG_TARGET, "byzantine-test: sealed a second block {hash}");
+    sync.announce_block(hash, None);
+    Ok(())
+}
+
+/// A PREPARE by this node for another block than `message`'s, if
+/// `message` is this node's own PREPARE.
+pub fn conflicting_vote(
+    message: &Message<Dpor>,
+    crypto: &KeystoreCrypto,
+    chain_id: &[u8],
+) -> Option<Message<Dpor>> {
+    let Message::Vote { vote, .. } = message else {
+        return None;
+    };
+    if Some(&vote.signer) != crypto.local.as_ref() || vote.vote.phase != Phase::Prepare {
+        return None;
+    }
+    let mut other = vote.vote;
+    let mut bytes = other.hash.to_fixed_bytes();
+    bytes[0] ^= 0xff;
+    other.hash = Hash::from(bytes);
+    let signature = crypto.sign(&other.signing_payload(chain_id))?;
+    Some(Message::Vote {
+        vote: SignedVote {
+            vote: other,
+            signer: vote.signer.clone(),
+            signature,
+        },
+        justification: None,
+    })
+}
