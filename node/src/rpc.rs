@@ -23,6 +23,12 @@ pub struct FullDeps<C, P> {
     pub sealing_commands: Option<mpsc::Sender<EngineCommand<Hash>>>,
     /// The DPoR worker's round state, on a DPoR node.
     pub round_state: Option<Arc<std::sync::Mutex<cpchain_consensus_dpor::worker::RoundState>>>,
+    /// Builds `dpor_proveFinality`'s proofs, on a DPoR node.
+    pub finality_prover: Option<Arc<cpchain_consensus_dpor::warp_sync::FinalityProver<C>>>,
+}
+
+fn rpc_error(message: impl Into<String>) -> jsonrpsee::types::ErrorObjectOwned {
+    jsonrpsee::types::ErrorObjectOwned::owned(-32000, message.into(), None::<()>)
 }
 
 /// `system_accountNextIndex`, `system_dryRun`, `payment_*`, the built-in
@@ -34,6 +40,7 @@ pub fn create_full<C, P>(
 where
     C: ProvideRuntimeApi<Block>
         + HeaderBackend<Block>
+        + sc_client_api::BlockBackend<Block>
         + HeaderMetadata<Block, Error = BlockChainError>
         + Send
         + Sync
@@ -62,6 +69,7 @@ where
         pool,
         sealing_commands,
         round_state,
+        finality_prover,
     } = deps;
 
     let mut module = RpcModule::new(());
@@ -75,13 +83,31 @@ where
     if let Some(round_state) = round_state {
         let mut dpor = RpcModule::new(round_state);
         dpor.register_method("dpor_roundState", |_, state, _| {
-            state.lock().map(|state| state.clone()).map_err(|_| {
-                jsonrpsee::types::ErrorObjectOwned::owned(
-                    -32000,
-                    "the DPoR round state is unavailable",
-                    None::<()>,
-                )
-            })
+            state
+                .lock()
+                .map(|state| state.clone())
+                .map_err(|_| rpc_error("the DPoR round state is unavailable"))
+        })?;
+        module.merge(dpor)?;
+    }
+    if let Some(prover) = finality_prover {
+        let mut dpor = RpcModule::new(prover);
+        // The proof a light client needs to know that final block `number`
+        // is final, from the genesis validators on: SCALE-encoded
+        // `cpchain_primitives::finality::FinalityProof`, checked by
+        // `cpchain_primitives::finality::verify_finality`.
+        dpor.register_method("dpor_proveFinality", |params, prover, _| {
+            use codec::Encode;
+            let number: u32 = params
+                .one()
+                .map_err(|e| rpc_error(format!("expected a block number: {e}")))?;
+            let proof = prover.prove(0, number).map_err(rpc_error)?;
+            let last = proof.fragments.last().map(|f| f.header.hash());
+            Ok::<_, jsonrpsee::types::ErrorObjectOwned>(serde_json::json!({
+                "block": last,
+                "fragments": proof.fragments.len(),
+                "proof": sp_core::bytes::to_hex(&proof.encode(), false),
+            }))
         })?;
         module.merge(dpor)?;
     }

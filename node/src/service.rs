@@ -102,7 +102,9 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
                 client.clone(),
                 genesis,
             ),
-            Box::new(client.clone()),
+            Box::new(cpchain_consensus_dpor::import::DporBlockImport::new(
+                client.clone(),
+            )),
             Some(Box::new(
                 cpchain_consensus_dpor::import::DporJustificationImport::<_, FullBackend>::new(
                     client.clone(),
@@ -178,6 +180,11 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
         None
     };
 
+    let finality_prover = sealing.is_none().then(|| {
+        Arc::new(cpchain_consensus_dpor::warp_sync::FinalityProver::new(
+            client.clone(),
+        ))
+    });
     let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
         sc_service::build_network(sc_service::BuildNetworkParams {
             config: &config,
@@ -188,9 +195,16 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
             spawn_essential_handle: task_manager.spawn_essential_handle(),
             import_queue,
             block_announce_validator_builder: None,
-            // Neither sealed blocks nor (yet) DPoR certificates offer warp
-            // proofs: nodes sync block by block, checking every certificate.
-            warp_sync_config: None,
+            // DPoR nodes serve and check warp proofs (certified headers
+            // of every validator set change); sealed dev chains have none.
+            warp_sync_config: finality_prover.clone().map(|prover| {
+                sc_network_sync::strategy::warp::WarpSyncConfig::WithProvider(Arc::new(
+                    cpchain_consensus_dpor::warp_sync::DporWarpSyncProvider::new(
+                        client.clone(),
+                        prover,
+                    ),
+                ))
+            }),
             block_relay: None,
             metrics,
             gap_sync_body_policy: None,
@@ -238,6 +252,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                 pool: pool.clone(),
                 sealing_commands: sealing_commands.clone(),
                 round_state: round_state.clone(),
+                finality_prover: finality_prover.clone(),
             })
             .map_err(Into::into)
         })

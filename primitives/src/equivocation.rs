@@ -229,7 +229,18 @@ pub mod test_utils {
     /// A block `number` named as `pair`'s proposal, sealed by `pair`
     /// unless it is an impeach block; `root` tells blocks apart.
     pub fn sealed_header(pair: &sr25519::Pair, number: u32, root: Hash, impeach: bool) -> Header {
-        let mut header = Header::new(number, root, Hash::zero(), Hash::zero(), Default::default());
+        sealed_header_on(pair, number, Hash::zero(), root, impeach)
+    }
+
+    /// As [`sealed_header`], on block `parent`.
+    pub fn sealed_header_on(
+        pair: &sr25519::Pair,
+        number: u32,
+        parent: Hash,
+        root: Hash,
+        impeach: bool,
+    ) -> Header {
+        let mut header = Header::new(number, root, Hash::zero(), parent, Default::default());
         header.digest.push(
             DporPreDigest {
                 term: 0,

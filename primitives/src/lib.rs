@@ -9,6 +9,7 @@ extern crate alloc;
 
 pub mod digest;
 pub mod equivocation;
+pub mod finality;
 pub mod runtime_api;
 pub mod schedule;
 pub mod traits;

@@ -164,7 +164,7 @@ impl RecordFile {
 }
 
 const SEAL_FILE_NAME: &str = "last-seal";
-const SEAL_MAGIC: &[u8; 16] = b"cpchain/dpor-sl1";
+const SEAL_MAGIC: &[u8; 16] = b"cpchain/dpor-sl2";
 
 /// The highest height this node sealed a proposal at, in
 /// `<chain dir>/dpor/last-seal`, written durably before the seal is signed.
@@ -175,11 +175,15 @@ const SEAL_MAGIC: &[u8; 16] = b"cpchain/dpor-sl1";
 /// seal a second block of the same height.
 pub struct SealRecord {
     path: PathBuf,
+    genesis: Hash,
     highest: Option<u64>,
 }
 
 impl SealRecord {
-    pub fn open(dir: &Path) -> Result<Self, String> {
+    /// Opens the record of the chain with genesis `genesis`; a record of
+    /// another chain (relaunched under the same spec id and base path) is
+    /// not this chain's and is replaced at the first claim.
+    pub fn open(dir: &Path, genesis: Hash) -> Result<Self, String> {
         fs::create_dir_all(dir).map_err(|e| {
             format!(
                 "cannot create the DPoR record directory {}: {e}",
@@ -192,18 +196,22 @@ impl SealRecord {
                 let mut rest = bytes
                     .strip_prefix(&SEAL_MAGIC[..])
                     .ok_or_else(|| format!("{} is not a DPoR seal record", path.display()))?;
-                let height = u64::decode(&mut rest)
+                let (chain, height) = <(Hash, u64)>::decode(&mut rest)
                     .ok()
                     .filter(|_| rest.is_empty())
                     .ok_or_else(|| {
                         format!("the DPoR seal record {} is unreadable", path.display())
                     })?;
-                Some(height)
+                (chain == genesis).then_some(height)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
-        Ok(Self { path, highest })
+        Ok(Self {
+            path,
+            genesis,
+            highest,
+        })
     }
 
     /// Claims `height` for sealing: Ok(true) once the claim is durably on
@@ -213,7 +221,7 @@ impl SealRecord {
             return Ok(false);
         }
         let mut bytes = SEAL_MAGIC.to_vec();
-        height.encode_to(&mut bytes);
+        (self.genesis, height).encode_to(&mut bytes);
         write_durably(&self.path, &bytes).map_err(|e| {
             format!(
                 "cannot persist the DPoR seal record {}: {e}",
@@ -313,17 +321,22 @@ mod tests {
     fn a_proposer_never_seals_twice_at_a_height_across_restarts() {
         let dir = std::env::temp_dir().join(format!("dpor-seal-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        let mut record = SealRecord::open(&dir).unwrap();
+        let chain = Hash::repeat_byte(1);
+        let mut record = SealRecord::open(&dir, chain).unwrap();
         assert_eq!(record.claim(5), Ok(true));
         assert_eq!(record.claim(5), Ok(false));
         drop(record);
-        let mut restarted = SealRecord::open(&dir).unwrap();
+        let mut restarted = SealRecord::open(&dir, chain).unwrap();
         assert_eq!(restarted.claim(5), Ok(false), "a restart forgets nothing");
         assert_eq!(restarted.claim(4), Ok(false));
         assert_eq!(restarted.claim(6), Ok(true));
+        drop(restarted);
+        // A relaunched chain under the same base path starts afresh.
+        let mut relaunched = SealRecord::open(&dir, Hash::repeat_byte(2)).unwrap();
+        assert_eq!(relaunched.claim(1), Ok(true));
         fs::write(dir.join(SEAL_FILE_NAME), b"junk").unwrap();
         assert!(
-            SealRecord::open(&dir).is_err(),
+            SealRecord::open(&dir, chain).is_err(),
             "a damaged record stops the node"
         );
         let _ = fs::remove_dir_all(&dir);

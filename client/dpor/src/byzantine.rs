@@ -16,11 +16,11 @@ use sc_network::service::traits::NetworkBlock;
 use crate::{authorship::Sealer, Dpor, KeystoreCrypto, LOG_TARGET};
 
 pub fn double_seal() -> bool {
-    std::env::var_os("CPCHAIN_TEST_DOUBLE_SEAL").is_some()
+    std::env::var("CPCHAIN_TEST_DOUBLE_SEAL").is_ok_and(|v| v == "1")
 }
 
 pub fn double_vote() -> bool {
-    std::env::var_os("CPCHAIN_TEST_DOUBLE_VOTE").is_some()
+    std::env::var("CPCHAIN_TEST_DOUBLE_VOTE").is_ok_and(|v| v == "1")
 }
 
 /// Seals a second block of the sealer's height, imports it beside the

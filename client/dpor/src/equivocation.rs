@@ -86,13 +86,17 @@ pub struct Reported {
 }
 
 impl Reported {
-    /// Whether `(height, offender)` is new; remembers it if so.
-    pub fn first_time(&mut self, height: u32, offender: Offender) -> bool {
-        let new = self.offences.insert((height, offender));
+    pub fn contains(&self, height: u32, offender: &Offender) -> bool {
+        self.offences.contains(&(height, offender.clone()))
+    }
+
+    /// Remembers a report the pool answered; one that could not be
+    /// submitted is tried again when the evidence shows up again.
+    pub fn remember(&mut self, height: u32, offender: Offender) {
+        self.offences.insert((height, offender));
         while self.offences.len() > 1024 {
             self.offences.pop_first();
         }
-        new
     }
 }
 
@@ -193,8 +197,9 @@ mod tests {
     fn each_offence_is_reported_once() {
         let mut reported = Reported::default();
         let offender = Offender::Proposer(AccountId::from([1; 32]));
-        assert!(reported.first_time(3, offender.clone()));
-        assert!(!reported.first_time(3, offender.clone()));
-        assert!(reported.first_time(4, offender));
+        assert!(!reported.contains(3, &offender));
+        reported.remember(3, offender.clone());
+        assert!(reported.contains(3, &offender));
+        assert!(!reported.contains(4, &offender));
     }
 }

@@ -21,7 +21,10 @@ use sp_runtime::{
     DigestItem, Justification,
 };
 
-use crate::{justification::DporJustification, validators_after, verifier_crypto, LOG_TARGET};
+use crate::{
+    justification::{CertificateJustification, DporJustification},
+    validators_after, verifier_crypto, LOG_TARGET,
+};
 
 /// Checks a header's DPoR digest and, for a proposer's block, its seal.
 /// Returns the header without the seal (what the proposer signed) and the
@@ -154,6 +157,33 @@ where
     Ok(())
 }
 
+/// Why a block needs none of the checks that read its parent's state,
+/// which a warp-syncing node does not have:
+/// - a fragment of a warp proof: `warp_sync::DporWarpVerifier` checked its
+///   certificate, following the validator sets from genesis (the queue
+///   skips the verifier for these today; the check stays should it not);
+/// - the warp target, imported with its state: its header is the proof's
+///   last, and sync checks the state against its state root;
+/// - history below the warp target (the block gap), which sync downloads
+///   backwards and links to the proven target by parent hashes.
+fn proven_elsewhere<C: HeaderBackend<Block>>(
+    client: &C,
+    block: &BlockImportParams<Block>,
+) -> Option<&'static str> {
+    if block.origin == sp_consensus::BlockOrigin::WarpSync {
+        return Some("a warp proof fragment");
+    }
+    if block.with_state() {
+        return Some("imported with its state");
+    }
+    let number = *block.header.number();
+    client
+        .info()
+        .block_gap
+        .filter(|gap| gap.start <= number && number <= gap.end)
+        .map(|_| "history below a warp-synced state")
+}
+
 /// The import queue's verifier.
 pub struct DporVerifier<C, BE> {
     client: Arc<C>,
@@ -191,6 +221,19 @@ where
         let hash = block.header.hash();
         let number = *block.header.number();
         let parent = *block.header.parent_hash();
+        if let Some(why) = proven_elsewhere(&*self.client, &block) {
+            log::trace!(target: LOG_TARGET, "#{number} ({hash}): {why}");
+            block.post_hash = Some(hash);
+            // The warp target arrives with its state and is final; the
+            // proof's fragments and the history below it are not best.
+            block.finalized = block.with_state();
+            block.fork_choice = Some(if block.with_state() {
+                ForkChoiceStrategy::LongestChain
+            } else {
+                ForkChoiceStrategy::Custom(false)
+            });
+            return Ok(block);
+        }
         let impeach = DporPreDigest::<AccountId>::find_in_items(block.header.digest().logs())
             .is_some_and(|digest| digest.impeach);
         let (header, seal) = check_header(&*self.client, block.header.clone())?;
@@ -225,6 +268,47 @@ where
         }
         block.fork_choice = Some(ForkChoiceStrategy::LongestChain);
         Ok(block)
+    }
+}
+
+/// The import queue's block import: the client, completing what the queue
+/// leaves out for warp proof fragments. The queue imports those without
+/// calling the verifier (the warp verifier checked them) and without a fork
+/// choice, which the client requires; they are the proof's skeleton, never
+/// best. Their certificates come again with the history sync downloads.
+#[derive(Clone)]
+pub struct DporBlockImport<I> {
+    inner: I,
+}
+
+impl<I> DporBlockImport<I> {
+    pub fn new(inner: I) -> Self {
+        Self { inner }
+    }
+}
+
+#[async_trait::async_trait]
+impl<I> sc_consensus::BlockImport<Block> for DporBlockImport<I>
+where
+    I: sc_consensus::BlockImport<Block> + Send + Sync,
+{
+    type Error = I::Error;
+
+    async fn check_block(
+        &self,
+        block: sc_consensus::BlockCheckParams<Block>,
+    ) -> Result<sc_consensus::ImportResult, Self::Error> {
+        self.inner.check_block(block).await
+    }
+
+    async fn import_block(
+        &self,
+        mut block: BlockImportParams<Block>,
+    ) -> Result<sc_consensus::ImportResult, Self::Error> {
+        if block.origin == sp_consensus::BlockOrigin::WarpSync && block.fork_choice.is_none() {
+            block.fork_choice = Some(ForkChoiceStrategy::Custom(false));
+        }
+        self.inner.import_block(block).await
     }
 }
 

@@ -1,31 +1,29 @@
-//! The C-certificate as a block's justification.
+//! The C-certificate as a block's justification. The stored type lives in
+//! the primitives, where the standalone finality verifier reads it; here
+//! it meets the LBFT machine's certificate.
 
-use codec::{Decode, Encode};
 use cpchain_lbft::{Certificate, Phase, Vote};
-use cpchain_primitives::{
-    dpor_crypto::{AuthorityId, AuthoritySignature},
-    Hash,
-};
+pub use cpchain_primitives::finality::DporJustification;
+use cpchain_primitives::Hash;
 
 use crate::Dpor;
 
-/// The justification stored with a final block: its C-certificate.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode)]
-pub struct DporJustification {
-    pub round: u32,
-    pub signatures: Vec<(AuthorityId, AuthoritySignature)>,
+/// Converts between the machine's certificates and justifications.
+pub trait CertificateJustification {
+    fn from_certificate(certificate: &Certificate<Dpor>) -> Self;
+    /// The certificate this justification claims for block `hash` at `height`.
+    fn certificate(&self, height: u64, hash: Hash) -> Certificate<Dpor>;
 }
 
-impl DporJustification {
-    pub fn from_certificate(certificate: &Certificate<Dpor>) -> Self {
+impl CertificateJustification for DporJustification {
+    fn from_certificate(certificate: &Certificate<Dpor>) -> Self {
         Self {
             round: certificate.vote.round,
             signatures: certificate.signatures.clone(),
         }
     }
 
-    /// The certificate this justification claims for block `hash` at `height`.
-    pub fn certificate(&self, height: u64, hash: Hash) -> Certificate<Dpor> {
+    fn certificate(&self, height: u64, hash: Hash) -> Certificate<Dpor> {
         Certificate {
             vote: Vote {
                 height,
@@ -36,20 +34,13 @@ impl DporJustification {
             signatures: self.signatures.clone(),
         }
     }
-
-    pub fn decode_all(mut bytes: &[u8]) -> Result<Self, &'static str> {
-        let justification = Self::decode(&mut bytes).map_err(|_| "undecodable justification")?;
-        if !bytes.is_empty() {
-            return Err("trailing bytes in justification");
-        }
-        Ok(justification)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::communication::wire::tests::signed_vote;
+    use codec::Encode;
 
     #[test]
     fn a_justification_names_its_block_and_round() {

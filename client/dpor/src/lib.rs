@@ -21,6 +21,7 @@ pub mod equivocation;
 pub mod import;
 pub mod justification;
 pub mod metrics;
+pub mod warp_sync;
 pub mod worker;
 
 use cpchain_lbft::{Config, Crypto, ValidatorSet};

@@ -51,7 +51,7 @@ use crate::{
         COST_BAD_MESSAGE, COST_FLOODING, COST_INVALID_VOTE,
     },
     equivocation::{vote_evidence, Reported, SealedProposals},
-    justification::DporJustification,
+    justification::{CertificateJustification, DporJustification},
     validators_after, Dpor, KeystoreCrypto, LOG_TARGET,
 };
 
@@ -229,7 +229,12 @@ where
             validators_after(&*client, finalized)?.ok_or("the chain has no DPoR validators")?;
         let local = local_key(&params.keystore, &validators);
         let (record, records) = aux_schema::RecordFile::open(&params.record_dir, &*client)?;
-        let seal_record = aux_schema::SealRecord::open(&params.record_dir)?;
+        let seal_record = aux_schema::SealRecord::open(&params.record_dir, params.genesis)?;
+        #[cfg(feature = "byzantine-test")]
+        log::warn!(
+            target: LOG_TARGET,
+            "This node is built with the test-only `byzantine-test` feature: never run it on a real network"
+        );
         let crypto = KeystoreCrypto {
             keystore: Some(params.keystore.clone()),
             local: local.clone(),
@@ -857,10 +862,7 @@ where
                 return;
             }
         };
-        if !self
-            .reported
-            .first_time(offence.height, offence.offender.clone())
-        {
+        if self.reported.contains(offence.height, &offence.offender) {
             return;
         }
         let at = self.client.info().best_hash;
@@ -874,18 +876,26 @@ where
         }
         api.register_extension(self.offchain_tx_pool_factory.offchain_transaction_pool(at));
         match api.submit_report_equivocation_unsigned_extrinsic(at, proof) {
-            Ok(true) => log::info!(
-                target: LOG_TARGET,
-                "Reported the equivocation of {:?} at #{}",
-                offence.offender,
-                offence.height
-            ),
-            Ok(false) => log::warn!(
-                target: LOG_TARGET,
-                "The pool refused the equivocation report of {:?} at #{}",
-                offence.offender,
-                offence.height
-            ),
+            Ok(accepted) => {
+                if accepted {
+                    log::info!(
+                        target: LOG_TARGET,
+                        "Reported the equivocation of {:?} at #{}",
+                        offence.offender,
+                        offence.height
+                    );
+                } else {
+                    // Mostly: the offender is already recorded this term.
+                    log::debug!(
+                        target: LOG_TARGET,
+                        "The pool refused the equivocation report of {:?} at #{}",
+                        offence.offender,
+                        offence.height
+                    );
+                }
+                self.reported.remember(offence.height, offence.offender);
+            }
+            // Tried again when the evidence shows up again.
             Err(e) => log::warn!(target: LOG_TARGET, "Cannot report an equivocation: {e}"),
         }
     }

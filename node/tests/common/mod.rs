@@ -87,6 +87,17 @@ pub fn start_local_network(
     names: &[&str],
     env: impl Fn(&str) -> Vec<(String, String)>,
 ) -> Vec<Node> {
+    start_network(base, log_prefix, "local", names, env)
+}
+
+/// As [`start_local_network`], for the chain spec `chain` (a name or a file).
+pub fn start_network(
+    base: &TempDir,
+    log_prefix: &str,
+    chain: &str,
+    names: &[&str],
+    env: impl Fn(&str) -> Vec<(String, String)>,
+) -> Vec<Node> {
     let ports: Vec<(u16, u16)> = names.iter().map(|_| (free_port(), free_port())).collect();
     let addresses: Vec<String> = ports
         .iter()
@@ -97,7 +108,7 @@ pub fn start_local_network(
     for (index, name) in names.iter().enumerate() {
         let mut args = vec![
             "--chain".to_string(),
-            "local".into(),
+            chain.into(),
             format!("--{name}"),
             "--base-path".into(),
             base.0.join(name).display().to_string(),
@@ -191,7 +202,8 @@ impl Node {
 
     /// The last lines the node logged, for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let text =
+            String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
@@ -284,8 +296,8 @@ impl Node {
 
     /// The lines of the node's whole log that contain `needle`.
     pub fn log_lines_with(&self, needle: &str) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
+        // Lossy: a line cut mid-character must not hide the others.
+        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default())
             .lines()
             .filter(|line| line.contains(needle))
             .map(str::to_string)

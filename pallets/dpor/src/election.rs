@@ -86,12 +86,36 @@ pub fn elect<AccountId: Clone + Ord>(
             elected.push(default.clone());
         }
     }
+    // Never an empty seat: a slot without a proposer could build neither a
+    // proposal nor an impeach block, and the chain would halt. With too few
+    // distinct accounts the defaults take several seats, as at genesis.
+    if elected.is_empty() && defaults.is_empty() {
+        return elected;
+    }
+    let mut again = defaults.iter().cycle();
+    while elected.len() < seats {
+        match again.next() {
+            Some(default) => elected.push(default.clone()),
+            None => break,
+        }
+    }
     elected
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_seat_is_filled_even_with_few_accounts() {
+        let elected = elect(&[(7u64, 100)], 5, 1, &[100, 101], &[3; 32]);
+        assert_eq!(elected.len(), 5, "{elected:?}");
+        assert!(elected.contains(&7));
+        assert_eq!(
+            elect::<u64>(&[], 3, 0, &[100], &[3; 32]),
+            vec![100, 100, 100]
+        );
+    }
 
     #[test]
     fn the_same_inputs_elect_the_same_proposers() {
@@ -165,11 +189,18 @@ mod tests {
                 .iter()
                 .all(|who| distinct.contains(who) || defaults.contains(who)));
             let spare_defaults = defaults.iter().filter(|d| !distinct.contains(d)).count();
-            assert_eq!(first.len(), seats.min(distinct.len() + spare_defaults));
+            let distinct_seats = seats.min(distinct.len() + spare_defaults);
             let mut unique = first.clone();
             unique.sort();
             unique.dedup();
-            assert_eq!(unique.len(), first.len());
+            assert_eq!(unique.len(), distinct_seats);
+            // Defaults repeat rather than leave a seat empty.
+            let filled = if defaults.is_empty() {
+                distinct_seats
+            } else {
+                seats
+            };
+            assert_eq!(first.len(), filled);
         }
     }
 
@@ -189,8 +220,8 @@ mod tests {
         );
         let elected = elect(&[(8, 5)], 3, 1, &[7, 8, 9], &[0; 32]);
         assert_eq!(elected, vec![8, 7, 9]);
-        // Not enough anyone: fewer seats filled.
-        assert_eq!(elect::<u64>(&[], 3, 1, &[7], &[0; 32]), vec![7]);
+        // Too few accounts: the defaults take several seats.
+        assert_eq!(elect::<u64>(&[], 3, 1, &[7], &[0; 32]), vec![7, 7, 7]);
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //!   A new shape set by governance starts with the next term, re-anchored
 //!   there so that earlier blocks keep their terms.
 //! - **Validators.** Set in genesis and by governance; a change takes effect
-//!   at the next term's first block.
+//!   at the next term's first block, whose header announces the new set in a
+//!   `ValidatorsChanged` consensus log (see `cpchain_primitives::finality`).
 //! - **Election.** At a term's checkpoint (its last block) the proposers of
 //!   the term `ELECTION_LAG` later are elected from that term's campaign
 //!   candidates by RPT and a seed ([`election`]); empty seats are filled
@@ -36,8 +37,10 @@
 //!   two different blocks in one phase, or that a proposer sealed two
 //!   blocks at one height ([`cpchain_primitives::equivocation`]), as the
 //!   unsigned [`Pallet::report_equivocation`]. The runtime checks the
-//!   signatures against the genesis hash and the committee of that height,
-//!   and records the offender once per height. A proposer is also barred
+//!   signatures against the genesis hash and the committee of that height
+//!   (and a proposal's parent against this chain's block), within
+//!   [`EQUIVOCATION_REPORT_WINDOW`] blocks, and records the offender once
+//!   per term. A proposer is also barred
 //!   from the election held in the term of the report and loses
 //!   `EquivocationRptPenalty` RPT points in elections for
 //!   [`IMPEACHMENT_MEMORY_TERMS`] terms. Slashing a validator's bond stays
@@ -64,6 +67,7 @@ use cpchain_primitives::{
     digest::DporPreDigest,
     dpor_crypto::AuthorityId,
     equivocation::{EquivocationProof, Offender, ProvenOffence},
+    finality::ValidatorsChanged,
     schedule::{Schedule, ELECTION_LAG},
     traits::{CandidateSource, RptProvider},
 };
@@ -219,6 +223,11 @@ pub mod pallet {
     pub type Impeachments<T: Config> =
         StorageMap<_, Blake2_128Concat, T::AccountId, ImpeachmentRecord, OptionQuery>;
 
+    /// How many times the validators changed since genesis: the id of the
+    /// current set in `ValidatorsChanged` logs.
+    #[pallet::storage]
+    pub type ValidatorSetId<T> = StorageValue<_, u64, ValueQuery>;
+
     /// The first block the current validators certify.
     #[pallet::storage]
     pub type ValidatorsSince<T> = StorageValue<_, u32, ValueQuery>;
@@ -229,10 +238,17 @@ pub mod pallet {
     #[pallet::storage]
     pub type PreviousValidators<T: Config> = StorageValue<_, (u32, u32, ValidatorsOf<T>)>;
 
-    /// Offenders proven by evidence, by height: recorded once each.
+    /// Offenders proven by evidence, by height: one offence per offender
+    /// and term is recorded, which is all a decision needs, and bounds what
+    /// reports can add to the state.
     #[pallet::storage]
     pub type Offences<T: Config> =
         StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, Offender, (), OptionQuery>;
+
+    /// The term of each offender's latest recorded offence.
+    #[pallet::storage]
+    pub type LastOffenceTerm<T: Config> =
+        StorageMap<_, Blake2_128Concat, Offender, u32, OptionQuery>;
 
     /// Each proposer's proven equivocations: how many within the memory
     /// span, and the term of the latest.
@@ -427,7 +443,7 @@ pub mod pallet {
         /// The height is older than the committee the runtime still knows,
         /// or not decided yet.
         EquivocationOutOfRange,
-        /// This offender is already recorded at this height.
+        /// This offender is already recorded in this term.
         DuplicateEquivocation,
     }
 
@@ -629,7 +645,7 @@ pub mod pallet {
             })?;
             ValidTransaction::with_tag_prefix("DporEquivocation")
                 .priority(TransactionPriority::MAX / 2)
-                .and_provides((offence.height, offence.offender))
+                .and_provides((Self::term_of(offence.height), offence.offender))
                 .longevity(EQUIVOCATION_REPORT_LONGEVITY)
                 .propagate(true)
                 .build()
@@ -642,6 +658,9 @@ pub mod pallet {
 pub const DEFAULT_EQUIVOCATION_RPT_PENALTY: u32 = 5_000;
 /// Blocks an equivocation report stays in the pool.
 pub const EQUIVOCATION_REPORT_LONGEVITY: u64 = 64;
+/// How many blocks back evidence is accepted: well within frame-system's
+/// block hash memory, which proposal evidence is checked against.
+pub const EQUIVOCATION_REPORT_WINDOW: u32 = 256;
 
 /// Default RPT points one impeachment costs: a tenth of the best RPT under
 /// the default weights (10,000).
@@ -740,10 +759,6 @@ impl<T: Config> Pallet<T> {
     /// The validators that certified block `height`, if the runtime still
     /// knows them and the height is decided or being decided.
     fn validators_of(height: u32) -> Option<ValidatorsOf<T>> {
-        let now: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
-        if height == 0 || height > now.saturating_add(1) {
-            return None;
-        }
         if height >= ValidatorsSince::<T>::get() {
             return Some(Validators::<T>::get());
         }
@@ -759,6 +774,15 @@ impl<T: Config> Pallet<T> {
         let offence = proof
             .check(genesis.as_ref())
             .map_err(|_| Error::<T>::InvalidEquivocationProof)?;
+        // Nodes report at once; old heights would only let an offender
+        // flood the chain with reports of its own past.
+        let now: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
+        ensure!(
+            offence.height > 0
+                && offence.height <= now.saturating_add(1)
+                && offence.height.saturating_add(EQUIVOCATION_REPORT_WINDOW) > now,
+            Error::<T>::EquivocationOutOfRange
+        );
         match &offence.offender {
             Offender::Validator(key) => {
                 let validators = Self::validators_of(offence.height)
@@ -769,14 +793,26 @@ impl<T: Config> Pallet<T> {
                 );
             }
             Offender::Proposer(account) => {
-                let now: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
                 let anchored = CurrentSchedule::<T>::get().ok_or(Error::<T>::NotInCommittee)?;
                 // The schedule answers for blocks from its anchor on.
                 ensure!(
-                    offence.height >= anchored.first_block
-                        && offence.height <= now.saturating_add(1),
+                    offence.height >= anchored.first_block && offence.height <= now,
                     Error::<T>::EquivocationOutOfRange
                 );
+                // Both blocks build on this chain's block below: headers the
+                // same key sealed on another network prove nothing here.
+                if let EquivocationProof::Proposal(proposal) = proof {
+                    let parent = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::from(
+                        offence.height.saturating_sub(1),
+                    ));
+                    ensure!(
+                        parent != T::Hash::default()
+                            && [&proposal.first, &proposal.second]
+                                .iter()
+                                .all(|header| header.parent_hash.as_ref() == parent.as_ref()),
+                        Error::<T>::InvalidEquivocationProof
+                    );
+                }
                 let scheduled =
                     Self::proposer_of(offence.height).ok_or(Error::<T>::EquivocationOutOfRange)?;
                 ensure!(
@@ -786,7 +822,7 @@ impl<T: Config> Pallet<T> {
             }
         }
         ensure!(
-            !Offences::<T>::contains_key(offence.height, &offence.offender),
+            LastOffenceTerm::<T>::get(&offence.offender) != Some(Self::term_of(offence.height)),
             Error::<T>::DuplicateEquivocation
         );
         Ok(offence)
@@ -806,6 +842,7 @@ impl<T: Config> Pallet<T> {
 
     fn note_equivocation(offence: ProvenOffence) {
         Offences::<T>::insert(offence.height, &offence.offender, ());
+        LastOffenceTerm::<T>::insert(&offence.offender, Self::term_of(offence.height));
         if let Offender::Proposer(account) = &offence.offender {
             let proposer = T::ProposerAccount::convert(account.clone());
             let term = Self::current_term();
@@ -868,6 +905,18 @@ impl<T: Config> Pallet<T> {
             let previous = Validators::<T>::get();
             PreviousValidators::<T>::put((ValidatorsSince::<T>::get(), n, previous));
             ValidatorsSince::<T>::put(n.saturating_add(1));
+            let set_id = ValidatorSetId::<T>::get().saturating_add(1);
+            ValidatorSetId::<T>::put(set_id);
+            // Light clients and warp sync follow the sets through these
+            // logs: this block is the outgoing set's last.
+            frame_system::Pallet::<T>::deposit_log(
+                ValidatorsChanged {
+                    set_id,
+                    term,
+                    validators: validators.iter().map(|(_, key)| key.clone()).collect(),
+                }
+                .to_digest_item(),
+            );
             Validators::<T>::put(validators);
             Self::deposit_event(Event::ValidatorsChanged { term, count });
         }
@@ -886,7 +935,7 @@ impl<T: Config> Pallet<T> {
             Self::deposit_event(Event::ScheduleChanged { term, schedule });
         }
         Proposers::<T>::remove(term.saturating_sub(PROPOSER_HISTORY_TERMS));
-        T::DbWeight::get().reads_writes(2, 5)
+        T::DbWeight::get().reads_writes(4, 8)
     }
 
     /// Elects the proposers of `term` from its candidates.
@@ -920,11 +969,10 @@ impl<T: Config> Pallet<T> {
         let bytes = seed_hash.as_ref();
         let len = bytes.len().min(32);
         seed[..len].copy_from_slice(&bytes[..len]);
-        let mut defaults = DefaultProposers::<T>::get().into_inner();
-        // A barred proposer does not fill seats either, unless nobody else can.
-        if defaults.iter().any(|who| !Self::is_barred(who, held_in)) {
-            defaults.retain(|who| !Self::is_barred(who, held_in));
-        }
+        // The bar keeps a candidate out of the election; a default proposer
+        // still fills empty seats (removing it is governance's call), or a
+        // slot could be left without anyone to build its blocks.
+        let defaults = DefaultProposers::<T>::get();
         let elected = election::elect(
             &scored,
             seats,

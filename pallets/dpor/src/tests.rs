@@ -328,14 +328,49 @@ fn the_rewarded_proposer_is_the_one_the_parent_state_named_across_a_schedule_cha
     });
 }
 
+#[test]
+fn the_last_block_of_a_validator_set_announces_the_next_in_its_header() {
+    use cpchain_primitives::finality::ValidatorsChanged;
+    new_test_ext().execute_with(|| {
+        let newcomers: Vec<_> = (11..=14).map(|i| (i as u64, key(i))).collect();
+        assert_ok!(Dpor::set_validators(RuntimeOrigin::root(), newcomers));
+        run_to(TERM);
+        assert_eq!(ValidatorSetId::<Test>::get(), 0);
+        run_to(TERM + 1);
+        let logs = System::digest().logs;
+        let announced = logs.iter().find_map(|item| match item {
+            sp_runtime::DigestItem::Consensus(id, data)
+                if *id == cpchain_primitives::digest::DPOR_ENGINE_ID =>
+            {
+                <ValidatorsChanged as codec::Decode>::decode(&mut &data[..]).ok()
+            }
+            _ => None,
+        });
+        assert_eq!(
+            announced,
+            Some(ValidatorsChanged {
+                set_id: 1,
+                term: 1,
+                validators: (11..=14).map(key).collect(),
+            })
+        );
+        run_to(TERM + 2);
+        assert!(
+            System::digest().logs.is_empty(),
+            "only the hand-over block announces"
+        );
+    });
+}
+
 #[allow(deprecated)]
 mod equivocation {
     use super::*;
     use cpchain_primitives::{
         dpor_crypto::{AuthorityPair, AuthoritySignature},
         equivocation::{
-            test_utils::sealed_header, vote_signing_payload, EquivocationProof, Offender,
-            ProposalEquivocation, VoteEquivocation, VotePhase,
+            test_utils::{sealed_header, sealed_header_on},
+            vote_signing_payload, EquivocationProof, Offender, ProposalEquivocation,
+            VoteEquivocation, VotePhase,
         },
         Hash, Header,
     };
@@ -377,8 +412,10 @@ mod equivocation {
         }))
     }
 
+    /// A proposal on this chain's block `number - 1`.
     fn sealed(pair: &sr25519::Pair, number: u32, root: u8) -> Header {
-        sealed_header(pair, number, Hash::repeat_byte(root), false)
+        let parent = System::block_hash(u64::from(number) - 1);
+        sealed_header_on(pair, number, parent, Hash::repeat_byte(root), false)
     }
 
     fn double_seal(pair: &sr25519::Pair, number: u32) -> Box<EquivocationProof> {
@@ -524,6 +561,60 @@ mod equivocation {
             run_to(2 * TERM);
             let third = Dpor::proposers_of_term(3);
             assert!(third.contains(&2), "{third:?}");
+        });
+    }
+
+    #[test]
+    fn blocks_sealed_on_another_chain_frame_nobody() {
+        new_test_ext().execute_with(|| {
+            let pair = sr25519::Pair::from_string("//Proposer", None).unwrap();
+            register_sealer(&pair, 100);
+            run_to(3);
+            // Block 1 is 100's: one header here, one from another network
+            // where the same key proposes at the same height.
+            let elsewhere = sealed_header(&pair, 1, Hash::repeat_byte(9), false);
+            let framed = Box::new(EquivocationProof::Proposal(ProposalEquivocation {
+                first: sealed(&pair, 1, 1),
+                second: elsewhere,
+            }));
+            assert_noop!(
+                Dpor::report_equivocation(RuntimeOrigin::none(), framed),
+                Error::<Test>::InvalidEquivocationProof
+            );
+            assert_ok!(Dpor::report_equivocation(
+                RuntimeOrigin::none(),
+                double_seal(&pair, 1)
+            ));
+        });
+    }
+
+    #[test]
+    fn an_offender_is_recorded_once_a_term_and_only_for_recent_heights() {
+        new_test_ext().execute_with(|| {
+            with_alice_validating();
+            run_to(4);
+            assert_ok!(Dpor::report_equivocation(
+                RuntimeOrigin::none(),
+                double_vote(&alice(), 2)
+            ));
+            // Another height of the same term adds nothing.
+            let again = double_vote(&alice(), 3);
+            assert_noop!(
+                Dpor::report_equivocation(RuntimeOrigin::none(), again.clone()),
+                Error::<Test>::DuplicateEquivocation
+            );
+            assert_eq!(validate(&again), Err(InvalidTransaction::Stale));
+            run_to(u64::from(EQUIVOCATION_REPORT_WINDOW) + 10);
+            // The next terms' offences count, but not from too long ago.
+            assert_noop!(
+                Dpor::report_equivocation(RuntimeOrigin::none(), double_vote(&alice(), 8)),
+                Error::<Test>::EquivocationOutOfRange
+            );
+            let recent = EQUIVOCATION_REPORT_WINDOW + 5;
+            assert_ok!(Dpor::report_equivocation(
+                RuntimeOrigin::none(),
+                double_vote(&alice(), recent)
+            ));
         });
     }
 

@@ -1,0 +1,232 @@
+//! Finality without state: warp sync and `dpor_proveFinality`.
+//!
+//! The six-node `local` network runs with a short period. Early on, sudo
+//! replaces Alice by Eve as a validator, so that the chain holds one
+//! validator-set change, announced in the header of the outgoing set's
+//! last block. After 500 blocks:
+//!
+//! - a seventh node with `--sync warp` gets the certified headers of every
+//!   set change, then the state at the tip, without executing the blocks
+//!   before it, and then follows finality like any node;
+//! - `dpor_proveFinality` gives a proof that the standalone verifier in the
+//!   primitives accepts from the genesis validators alone, and tampered
+//!   proofs are refused.
+
+mod common;
+
+use std::time::Duration;
+
+use codec::{Decode, Encode};
+use common::{free_port, hex_decode, node_key_peer_id, Node, TempDir};
+use cpchain_primitives::{
+    dpor_crypto::AuthorityId,
+    finality::{verify_finality, FinalityProof, FinalityProofError, ValidatorsChanged},
+    Hash, SS58_PREFIX,
+};
+use cpchain_runtime::RuntimeCall;
+use serde_json::{json, Value};
+use sp_core::crypto::{Ss58AddressFormat, Ss58Codec};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
+const BLOCKS: u64 = 500;
+const PERIOD_MS: u64 = 100;
+
+/// The `local` spec with a short period.
+fn fast_spec(dir: &TempDir) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
+        .args([
+            "build-spec",
+            "--chain",
+            "local",
+            "--disable-default-bootnode",
+        ])
+        .output()
+        .expect("cpchain-node runs");
+    assert!(output.status.success(), "{output:?}");
+    let mut spec: Value = serde_json::from_slice(&output.stdout).expect("a JSON spec");
+    fn set(value: &mut Value, key: &str, to: u64) -> bool {
+        match value {
+            Value::Object(map) => {
+                if let Some(slot) = map.get_mut(key) {
+                    *slot = json!(to);
+                    return true;
+                }
+                map.values_mut().any(|v| set(v, key, to))
+            }
+            _ => false,
+        }
+    }
+    assert!(set(&mut spec, "periodMs", PERIOD_MS));
+    assert!(set(&mut spec, "impeachTimeoutMs", 3_000));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let path = dir.0.join("fast-spec.json");
+    std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+fn validator(
+    account: Sr25519Keyring,
+    key: Ed25519Keyring,
+) -> (cpchain_primitives::AccountId, AuthorityId) {
+    (account.to_account_id(), AuthorityId::from(key.public()))
+}
+
+fn genesis(node: &Node) -> Hash {
+    let hash = node.rpc("chain_getBlockHash", json!([0]));
+    Hash::from_slice(&hex_decode(hash.as_str().unwrap()))
+}
+
+/// Sudo (Alice) replaces the validators from the next term on.
+fn replace_alice_by_eve(alice: &Node) {
+    let new_set = vec![
+        validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+        validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+        validator(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+        validator(Sr25519Keyring::Eve, Ed25519Keyring::Eve),
+    ];
+    let call = RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+        call: Box::new(RuntimeCall::Dpor(pallet_dpor::Call::set_validators {
+            validators: new_set,
+        })),
+    });
+    let address = Sr25519Keyring::Alice
+        .to_account_id()
+        .to_ss58check_with_version(Ss58AddressFormat::custom(SS58_PREFIX));
+    let nonce = alice
+        .rpc("system_accountNextIndex", json!([address]))
+        .as_u64()
+        .unwrap() as u32;
+    let xt =
+        cpchain_runtime::sign_extrinsic(call, &Sr25519Keyring::Alice.pair(), nonce, genesis(alice));
+    alice.rpc(
+        "author_submitExtrinsic",
+        json!([common::hex_encode(&xt.encode())]),
+    );
+}
+
+fn proof_of(node: &Node, number: u64) -> FinalityProof {
+    let answer = node.rpc("dpor_proveFinality", json!([number]));
+    let bytes = hex_decode(answer["proof"].as_str().expect("a hex proof"));
+    FinalityProof::decode(&mut &bytes[..]).expect("a SCALE proof")
+}
+
+#[test]
+fn a_new_node_warp_syncs_across_a_validator_change_and_proofs_need_no_state() {
+    let base = TempDir::new("cpchain-warp");
+    let spec = fast_spec(&base);
+    let nodes = common::start_network(&base, "warp", &spec, &NAMES, |_| Vec::new());
+    let alice = &nodes[0];
+    alice.wait_for("block #2 final", Duration::from_secs(120), |node| {
+        node.finalized_number().filter(|n| *n >= 2)
+    });
+    replace_alice_by_eve(alice);
+
+    let started = std::time::Instant::now();
+    alice.wait_for("500 final blocks", Duration::from_secs(400), |node| {
+        node.finalized_number().filter(|n| *n >= BLOCKS)
+    });
+    eprintln!("500 blocks final after {:?}", started.elapsed());
+
+    // A proof from the genesis validators alone.
+    let genesis_validators: Vec<AuthorityId> = [
+        Ed25519Keyring::Alice,
+        Ed25519Keyring::Bob,
+        Ed25519Keyring::Charlie,
+        Ed25519Keyring::Dave,
+    ]
+    .iter()
+    .map(|key| AuthorityId::from(key.public()))
+    .collect();
+    let target = alice.finalized_number().unwrap();
+    let proof = proof_of(alice, target);
+    assert_eq!(proof.fragments.len(), 2, "the hand-over and the target");
+    let change = ValidatorsChanged::find_in(&proof.fragments[0].header).expect("a set change");
+    assert_eq!(change.set_id, 1);
+    assert!(change
+        .validators
+        .contains(&AuthorityId::from(Ed25519Keyring::Eve.public())));
+    let proven = verify_finality(genesis(alice), genesis_validators.clone(), &proof)
+        .expect("the proof checks");
+    assert_eq!(u64::from(proven.number), target);
+    let hash = alice.rpc("chain_getBlockHash", json!([target]));
+    assert_eq!(json!(proven.hash()), hash);
+
+    // Tampered proofs prove nothing.
+    let mut changed = proof.clone();
+    changed.fragments[1].header.state_root = Hash::repeat_byte(1);
+    assert!(matches!(
+        verify_finality(genesis(alice), genesis_validators.clone(), &changed),
+        Err(FinalityProofError::BadSignature { .. })
+    ));
+    let skipped = FinalityProof {
+        fragments: vec![proof.fragments[1].clone()],
+        is_finished: true,
+    };
+    assert!(verify_finality(genesis(alice), genesis_validators.clone(), &skipped).is_err());
+    let mut other_chain = proof.clone();
+    other_chain.fragments[0].header.number += 1;
+    assert!(verify_finality(genesis(alice), genesis_validators, &other_chain).is_err());
+
+    // A new node warp-syncs.
+    let (rpc, p2p) = (free_port(), free_port());
+    let bootnodes: Vec<String> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            format!(
+                "/ip4/127.0.0.1/tcp/{}/p2p/{}",
+                node.p2p_port,
+                node_key_peer_id(&base, i)
+            )
+        })
+        .collect();
+    let mut args = vec![
+        "--chain".to_string(),
+        spec.clone(),
+        "--base-path".into(),
+        base.0.join("newcomer").display().to_string(),
+        "--sync".into(),
+        "warp".into(),
+        "-lsync=debug,txpool=debug,dpor=debug,db=debug".into(),
+        "--bootnodes".into(),
+    ];
+    args.extend(bootnodes);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let newcomer = Node::start_with_env("warp-newcomer", &args, rpc, p2p, &[]);
+    newcomer.wait_for_rpc();
+    let synced_at = std::time::Instant::now();
+    newcomer.wait_for(
+        "the newcomer to finalize the tip",
+        Duration::from_secs(180),
+        |node| node.finalized_number().filter(|n| *n >= target),
+    );
+    eprintln!("warp sync to #{target} in {:?}", synced_at.elapsed());
+    // It never executed the early blocks: their state is not there.
+    // (Its header may not be there yet either: history fills in behind.)
+    let early = newcomer.rpc("chain_getBlockHash", json!([10]));
+    if !early.is_null() {
+        let state = newcomer.try_rpc("state_getRuntimeVersion", json!([early]));
+        assert!(
+            state.is_err(),
+            "block #10's state is on the newcomer: {state:?}"
+        );
+    }
+    assert!(
+        !newcomer.log_lines_with("State sync is complete").is_empty(),
+        "no warp sync in {}",
+        newcomer.log.display()
+    );
+    // And it follows finality from there, with the same blocks.
+    let later = target + 20;
+    newcomer.wait_for("finality to go on", Duration::from_secs(120), |node| {
+        node.finalized_number().filter(|n| *n >= later)
+    });
+    assert_eq!(
+        newcomer.rpc("chain_getBlockHash", json!([later])),
+        alice.rpc("chain_getBlockHash", json!([later]))
+    );
+    let mut errors = newcomer.log_lines_with("Block import error");
+    errors.extend(newcomer.log_lines_with("Essential task"));
+    assert!(errors.is_empty(), "{errors:#?}");
+}
