@@ -95,8 +95,10 @@ where
         // The proof a light client needs to know that final block `number`
         // is final, from the genesis validators on: SCALE-encoded
         // `cpchain_primitives::finality::FinalityProof`, checked by
-        // `cpchain_primitives::finality::verify_finality`.
-        dpor.register_method("dpor_proveFinality", |params, prover, _| {
+        // `cpchain_primitives::finality::verify_finality`. Blocking: it
+        // reads headers (all of them, the first time), off the async
+        // workers that serve consensus.
+        dpor.register_blocking_method("dpor_proveFinality", |params, prover, _| {
             use codec::Encode;
             let number: u32 = params
                 .one()

@@ -58,7 +58,7 @@ fn impeach_chain(genesis: Hash, count: usize, junk: bool) -> Vec<Block> {
         let mut blocks = Vec::new();
         let mut parent = genesis;
         for number in 1..=count as u32 {
-            let committee = <Runtime as cpchain_primitives::runtime_api::runtime_decl_for_dpor_api::DporApiV1<Block, AccountId>>::committee();
+            let committee = <Runtime as cpchain_primitives::runtime_api::runtime_decl_for_dpor_api::DporApiV2<Block, AccountId>>::committee();
             let config = pallet_dpor::Pallet::<Runtime>::timing().expect("timing");
             let digest = DporPreDigest {
                 term: committee.term,

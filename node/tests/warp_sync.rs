@@ -24,46 +24,13 @@ use cpchain_primitives::{
     Hash, SS58_PREFIX,
 };
 use cpchain_runtime::RuntimeCall;
-use serde_json::{json, Value};
+use serde_json::json;
 use sp_core::crypto::{Ss58AddressFormat, Ss58Codec};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
 const BLOCKS: u64 = 500;
 const PERIOD_MS: u64 = 100;
-
-/// The `local` spec with a short period.
-fn fast_spec(dir: &TempDir) -> String {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
-        .args([
-            "build-spec",
-            "--chain",
-            "local",
-            "--disable-default-bootnode",
-        ])
-        .output()
-        .expect("cpchain-node runs");
-    assert!(output.status.success(), "{output:?}");
-    let mut spec: Value = serde_json::from_slice(&output.stdout).expect("a JSON spec");
-    fn set(value: &mut Value, key: &str, to: u64) -> bool {
-        match value {
-            Value::Object(map) => {
-                if let Some(slot) = map.get_mut(key) {
-                    *slot = json!(to);
-                    return true;
-                }
-                map.values_mut().any(|v| set(v, key, to))
-            }
-            _ => false,
-        }
-    }
-    assert!(set(&mut spec, "periodMs", PERIOD_MS));
-    assert!(set(&mut spec, "impeachTimeoutMs", 3_000));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let path = dir.0.join("fast-spec.json");
-    std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
-    path.display().to_string()
-}
 
 fn validator(
     account: Sr25519Keyring,
@@ -114,7 +81,7 @@ fn proof_of(node: &Node, number: u64) -> FinalityProof {
 #[test]
 fn a_new_node_warp_syncs_across_a_validator_change_and_proofs_need_no_state() {
     let base = TempDir::new("cpchain-warp");
-    let spec = fast_spec(&base);
+    let spec = common::local_spec_with_period(&base, PERIOD_MS);
     let nodes = common::start_network(&base, "warp", &spec, &NAMES, |_| Vec::new());
     let alice = &nodes[0];
     alice.wait_for("block #2 final", Duration::from_secs(120), |node| {
@@ -163,10 +130,20 @@ fn a_new_node_warp_syncs_across_a_validator_change_and_proofs_need_no_state() {
         fragments: vec![proof.fragments[1].clone()],
         is_finished: true,
     };
-    assert!(verify_finality(genesis(alice), genesis_validators.clone(), &skipped).is_err());
+    // Without the hand-over, the target's certificate is checked against
+    // the genesis set: it fails if Eve signed it; if only validators of
+    // both sets did, it is a quorum of the genesis set too, and rightly
+    // proves the block.
+    let eve_signed = proof.fragments[1]
+        .justification
+        .signatures
+        .iter()
+        .any(|(signer, _)| !genesis_validators.contains(signer));
+    let without_change = verify_finality(genesis(alice), genesis_validators.clone(), &skipped);
+    assert_eq!(without_change.is_err(), eve_signed, "{without_change:?}");
     let mut other_chain = proof.clone();
     other_chain.fragments[0].header.number += 1;
-    assert!(verify_finality(genesis(alice), genesis_validators, &other_chain).is_err());
+    assert!(verify_finality(genesis(alice), genesis_validators.clone(), &other_chain).is_err());
 
     // A new node warp-syncs.
     let (rpc, p2p) = (free_port(), free_port());
@@ -189,6 +166,8 @@ fn a_new_node_warp_syncs_across_a_validator_change_and_proofs_need_no_state() {
         "--sync".into(),
         "warp".into(),
         "-lsync=debug,txpool=debug,dpor=debug,db=debug".into(),
+        "--pool-type".into(),
+        "single-state".into(),
         "--bootnodes".into(),
     ];
     args.extend(bootnodes);
@@ -217,8 +196,10 @@ fn a_new_node_warp_syncs_across_a_validator_change_and_proofs_need_no_state() {
         "no warp sync in {}",
         newcomer.log.display()
     );
-    // And it follows finality from there, with the same blocks.
-    let later = target + 20;
+    // And it follows finality from there, with the same blocks. (It
+    // warped to the network's final block of the moment, above `target`.)
+    let warped_to = newcomer.finalized_number().unwrap();
+    let later = warped_to + 20;
     newcomer.wait_for("finality to go on", Duration::from_secs(120), |node| {
         node.finalized_number().filter(|n| *n >= later)
     });
@@ -226,7 +207,35 @@ fn a_new_node_warp_syncs_across_a_validator_change_and_proofs_need_no_state() {
         newcomer.rpc("chain_getBlockHash", json!([later])),
         alice.rpc("chain_getBlockHash", json!([later]))
     );
+    // The history below fills in, each block checked by its certificate
+    // without state; then the newcomer proves finality as any node does.
+    newcomer.wait_for(
+        "the history below the warp target",
+        Duration::from_secs(120),
+        |node| {
+            let history = [1, warped_to - 1].map(|n| node.rpc("chain_getBlockHash", json!([n])));
+            history.iter().all(|hash| !hash.is_null()).then_some(())
+        },
+    );
+    for height in [1, 7, target / 2, target - 1] {
+        assert_eq!(
+            newcomer.rpc("chain_getBlockHash", json!([height])),
+            alice.rpc("chain_getBlockHash", json!([height])),
+            "#{height}"
+        );
+    }
+    let theirs = newcomer.wait_for(
+        "a proof from the newcomer",
+        Duration::from_secs(60),
+        |node| node.try_rpc("dpor_proveFinality", json!([target])).ok(),
+    );
+    let bytes = hex_decode(theirs["proof"].as_str().unwrap());
+    let theirs = FinalityProof::decode(&mut &bytes[..]).unwrap();
+    assert_eq!(theirs.fragments[0].header, proof.fragments[0].header);
+    verify_finality(genesis(alice), genesis_validators.clone(), &theirs)
+        .expect("the newcomer's proof checks");
     let mut errors = newcomer.log_lines_with("Block import error");
+    errors.extend(newcomer.log_lines_with("Verification failed"));
     errors.extend(newcomer.log_lines_with("Essential task"));
     assert!(errors.is_empty(), "{errors:#?}");
 }

@@ -63,14 +63,32 @@ impl ValidatorsChanged {
         DigestItem::Consensus(DPOR_ENGINE_ID, self.encode())
     }
 
-    /// The change a header announces, if any.
+    /// The change a header announces, if any: its one `dpor` consensus log,
+    /// decoded in full. A header with two such logs, or one that does not
+    /// decode, announces nothing (and is no valid proof step, see
+    /// [`Verifier::verify_fragment`]).
     pub fn find_in(header: &Header) -> Option<Self> {
-        header.digest.logs.iter().find_map(|item| match item {
-            DigestItem::Consensus(id, data) if *id == DPOR_ENGINE_ID => {
-                Self::decode(&mut &data[..]).ok()
-            }
+        match Self::logs_in(header).as_slice() {
+            [one] => Self::decode_exact(one),
             _ => None,
-        })
+        }
+    }
+
+    fn logs_in(header: &Header) -> Vec<&[u8]> {
+        header
+            .digest
+            .logs
+            .iter()
+            .filter_map(|item| match item {
+                DigestItem::Consensus(id, data) if *id == DPOR_ENGINE_ID => Some(data.as_slice()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn decode_exact(mut data: &[u8]) -> Option<Self> {
+        let change = Self::decode(&mut data).ok()?;
+        data.is_empty().then_some(change)
     }
 }
 
@@ -149,6 +167,16 @@ pub enum FinalityProofError {
     NotASetChange {
         number: u32,
     },
+    /// A `dpor` consensus log that is not exactly one well-formed change.
+    MalformedSetChange {
+        number: u32,
+    },
+    /// The set to check against is empty: nothing could be proven.
+    NoValidators,
+    /// A fragment is not the child of the block before it.
+    NotAChild {
+        number: u32,
+    },
 }
 
 /// Where a verifier stands: the set that certifies the next blocks, and
@@ -180,6 +208,9 @@ impl Verifier {
         if number <= self.last_number {
             return Err(FinalityProofError::OutOfOrder { number });
         }
+        if self.set.validators.is_empty() {
+            return Err(FinalityProofError::NoValidators);
+        }
         let hash = header.hash();
         let payload = vote_signing_payload(
             &self.chain_id,
@@ -205,6 +236,10 @@ impl Verifier {
                 needed,
             });
         }
+        let logs = ValidatorsChanged::logs_in(header);
+        if !logs.is_empty() && ValidatorsChanged::find_in(header).is_none() {
+            return Err(FinalityProofError::MalformedSetChange { number });
+        }
         if let Some(change) = ValidatorsChanged::find_in(header) {
             let expected = self.set.set_id.saturating_add(1);
             if change.set_id != expected {
@@ -221,6 +256,19 @@ impl Verifier {
         Ok(())
     }
 
+    /// As [`Verifier::verify_fragment`], for a fragment that must be the
+    /// very next block: how history below a warp-synced state is checked,
+    /// block by block.
+    pub fn verify_child(&mut self, fragment: &Fragment) -> Result<(), FinalityProofError> {
+        let number = fragment.header.number;
+        if number != self.last_number.saturating_add(1)
+            || fragment.header.parent_hash != self.last_hash
+        {
+            return Err(FinalityProofError::NotAChild { number });
+        }
+        self.verify_fragment(fragment)
+    }
+
     /// Checks a proof from where this verifier stands; returns the last
     /// header it proves final.
     pub fn verify(&mut self, proof: &FinalityProof) -> Result<Header, FinalityProofError> {
@@ -228,7 +276,14 @@ impl Verifier {
             .fragments
             .split_last()
             .ok_or(FinalityProofError::Empty)?;
-        for fragment in changes {
+        // A partial proof ends on a set change too: one that ended anywhere
+        // else would let a prover stall a verifier a block at a time.
+        let steps = if proof.is_finished {
+            changes
+        } else {
+            &proof.fragments[..]
+        };
+        for fragment in steps {
             if ValidatorsChanged::find_in(&fragment.header).is_none() {
                 return Err(FinalityProofError::NotASetChange {
                     number: fragment.header.number,
@@ -236,7 +291,9 @@ impl Verifier {
             }
             self.verify_fragment(fragment)?;
         }
-        self.verify_fragment(last)?;
+        if proof.is_finished {
+            self.verify_fragment(last)?;
+        }
         Ok(last.header.clone())
     }
 }
@@ -450,5 +507,66 @@ mod tests {
             is_finished: true,
         };
         assert_eq!(check(&empty), Err(FinalityProofError::Empty));
+        // No genesis validators: nothing is proven, not everything.
+        assert_eq!(
+            verify_finality(GENESIS, Vec::new(), &proof),
+            Err(FinalityProofError::NoValidators)
+        );
+        // Two change logs in one certified header.
+        let mut twice = header(
+            6,
+            Some(ValidatorsChanged {
+                set_id: 1,
+                term: 1,
+                validators: keys(&second),
+            }),
+        );
+        twice.digest.push(
+            ValidatorsChanged {
+                set_id: 1,
+                term: 1,
+                validators: keys(&first),
+            }
+            .to_digest_item(),
+        );
+        let doubled_log = FinalityProof {
+            fragments: vec![certify(GENESIS.as_ref(), &twice, &first[..3])],
+            is_finished: true,
+        };
+        assert_eq!(
+            check(&doubled_log),
+            Err(FinalityProofError::MalformedSetChange { number: 6 })
+        );
+        // A partial proof that does not end on a set change.
+        let stalling = FinalityProof {
+            fragments: vec![certify(GENESIS.as_ref(), &header(3, None), &first[..3])],
+            is_finished: false,
+        };
+        assert_eq!(
+            check(&stalling),
+            Err(FinalityProofError::NotASetChange { number: 3 })
+        );
+    }
+
+    #[test]
+    fn history_is_checked_block_by_block_from_genesis() {
+        let validators = pairs(&["A", "B", "C", "D"]);
+        let mut verifier = Verifier::from_genesis(GENESIS, keys(&validators));
+        let mut parent = GENESIS;
+        for number in 1..=3 {
+            let mut block = header(number, None);
+            block.parent_hash = parent;
+            let fragment = certify(GENESIS.as_ref(), &block, &validators[1..]);
+            verifier.verify_child(&fragment).unwrap();
+            parent = block.hash();
+        }
+        // A block that does not build on the last one.
+        let mut stray = header(4, None);
+        stray.parent_hash = Hash::repeat_byte(7);
+        let fragment = certify(GENESIS.as_ref(), &stray, &validators[1..]);
+        assert_eq!(
+            verifier.verify_child(&fragment),
+            Err(FinalityProofError::NotAChild { number: 4 })
+        );
     }
 }

@@ -2,17 +2,21 @@
 //! the committee's schedule, and a block is final at import exactly when it
 //! carries a valid C-certificate.
 
-use std::{marker::PhantomData, sync::Arc};
+use std::{
+    marker::PhantomData,
+    sync::{Arc, Mutex},
+};
 
 use codec::Encode;
 use cpchain_primitives::{
     digest::{DporPreDigest, DPOR_ENGINE_ID},
+    finality::{Fragment, ValidatorSet, ValidatorsChanged, Verifier},
     runtime_api::DporApi,
     AccountId, Hash, OpaqueBlock as Block,
 };
 use sc_block_builder::BlockBuilderApi;
 use sc_client_api::{backend::Finalizer, Backend, StorageProvider};
-use sc_consensus::{BlockImportParams, ForkChoiceStrategy, JustificationImport, Verifier};
+use sc_consensus::{BlockImportParams, ForkChoiceStrategy, JustificationImport};
 use sp_api::{CallApiAt, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
 use sp_core::{sr25519, Pair};
@@ -163,31 +167,117 @@ where
 ///   certificate, following the validator sets from genesis (the queue
 ///   skips the verifier for these today; the check stays should it not);
 /// - the warp target, imported with its state: its header is the proof's
-///   last, and sync checks the state against its state root;
-/// - history below the warp target (the block gap), which sync downloads
-///   backwards and links to the proven target by parent hashes.
-fn proven_elsewhere<C: HeaderBackend<Block>>(
-    client: &C,
-    block: &BlockImportParams<Block>,
-) -> Option<&'static str> {
+///   last, and sync checks the state against its state root.
+fn proven_elsewhere(block: &BlockImportParams<Block>) -> Option<&'static str> {
     if block.origin == sp_consensus::BlockOrigin::WarpSync {
         return Some("a warp proof fragment");
     }
     if block.with_state() {
         return Some("imported with its state");
     }
-    let number = *block.header.number();
+    None
+}
+
+/// The highest block of the history below a warp-synced state still to
+/// download (the client's block gap), if `number` is in it.
+fn history_gap_end<C: HeaderBackend<Block>>(client: &C, number: u32) -> Option<u32> {
     client
         .info()
         .block_gap
         .filter(|gap| gap.start <= number && number <= gap.end)
-        .map(|_| "history below a warp-synced state")
+        .map(|gap| gap.end)
+}
+
+/// A verifier that knows the sets up to stored block `up_to`, replayed
+/// from the genesis validators over the stored headers' set changes.
+fn verifier_at<C>(client: &C, up_to: u32) -> Result<Verifier, String>
+where
+    C: ProvideRuntimeApi<Block> + HeaderBackend<Block>,
+    C::Api: DporApi<Block, AccountId>,
+{
+    let genesis = client.info().genesis_hash;
+    let validators = client
+        .runtime_api()
+        .committee(genesis)
+        .map_err(|e| format!("DporApi::committee at genesis: {e}"))?
+        .validators
+        .into_iter()
+        .map(|(_, key)| key)
+        .collect();
+    let mut verifier = Verifier::from_genesis(genesis, validators);
+    for number in 1..=up_to {
+        let header = client
+            .hash(number)
+            .ok()
+            .flatten()
+            .and_then(|hash| client.header(hash).ok().flatten())
+            .ok_or_else(|| format!("history block #{number} is not stored"))?;
+        if let Some(change) = ValidatorsChanged::find_in(&header) {
+            verifier.set = ValidatorSet::new(change.set_id, change.validators);
+        }
+        verifier.last_number = number;
+        verifier.last_hash = header.hash();
+    }
+    Ok(verifier)
+}
+
+/// Checks a block of the history below a warp-synced state without its
+/// parent's state: its certificate against the validator set the headers
+/// below it lead to, from genesis, and that it is the child of the block
+/// below; the last one must be the parent of the block above the gap.
+/// Sync fills the gap upwards from its start, so this is the same check as
+/// a light client's, block by block.
+fn check_history_block<C>(
+    client: &C,
+    history: &Mutex<Option<Verifier>>,
+    block: &BlockImportParams<Block>,
+    gap_end: u32,
+) -> Result<(), String>
+where
+    C: ProvideRuntimeApi<Block> + HeaderBackend<Block>,
+    C::Api: DporApi<Block, AccountId>,
+{
+    let number = *block.header.number();
+    let justification = block
+        .justifications
+        .as_ref()
+        .and_then(|all| all.get(DPOR_ENGINE_ID))
+        .ok_or_else(|| format!("history block #{number} comes without its certificate"))?;
+    let fragment = Fragment {
+        header: block.header.clone(),
+        justification: DporJustification::decode_all(justification)
+            .map_err(|e| format!("history block #{number}: {e}"))?,
+    };
+    let mut history = history.lock().map_err(|_| "history lock poisoned")?;
+    let mut verifier = match history.take() {
+        Some(verifier) if verifier.last_number + 1 == number => verifier,
+        _ => verifier_at(client, number - 1)?,
+    };
+    let checked = verifier.verify_child(&fragment);
+    *history = Some(verifier);
+    checked.map_err(|e| format!("history block #{number}: {e:?}"))?;
+    if number == gap_end {
+        let above = client
+            .hash(number + 1)
+            .ok()
+            .flatten()
+            .and_then(|hash| client.header(hash).ok().flatten())
+            .ok_or_else(|| format!("the block above history block #{number} is not stored"))?;
+        if *above.parent_hash() != block.header.hash() {
+            return Err(format!(
+                "history block #{number} is not the parent of the block above it"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The import queue's verifier.
 pub struct DporVerifier<C, BE> {
     client: Arc<C>,
     chain_id: Vec<u8>,
+    /// Where the check of history below a warp-synced state stands.
+    history: Mutex<Option<Verifier>>,
     _backend: PhantomData<BE>,
 }
 
@@ -197,13 +287,14 @@ impl<C, BE> DporVerifier<C, BE> {
         Self {
             client,
             chain_id: genesis.as_ref().to_vec(),
+            history: Mutex::new(None),
             _backend: PhantomData,
         }
     }
 }
 
 #[async_trait::async_trait]
-impl<C, BE> Verifier<Block> for DporVerifier<C, BE>
+impl<C, BE> sc_consensus::Verifier<Block> for DporVerifier<C, BE>
 where
     BE: Backend<Block> + Send + Sync,
     C: ProvideRuntimeApi<Block>
@@ -221,17 +312,24 @@ where
         let hash = block.header.hash();
         let number = *block.header.number();
         let parent = *block.header.parent_hash();
-        if let Some(why) = proven_elsewhere(&*self.client, &block) {
+        if let Some(why) = proven_elsewhere(&block) {
             log::trace!(target: LOG_TARGET, "#{number} ({hash}): {why}");
             block.post_hash = Some(hash);
             // The warp target arrives with its state and is final; the
-            // proof's fragments and the history below it are not best.
+            // proof's fragments are not best.
             block.finalized = block.with_state();
             block.fork_choice = Some(if block.with_state() {
                 ForkChoiceStrategy::LongestChain
             } else {
                 ForkChoiceStrategy::Custom(false)
             });
+            return Ok(block);
+        }
+        if let Some(gap_end) = history_gap_end(&*self.client, number) {
+            check_history_block(&*self.client, &self.history, &block, gap_end)?;
+            block.post_hash = Some(hash);
+            block.finalized = false;
+            block.fork_choice = Some(ForkChoiceStrategy::Custom(false));
             return Ok(block);
         }
         let impeach = DporPreDigest::<AccountId>::find_in_items(block.header.digest().logs())

@@ -59,6 +59,8 @@ use crate::{
 /// certificate again, and asks for certificates it missed: the
 /// notification protocol does not retransmit.
 const REBROADCAST_EVERY: Duration = Duration::from_secs(2);
+/// Blocks are remembered for the machine's height and this many above.
+const IMPORTED_AHEAD: u64 = 16;
 /// At most this many relayed messages of one height are sent again.
 const MAX_RESENT_PER_HEIGHT: usize = 512;
 /// How far ahead of a validator's clock a proposal's timestamp may be for
@@ -481,6 +483,19 @@ where
                 self.sync.request_justification(&hash, number as u32);
             }
         }
+        // Blocks that major sync imported without their certificates come
+        // with no import notification, so `imported` does not know them. A
+        // block exists above another only once that one is final (proposals
+        // build on the last final block): the certificate of the block
+        // below the best finalizes everything up to it at once.
+        let info = self.client.info();
+        if info.best_number > info.finalized_number.saturating_add(1) {
+            let number = info.best_number - 1;
+            if let Ok(Some(hash)) = self.client.hash(number) {
+                log::debug!(target: LOG_TARGET, "#{number}: behind the best block, asking peers for the certificate of {hash}");
+                self.sync.request_justification(&hash, number);
+            }
+        }
     }
 
     /// Takes the period and impeach timeout from the state of the final
@@ -529,10 +544,12 @@ where
             );
             self.report_equivocation(proof);
         }
+        // Only the heights the machine decides next: a syncing node imports
+        // thousands of blocks ahead of its machine.
         if self
             .machine
             .height()
-            .is_some_and(|current| height >= current)
+            .is_some_and(|current| height >= current && height <= current + IMPORTED_AHEAD)
         {
             let entry = self.imported.entry(height).or_default();
             if entry.len() < 16 {
@@ -709,6 +726,13 @@ where
             metrics.messages_received.inc();
         }
         let height = message.height();
+        if let Message::Validate(certificate) = &message {
+            if self.finalize_ahead(certificate).await {
+                let targets = self.gossip.relay(id, height, None);
+                self.send(targets, &bytes);
+                return;
+            }
+        }
         let signer = wire::signer(&message).map(|signer| signer.to_raw_vec());
         let counted = self.machine.accepts(&message);
         match self.machine.on_message(message) {
@@ -900,6 +924,47 @@ where
         }
     }
 
+    /// Finalizes a block of a later height than the machine's with its
+    /// certificate, if the block is imported and the certificate is valid
+    /// for the validators in its parent's state: a node behind the committee
+    /// (restarted, or lagging) catches up with the certificates the
+    /// committee keeps sending, instead of deciding every height it missed
+    /// after the others did. Whether it did so.
+    async fn finalize_ahead(&mut self, certificate: &cpchain_lbft::Certificate<Dpor>) -> bool {
+        let height = certificate.vote.height;
+        let Some(current) = self.machine.height() else {
+            return false;
+        };
+        if height <= current {
+            return false;
+        }
+        let hash = certificate.vote.hash;
+        let Ok(Some(header)) = self.client.header(hash) else {
+            return false;
+        };
+        if u64::from(*header.number()) != height {
+            return false;
+        }
+        let validators = match validators_after(&*self.client, *header.parent_hash()) {
+            Ok(Some(validators)) => validators,
+            _ => return false,
+        };
+        if certificate
+            .verify(
+                &validators,
+                self.genesis.as_ref(),
+                &crate::verifier_crypto(),
+            )
+            .is_err()
+        {
+            return false;
+        }
+        log::debug!(target: LOG_TARGET, "#{height}: certificate ahead of #{current}, catching up");
+        let justification = DporJustification::from_certificate(certificate);
+        self.finalize(height, hash, justification).await;
+        true
+    }
+
     async fn finalize(&mut self, height: u64, hash: Hash, justification: DporJustification) {
         let finalized = self.client.info().finalized_number;
         if u64::from(finalized) >= height {
@@ -931,6 +996,9 @@ where
                 self.proposed_at.clear();
                 self.advance = true;
             }
+            // A certificate imported meanwhile (sync's justification
+            // requests) may have finalized a later block already.
+            Err(_) if u64::from(self.client.info().finalized_number) >= height => {}
             Err(e) => log::error!(target: LOG_TARGET, "Cannot finalize #{height} ({hash}): {e}"),
         }
     }

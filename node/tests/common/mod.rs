@@ -140,6 +140,10 @@ pub struct Node {
     pub rpc_port: u16,
     pub p2p_port: u16,
     pub log: PathBuf,
+    /// How it was started, for [`Node::restart`].
+    name: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Node {
@@ -197,7 +201,30 @@ impl Node {
             rpc_port,
             p2p_port,
             log,
+            name: name.to_string(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
+    }
+
+    /// Stops the node if it runs, and starts it again as it was started:
+    /// same arguments, ports and database.
+    pub fn restart(&mut self) {
+        self.stop();
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut restarted =
+            Node::start_with_env(&self.name, &args, self.rpc_port, self.p2p_port, &env);
+        self.child = restarted.child.take();
+        // The same log file, appended to: the husk must not delete it.
+        restarted.log = PathBuf::new();
     }
 
     /// The last lines the node logged, for failure messages.
@@ -424,4 +451,38 @@ pub fn run_to_exit(args: &[&str], timeout: Duration) -> (std::process::ExitStatu
         std::thread::sleep(Duration::from_millis(100));
     };
     (status, stderr_reader.join().unwrap_or_default())
+}
+
+/// The `local` chain spec with another block period (and a 3 s impeach
+/// timeout), written to `dir`; returns its path for `--chain`.
+pub fn local_spec_with_period(dir: &TempDir, period_ms: u64) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_cpchain-node"))
+        .args([
+            "build-spec",
+            "--chain",
+            "local",
+            "--disable-default-bootnode",
+        ])
+        .output()
+        .expect("cpchain-node runs");
+    assert!(output.status.success(), "{output:?}");
+    let mut spec: Value = serde_json::from_slice(&output.stdout).expect("a JSON spec");
+    fn set(value: &mut Value, key: &str, to: u64) -> bool {
+        match value {
+            Value::Object(map) => {
+                if let Some(slot) = map.get_mut(key) {
+                    *slot = json!(to);
+                    return true;
+                }
+                map.values_mut().any(|v| set(v, key, to))
+            }
+            _ => false,
+        }
+    }
+    assert!(set(&mut spec, "periodMs", period_ms));
+    assert!(set(&mut spec, "impeachTimeoutMs", 3_000));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let path = dir.0.join(format!("local-{period_ms}ms-spec.json"));
+    std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
+    path.display().to_string()
 }
