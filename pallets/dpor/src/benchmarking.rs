@@ -4,6 +4,7 @@
 use super::*;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{EnsureOrigin, Hooks};
+use frame_system::RawOrigin;
 
 fn validators<T: Config>(count: u32) -> Vec<(T::AccountId, AuthorityId)> {
     (0..count)
@@ -92,6 +93,72 @@ mod benchmarks {
             seats,
             "the election filled every seat"
         );
+        Ok(())
+    }
+
+    /// The heavier kind of evidence: two sealed headers (two sr25519
+    /// signature checks, two header hashes) against the schedule and this
+    /// chain's block hashes; a vote equivocation checks two ed25519
+    /// signatures over short payloads.
+    #[benchmark]
+    fn report_equivocation() -> Result<(), BenchmarkError> {
+        use cpchain_primitives::{
+            digest::seal_item,
+            equivocation::{Offender, ProposalEquivocation},
+            Hash, Header,
+        };
+        use sp_runtime::traits::Header as _;
+
+        let key_type = cpchain_primitives::seal_crypto::KEY_TYPE;
+        let public = sp_io::crypto::sr25519_generate(key_type, None);
+        let account = cpchain_primitives::AccountId::from(public);
+        let proposer = T::ProposerAccount::convert(account.clone());
+        let anchored = CurrentSchedule::<T>::get().ok_or(BenchmarkError::Weightless)?;
+        let height: u32 = 9;
+        frame_system::Pallet::<T>::set_block_number(10u32.into());
+        let parent = Hash::repeat_byte(7);
+        let parent_as_t =
+            T::Hash::decode(&mut parent.as_ref()).map_err(|_| BenchmarkError::Weightless)?;
+        frame_system::BlockHash::<T>::insert(BlockNumberFor::<T>::from(height - 1), parent_as_t);
+        let seats = anchored.schedule.term_len as usize;
+        Proposers::<T>::insert(
+            anchored.term_of(height),
+            ProposersOf::<T>::truncate_from(alloc::vec![proposer; seats]),
+        );
+        let sealed = |root: u8| -> Result<Header, BenchmarkError> {
+            let mut header = Header::new(
+                height,
+                Hash::repeat_byte(root),
+                Hash::zero(),
+                parent,
+                Default::default(),
+            );
+            header.digest.push(
+                DporPreDigest {
+                    term: anchored.term_of(height),
+                    view: anchored.view_of(height),
+                    proposer: account.clone(),
+                    impeach: false,
+                }
+                .to_digest_item(),
+            );
+            let signature = sp_io::crypto::sr25519_sign(key_type, &public, header.hash().as_ref())
+                .ok_or(BenchmarkError::Stop("no sealing key in the keystore"))?;
+            header.digest.push(seal_item(signature.as_ref()));
+            Ok(header)
+        };
+        let proof = EquivocationProof::Proposal(ProposalEquivocation {
+            first: sealed(1)?,
+            second: sealed(2)?,
+        });
+
+        #[extrinsic_call]
+        _(RawOrigin::None, alloc::boxed::Box::new(proof));
+
+        assert!(Offences::<T>::contains_key(
+            height,
+            Offender::Proposer(account)
+        ));
         Ok(())
     }
 

@@ -147,6 +147,10 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
     .build_storage()
     .unwrap();
     let mut ext = sp_io::TestExternalities::new(storage);
+    // Benchmarks sign evidence with keys they generate.
+    ext.register_extension(sp_keystore::KeystoreExt::new(
+        sp_keystore::testing::MemoryKeystore::new(),
+    ));
     ext.execute_with(|| System::set_block_number(0));
     ext
 }
