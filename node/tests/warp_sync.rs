@@ -166,8 +166,6 @@ fn a_new_node_warp_syncs_across_a_validator_change_and_proofs_need_no_state() {
         "--sync".into(),
         "warp".into(),
         "-lsync=debug,txpool=debug,dpor=debug,db=debug".into(),
-        "--pool-type".into(),
-        "single-state".into(),
         "--bootnodes".into(),
     ];
     args.extend(bootnodes);
@@ -236,6 +234,7 @@ fn a_new_node_warp_syncs_across_a_validator_change_and_proofs_need_no_state() {
         .expect("the newcomer's proof checks");
     let mut errors = newcomer.log_lines_with("Block import error");
     errors.extend(newcomer.log_lines_with("Verification failed"));
+    // (Logged by any node that stops, so meaningful only while it runs.)
     errors.extend(newcomer.log_lines_with("Essential task"));
     assert!(errors.is_empty(), "{errors:#?}");
 }
