@@ -7,41 +7,15 @@
 
 mod common;
 
-use std::{
-    collections::BTreeSet,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use codec::Decode;
-use common::{Node, TempDir};
-use cpchain_consensus_dpor::justification::DporJustification;
+use common::TempDir;
 use cpchain_primitives::dpor_crypto::AuthorityId;
 use serde_json::json;
 use sp_keyring::Ed25519Keyring;
 
 const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
 const MISSED: u64 = 1_000;
-
-/// The validators that signed the certificate of block `height`.
-fn signers(node: &Node, height: u64) -> BTreeSet<AuthorityId> {
-    let hash = node.rpc("chain_getBlockHash", json!([height]));
-    let block = node.rpc("chain_getBlock", json!([hash]));
-    let justifications = block["justifications"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let dpor = justifications
-        .iter()
-        .find(|j| j[0] == json!([100, 112, 111, 114]))
-        .unwrap_or_else(|| panic!("#{height} has no DPoR certificate"));
-    let bytes: Vec<u8> = serde_json::from_value(dpor[1].clone()).expect("justification bytes");
-    DporJustification::decode(&mut &bytes[..])
-        .unwrap()
-        .signatures
-        .into_iter()
-        .map(|(signer, _)| signer)
-        .collect()
-}
 
 #[test]
 fn a_validator_offline_for_a_thousand_heights_catches_up_and_votes_again() {
@@ -84,7 +58,7 @@ fn a_validator_offline_for_a_thousand_heights_catches_up_and_votes_again() {
             dave.rpc("chain_getBlockHash", json!([height])),
             nodes[0].rpc("chain_getBlockHash", json!([height]))
         );
-        assert!(!signers(dave, height).is_empty());
+        assert!(!common::certificate_signers(dave, height).is_empty());
     }
 
     // He votes again: his signature appears in certificates.
@@ -95,7 +69,8 @@ fn a_validator_offline_for_a_thousand_heights_catches_up_and_votes_again() {
         Duration::from_secs(120),
         |node| {
             let to = node.finalized_number()?;
-            (from + 1..=to).find(|height| signers(node, *height).contains(&dave_key))
+            (from + 1..=to)
+                .find(|height| common::certificate_signers(node, *height).contains(&dave_key))
         },
     );
     eprintln!("Dave signed the certificate of #{signed_by_dave}");

@@ -6,14 +6,10 @@
 
 mod common;
 
-use std::{
-    collections::BTreeSet,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use codec::{Decode, Encode};
+use codec::Encode;
 use common::{events_at, hex_decode, Node, TempDir};
-use cpchain_consensus_dpor::justification::DporJustification;
 use cpchain_primitives::{dpor_crypto::AuthorityId, Hash, SS58_PREFIX};
 use cpchain_runtime::{RuntimeCall, RuntimeEvent};
 use serde_json::json;
@@ -61,28 +57,6 @@ fn submit_until(
         }
         None
     })
-}
-
-/// The validators that signed the certificate of block `height`.
-fn signers(node: &Node, height: u64) -> BTreeSet<AuthorityId> {
-    let hash = node.rpc("chain_getBlockHash", json!([height]));
-    let block = node.rpc("chain_getBlock", json!([hash]));
-    let justifications = block["justifications"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let dpor = justifications
-        .iter()
-        .find(|j| j[0] == json!([100, 112, 111, 114]))
-        .unwrap_or_else(|| panic!("#{height} has no DPoR certificate"));
-    // (engine id, data), both serialized as arrays of bytes.
-    let bytes: Vec<u8> = serde_json::from_value(dpor[1].clone()).expect("justification bytes");
-    DporJustification::decode(&mut &bytes[..])
-        .unwrap()
-        .signatures
-        .into_iter()
-        .map(|(signer, _)| signer)
-        .collect()
 }
 
 #[test]
@@ -196,7 +170,7 @@ fn a_validator_added_by_the_council_votes_from_the_next_term_and_the_removed_one
     let dave = AuthorityId::from(Ed25519Keyring::Dave.public());
     let mut one_signed = 0;
     for height in changed + 1..=last {
-        let signers = signers(alice, height);
+        let signers = common::certificate_signers(alice, height);
         assert!(!signers.contains(&dave), "#{height}: Dave still signs");
         if signers.contains(&one) {
             one_signed += 1;

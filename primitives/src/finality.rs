@@ -68,22 +68,21 @@ impl ValidatorsChanged {
     /// decode, announces nothing (and is no valid proof step, see
     /// [`Verifier::verify_fragment`]).
     pub fn find_in(header: &Header) -> Option<Self> {
-        match Self::logs_in(header).as_slice() {
-            [one] => Self::decode_exact(one),
-            _ => None,
-        }
+        Self::read(header).ok().flatten()
     }
 
-    fn logs_in(header: &Header) -> Vec<&[u8]> {
-        header
-            .digest
-            .logs
-            .iter()
-            .filter_map(|item| match item {
-                DigestItem::Consensus(id, data) if *id == DPOR_ENGINE_ID => Some(data.as_slice()),
-                _ => None,
-            })
-            .collect()
+    /// The change a header announces: Err if its `dpor` consensus logs are
+    /// not exactly one well-formed change or none.
+    fn read(header: &Header) -> Result<Option<Self>, ()> {
+        let mut logs = header.digest.logs.iter().filter_map(|item| match item {
+            DigestItem::Consensus(id, data) if *id == DPOR_ENGINE_ID => Some(data.as_slice()),
+            _ => None,
+        });
+        match (logs.next(), logs.next()) {
+            (None, _) => Ok(None),
+            (Some(one), None) => Self::decode_exact(one).map(Some).ok_or(()),
+            (Some(_), Some(_)) => Err(()),
+        }
     }
 
     fn decode_exact(mut data: &[u8]) -> Option<Self> {
@@ -236,11 +235,9 @@ impl Verifier {
                 needed,
             });
         }
-        let logs = ValidatorsChanged::logs_in(header);
-        if !logs.is_empty() && ValidatorsChanged::find_in(header).is_none() {
-            return Err(FinalityProofError::MalformedSetChange { number });
-        }
-        if let Some(change) = ValidatorsChanged::find_in(header) {
+        let change = ValidatorsChanged::read(header)
+            .map_err(|()| FinalityProofError::MalformedSetChange { number })?;
+        if let Some(change) = change {
             let expected = self.set.set_id.saturating_add(1);
             if change.set_id != expected {
                 return Err(FinalityProofError::MissingSetChange {

@@ -113,13 +113,37 @@ where
     C::Api: DporApi<Block, AccountId>,
 {
     let justification = DporJustification::decode_all(justification)?;
+    check_certificate(
+        client,
+        parent,
+        &justification.certificate(u64::from(number), hash),
+        chain_id,
+    )?;
+    Ok(justification)
+}
+
+/// Checks that `certificate` is signed by a quorum of the validators in
+/// `parent`'s state, the committee that certifies `parent`'s children.
+pub fn check_certificate<C>(
+    client: &C,
+    parent: Hash,
+    certificate: &cpchain_lbft::Certificate<crate::Dpor>,
+    chain_id: &[u8],
+) -> Result<(), String>
+where
+    C: ProvideRuntimeApi<Block>,
+    C::Api: DporApi<Block, AccountId>,
+{
     let validators = validators_after(client, parent)?
         .ok_or_else(|| "the chain has no DPoR committee".to_string())?;
-    justification
-        .certificate(u64::from(number), hash)
+    certificate
         .verify(&validators, chain_id, &verifier_crypto())
-        .map_err(|e| format!("block #{number}: invalid certificate: {e:?}"))?;
-    Ok(justification)
+        .map_err(|e| {
+            format!(
+                "block #{}: invalid certificate: {e:?}",
+                certificate.vote.height
+            )
+        })
 }
 
 /// Checks an impeach block that came without a certificate: it is
@@ -196,15 +220,7 @@ where
     C::Api: DporApi<Block, AccountId>,
 {
     let genesis = client.info().genesis_hash;
-    let validators = client
-        .runtime_api()
-        .committee(genesis)
-        .map_err(|e| format!("DporApi::committee at genesis: {e}"))?
-        .validators
-        .into_iter()
-        .map(|(_, key)| key)
-        .collect();
-    let mut verifier = Verifier::from_genesis(genesis, validators);
+    let mut verifier = Verifier::from_genesis(genesis, crate::genesis_validators(client)?);
     for number in 1..=up_to {
         let header = client
             .hash(number)

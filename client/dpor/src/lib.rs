@@ -99,6 +99,24 @@ where
     ))
 }
 
+/// The validators of the genesis block, from which stateless checks of
+/// finality (warp proofs, history below a warp-synced state) start.
+pub fn genesis_validators<C>(client: &C) -> Result<Vec<AuthorityId>, String>
+where
+    C: ProvideRuntimeApi<Block> + sp_blockchain::HeaderBackend<Block>,
+    C::Api: DporApi<Block, AccountId>,
+{
+    let genesis = client.info().genesis_hash;
+    Ok(client
+        .runtime_api()
+        .committee(genesis)
+        .map_err(|e| format!("DporApi::committee at genesis: {e}"))?
+        .validators
+        .into_iter()
+        .map(|(_, key)| key)
+        .collect())
+}
+
 /// The key type of the consensus key, for operators' `key insert`.
 pub fn consensus_key_type() -> sp_core::crypto::KeyTypeId {
     <AuthorityId as AppCrypto>::ID

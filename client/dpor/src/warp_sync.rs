@@ -156,21 +156,11 @@ where
 
     fn create_verifier(&self) -> Box<dyn WarpVerifier<Block>> {
         let genesis = self.client.info().genesis_hash;
-        let validators = self
-            .client
-            .runtime_api()
-            .committee(genesis)
-            .map(|committee| {
-                committee
-                    .validators
-                    .into_iter()
-                    .map(|(_, key)| key)
-                    .collect()
-            })
-            .unwrap_or_else(|e| {
-                log::error!(target: crate::LOG_TARGET, "No genesis validators for warp sync: {e}");
-                Vec::new()
-            });
+        // Without them the verifier's set is empty, and it proves nothing.
+        let validators = crate::genesis_validators(&*self.client).unwrap_or_else(|e| {
+            log::error!(target: crate::LOG_TARGET, "No genesis validators for warp sync: {e}");
+            Vec::new()
+        });
         Box::new(DporWarpVerifier {
             verifier: Verifier::from_genesis(genesis, validators),
         })

@@ -945,18 +945,13 @@ where
         if u64::from(*header.number()) != height {
             return false;
         }
-        let validators = match validators_after(&*self.client, *header.parent_hash()) {
-            Ok(Some(validators)) => validators,
-            _ => return false,
-        };
-        if certificate
-            .verify(
-                &validators,
-                self.genesis.as_ref(),
-                &crate::verifier_crypto(),
-            )
-            .is_err()
-        {
+        let checked = crate::import::check_certificate(
+            &*self.client,
+            *header.parent_hash(),
+            certificate,
+            self.genesis.as_ref(),
+        );
+        if checked.is_err() {
             return false;
         }
         log::debug!(target: LOG_TARGET, "#{height}: certificate ahead of #{current}, catching up");

@@ -486,3 +486,30 @@ pub fn local_spec_with_period(dir: &TempDir, period_ms: u64) -> String {
     std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
     path.display().to_string()
 }
+
+/// The validators that signed the certificate of block `height` (its `dpor`
+/// justification); fails the test if the block has none.
+pub fn certificate_signers(
+    node: &Node,
+    height: u64,
+) -> std::collections::BTreeSet<cpchain_primitives::dpor_crypto::AuthorityId> {
+    use codec::Decode;
+    let hash = node.rpc("chain_getBlockHash", json!([height]));
+    let block = node.rpc("chain_getBlock", json!([hash]));
+    let justifications = block["justifications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let dpor = justifications
+        .iter()
+        .find(|j| j[0] == json!([100, 112, 111, 114]))
+        .unwrap_or_else(|| panic!("#{height} has no DPoR certificate"));
+    // (engine id, data), both serialized as arrays of bytes.
+    let bytes: Vec<u8> = serde_json::from_value(dpor[1].clone()).expect("justification bytes");
+    cpchain_primitives::finality::DporJustification::decode(&mut &bytes[..])
+        .unwrap()
+        .signatures
+        .into_iter()
+        .map(|(signer, _)| signer)
+        .collect()
+}
