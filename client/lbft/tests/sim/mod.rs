@@ -31,6 +31,7 @@ use cpchain_lbft::*;
 
 #[path = "../common/mod.rs"]
 mod common;
+mod conformance;
 pub use common::{
     block_hash, impeach_block, signature, Hash, Rng, Sim, SimCrypto, CHAIN_ID, GENESIS,
 };
@@ -179,6 +180,8 @@ pub struct Stats {
     pub follower_heights: u64,
     pub messages_delivered: u64,
     pub max_round: u64,
+    /// Signatures checked against the protocol model's guards.
+    pub conformance_checks: u64,
 }
 
 impl std::ops::AddAssign for Stats {
@@ -199,6 +202,7 @@ impl std::ops::AddAssign for Stats {
         self.follower_heights += o.follower_heights;
         self.messages_delivered += o.messages_delivered;
         self.max_round = self.max_round.max(o.max_round);
+        self.conformance_checks += o.conformance_checks;
     }
 }
 
@@ -294,6 +298,7 @@ pub struct World {
     /// Every slot an honest validator signed, across its lives.
     honest_signed: BTreeMap<(u16, Height, Round, u8), Hash>,
     honest_round_changes: BTreeMap<(u16, Height, Round), Option<(Round, Hash)>>,
+    conformance: conformance::Conformance,
     partition: Option<Vec<bool>>,
     last_restart_ms: u64,
     scenario: Scenario,
@@ -338,6 +343,7 @@ impl World {
             proposed: BTreeSet::new(),
             honest_signed: BTreeMap::new(),
             honest_round_changes: BTreeMap::new(),
+            conformance: conformance::Conformance::default(),
             partition,
             last_restart_ms: 0,
             scenario,
@@ -566,6 +572,30 @@ impl World {
         }
     }
 
+    /// Checks a record about to be persisted against the protocol model's
+    /// guards (see `conformance.rs`).
+    fn check_conformance(&mut self, i: usize, record: &HeightRecord<Sim>) {
+        let height = record.height;
+        let validators = self.validators_at(height);
+        let byzantine: Vec<u16> = validators
+            .members()
+            .iter()
+            .copied()
+            .filter(|v| self.nodes[*v as usize].byzantine)
+            .collect();
+        let view = conformance::HeightView {
+            validators: &validators,
+            byzantine: &byzantine,
+            impeach_block: impeach_block(height, &self.nodes[i].head()),
+        };
+        let old = self.nodes[i].records.get(&height);
+        let result = self.conformance.check(i as u16, &view, old, record);
+        self.stats.conformance_checks = self.conformance.checked;
+        if let Err(what) = result {
+            self.fail(format!("outside the protocol model: {what}"));
+        }
+    }
+
     /// Executes actions as the glue does: in order, follow-ups after the
     /// batch, and an older record never written over a newer one.
     fn execute(&mut self, i: usize, actions: Vec<Action<Sim>>) {
@@ -577,6 +607,7 @@ impl World {
             }
             match action {
                 Action::Persist(record) => {
+                    self.check_conformance(i, &record);
                     let newer = self.nodes[i]
                         .records
                         .get(&record.height)
