@@ -136,14 +136,28 @@ where
 {
     let validators = validators_after(client, parent)?
         .ok_or_else(|| "the chain has no DPoR committee".to_string())?;
+    check_finality_certificate(&validators, certificate, chain_id)
+}
+
+/// Checks that `certificate` proves its block final: a quorum of
+/// `validators`' COMMITs. A quorum of PREPAREs proves nothing final: such
+/// certificates travel openly inside round changes and leaders'
+/// justifications, and one for a block the committee then replaced by the
+/// impeach block would otherwise finalize that block on a node behind.
+pub fn check_finality_certificate(
+    validators: &cpchain_lbft::ValidatorSet<cpchain_primitives::dpor_crypto::AuthorityId>,
+    certificate: &cpchain_lbft::Certificate<crate::Dpor>,
+    chain_id: &[u8],
+) -> Result<(), String> {
+    let height = certificate.vote.height;
+    if certificate.vote.phase != cpchain_lbft::Phase::Commit {
+        return Err(format!(
+            "block #{height}: a certificate of PREPAREs does not make a block final"
+        ));
+    }
     certificate
-        .verify(&validators, chain_id, &verifier_crypto())
-        .map_err(|e| {
-            format!(
-                "block #{}: invalid certificate: {e:?}",
-                certificate.vote.height
-            )
-        })
+        .verify(validators, chain_id, &verifier_crypto())
+        .map_err(|e| format!("block #{height}: invalid certificate: {e:?}"))
 }
 
 /// Checks an impeach block that came without a certificate: it is
@@ -492,5 +506,58 @@ where
         self.client
             .finalize_block(hash, Some((DPOR_ENGINE_ID, justification.encode())), true)
             .map_err(|e| sp_consensus::Error::ClientImport(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpchain_lbft::{Certificate, Phase, ValidatorSet, Vote};
+    use cpchain_primitives::dpor_crypto::AuthorityPair;
+
+    const CHAIN: &[u8] = b"genesis hash";
+
+    fn certificate(phase: Phase, signers: &[AuthorityPair]) -> Certificate<crate::Dpor> {
+        let vote = Vote {
+            height: 5,
+            round: 0,
+            phase,
+            hash: Hash::repeat_byte(7),
+        };
+        Certificate {
+            vote,
+            signatures: signers
+                .iter()
+                .map(|pair| (pair.public(), pair.sign(&vote.signing_payload(CHAIN))))
+                .collect(),
+        }
+    }
+
+    /// Review finding: `finalize_ahead` took any valid certificate, and a
+    /// quorum of PREPAREs for a block the committee later replaced by the
+    /// impeach block finalized that block on a node behind: a fork.
+    #[test]
+    fn only_a_quorum_of_commits_makes_a_block_final() {
+        let pairs: Vec<AuthorityPair> = ["//Alice", "//Bob", "//Charlie", "//Dave"]
+            .iter()
+            .map(|seed| AuthorityPair::from_string(seed, None).unwrap())
+            .collect();
+        let validators = ValidatorSet::new(pairs.iter().map(|p| p.public())).unwrap();
+
+        let prepares = certificate(Phase::Prepare, &pairs[..3]);
+        let refused = check_finality_certificate(&validators, &prepares, CHAIN);
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("PREPAREs")),
+            "{refused:?}"
+        );
+
+        let commits = certificate(Phase::Commit, &pairs[..3]);
+        assert_eq!(
+            check_finality_certificate(&validators, &commits, CHAIN),
+            Ok(())
+        );
+        let too_few = certificate(Phase::Commit, &pairs[..2]);
+        assert!(check_finality_certificate(&validators, &too_few, CHAIN).is_err());
+        assert!(check_finality_certificate(&validators, &commits, b"another chain").is_err());
     }
 }
