@@ -1,5 +1,6 @@
 //! What DPoR persists: the LBFT record of each undecided height (the round
-//! entered, the lock and every signed vote and round change).
+//! entered, the lock and every signed vote and round change), and the
+//! highest height decided with the certificates of the last ones.
 //!
 //! The record must be on disk before any message that depends on it
 //! leaves the node: a validator that forgets its lock or its round after a
@@ -15,7 +16,14 @@
 //! The file sits beside the database, not in it, so that `purge-chain`
 //! keeps it: a validator that resyncs from genesis still remembers what it
 //! signed. Version 1 of this schema, a bare list of signed votes in aux
-//! storage, is read once and carried over.
+//! storage, is read once and carried over; version 2 (records only) too.
+//!
+//! Why the decided heights: the record of a height is dropped once the
+//! height is final in the client database, but that database may lose its
+//! last final blocks in a crash (see above). The node then restarts below
+//! a height it voted at, with no record of it, and must not vote there
+//! again (`Machine::remember_decided`): the file says up to where heights
+//! were decided, and keeps the last certificates to finalize them again.
 
 use std::{
     collections::BTreeMap,
@@ -25,7 +33,7 @@ use std::{
 };
 
 use codec::{Decode, Encode};
-use cpchain_lbft::{HeightRecord, Phase, Vote};
+use cpchain_lbft::{Certificate, HeightRecord, Phase, Vote};
 use cpchain_primitives::Hash;
 use sc_client_api::backend::AuxStore;
 
@@ -38,7 +46,8 @@ const LEGACY_VERSION_KEY: &[u8] = b"dpor_aux_schema_version";
 const LEGACY_VOTES_KEY: &[u8] = b"dpor_signed_votes";
 const LEGACY_VERSION: u32 = 1;
 /// The record file's schema, written at its start.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
+const RECORDS_ONLY_VERSION: u32 = 2;
 const MAGIC: &[u8; 16] = b"cpchain/lbft-rec";
 const FILE_NAME: &str = "lbft-record";
 
@@ -86,16 +95,39 @@ impl TryFrom<WireRecord> for HeightRecord<Dpor> {
 /// The records of undecided heights, in memory and in their file.
 pub struct RecordFile {
     path: PathBuf,
+    genesis: Hash,
     records: BTreeMap<u64, HeightRecord<Dpor>>,
+    decided: Decided,
+}
+
+/// What a node knows it saw decided; see the module docs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Decided {
+    /// Every height up to this one was decided.
+    pub up_to: Option<u64>,
+    /// The certificates of the last decided heights, by height.
+    pub certificates: BTreeMap<u64, Certificate<Dpor>>,
+}
+
+#[derive(Encode, Decode)]
+struct WireFile {
+    genesis: Hash,
+    decided_up_to: Option<u64>,
+    certificates: Vec<WireCertificate>,
+    records: Vec<WireRecord>,
 }
 
 impl RecordFile {
-    /// Opens (or creates) the record in `dir`, carrying over a version-1
-    /// record from `legacy` aux storage. Returns the records to restore.
+    /// Opens (or creates) the record of the chain with genesis `genesis`
+    /// in `dir`, carrying over a version-1 record from `legacy` aux storage.
+    /// Returns the records to restore and the decided heights. A file of
+    /// another chain (relaunched under the same spec id and base path) is
+    /// not this chain's: it is replaced.
     pub fn open<S: AuxStore>(
         dir: &Path,
         legacy: &S,
-    ) -> Result<(Self, Vec<HeightRecord<Dpor>>), String> {
+        genesis: Hash,
+    ) -> Result<(Self, Vec<HeightRecord<Dpor>>, Decided), String> {
         fs::create_dir_all(dir).map_err(|e| {
             format!(
                 "cannot create the DPoR record directory {}: {e}",
@@ -103,10 +135,12 @@ impl RecordFile {
             )
         })?;
         let path = dir.join(FILE_NAME);
-        let records = match fs::read(&path) {
-            Ok(bytes) => decode_file(&bytes)
+        let (records, decided) = match fs::read(&path) {
+            Ok(bytes) => decode_file(&bytes, genesis)
                 .map_err(|e| format!("the DPoR record {} is unreadable: {e}", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => load_legacy(legacy)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                (load_legacy(legacy)?, Decided::default())
+            }
             Err(e) => {
                 return Err(format!(
                     "cannot read the DPoR record {}: {e}",
@@ -116,11 +150,26 @@ impl RecordFile {
         };
         let file = Self {
             path,
+            genesis,
             records: records.into_iter().map(|r| (r.height, r)).collect(),
+            decided,
         };
         file.flush()?;
         let restored = file.records.values().cloned().collect();
-        Ok((file, restored))
+        let decided = file.decided.clone();
+        Ok((file, restored, decided))
+    }
+
+    /// Remembers, durably, that `certificate` decided its height: written
+    /// before the block is finalized in the client database.
+    pub fn remember_final(&mut self, certificate: Certificate<Dpor>) -> Result<(), String> {
+        let height = certificate.vote.height;
+        if self.decided.certificates.contains_key(&height) {
+            return Ok(());
+        }
+        self.decided.up_to = self.decided.up_to.max(Some(height));
+        self.decided.certificates.insert(height, certificate);
+        self.flush()
     }
 
     /// Replaces the record of `record.height` and returns once it is
@@ -139,18 +188,36 @@ impl RecordFile {
         self.flush()
     }
 
-    /// Drops the records below `height` (decided heights).
+    /// Drops the records below `height` and the certificates of all but
+    /// the last `KEEP_DECIDED_CERTIFICATES` heights, and remembers that the
+    /// heights below `height` were decided, in one durable write.
     pub fn prune(&mut self, height: u64) -> Result<(), String> {
-        let before = self.records.len();
+        let before = (self.records.len(), self.decided.clone());
         self.records = self.records.split_off(&height);
-        if self.records.len() != before {
+        let keep_from = height.saturating_sub(cpchain_lbft::KEEP_DECIDED_CERTIFICATES);
+        self.decided.certificates = self.decided.certificates.split_off(&keep_from);
+        if height > 1 {
+            self.decided.up_to = self.decided.up_to.max(Some(height - 1));
+        }
+        if (self.records.len(), &self.decided) != (before.0, &before.1) {
             self.flush()?;
         }
         Ok(())
     }
 
     fn flush(&self) -> Result<(), String> {
-        let wire: Vec<WireRecord> = self.records.values().map(Into::into).collect();
+        let wire = WireFile {
+            genesis: self.genesis,
+            decided_up_to: self.decided.up_to,
+            certificates: self
+                .decided
+                .certificates
+                .values()
+                .cloned()
+                .map(Into::into)
+                .collect(),
+            records: self.records.values().map(Into::into).collect(),
+        };
         let mut bytes = MAGIC.to_vec();
         CURRENT_VERSION.encode_to(&mut bytes);
         wire.encode_to(&mut bytes);
@@ -233,23 +300,55 @@ impl SealRecord {
     }
 }
 
-fn decode_file(bytes: &[u8]) -> Result<Vec<HeightRecord<Dpor>>, String> {
+fn decode_file(bytes: &[u8], genesis: Hash) -> Result<(Vec<HeightRecord<Dpor>>, Decided), String> {
     let Some(mut rest) = bytes.strip_prefix(&MAGIC[..]) else {
         return Err("not a DPoR record file".into());
     };
     let version = u32::decode(&mut rest).map_err(|_| "no schema version")?;
-    if version != CURRENT_VERSION {
-        return Err(format!(
-            "schema v{version}; this node reads v{CURRENT_VERSION}"
-        ));
-    }
-    let wire = Vec::<WireRecord>::decode(&mut rest).map_err(|_| "undecodable records")?;
+    let (records, decided) = match version {
+        RECORDS_ONLY_VERSION => {
+            let records =
+                Vec::<WireRecord>::decode(&mut rest).map_err(|_| "undecodable records")?;
+            (records, Decided::default())
+        }
+        CURRENT_VERSION => {
+            let file = WireFile::decode(&mut rest).map_err(|_| "undecodable records")?;
+            if file.genesis != genesis {
+                log::warn!(
+                    target: crate::LOG_TARGET,
+                    "The DPoR record belongs to another chain (genesis {}); starting afresh",
+                    file.genesis
+                );
+                return Ok((Vec::new(), Decided::default()));
+            }
+            let certificates = file
+                .certificates
+                .into_iter()
+                .map(|c| {
+                    let certificate: Certificate<Dpor> = c.try_into()?;
+                    Ok((certificate.vote.height, certificate))
+                })
+                .collect::<Result<_, &str>>()?;
+            let decided = Decided {
+                up_to: file.decided_up_to,
+                certificates,
+            };
+            (file.records, decided)
+        }
+        _ => {
+            return Err(format!(
+                "schema v{version}; this node reads v{RECORDS_ONLY_VERSION} and v{CURRENT_VERSION}"
+            ))
+        }
+    };
     if !rest.is_empty() {
         return Err("trailing bytes".into());
     }
-    wire.into_iter()
+    let records = records
+        .into_iter()
         .map(|r| r.try_into().map_err(|e: &str| e.to_string()))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((records, decided))
 }
 
 /// Version 1: the signed votes, in aux storage. Each height's votes become
@@ -372,6 +471,72 @@ mod tests {
         }
     }
 
+    const GENESIS: Hash = Hash::repeat_byte(0x6e);
+
+    fn commit_certificate(height: u64) -> Certificate<Dpor> {
+        use cpchain_primitives::dpor_crypto::AuthorityPair;
+        use sp_core::Pair;
+        let pair = AuthorityPair::from_string("//Alice", None).unwrap();
+        let vote = Vote {
+            height,
+            round: 1,
+            phase: Phase::Commit,
+            hash: Hash::repeat_byte(height as u8),
+        };
+        Certificate {
+            vote,
+            signatures: vec![(pair.public(), pair.sign(&vote.signing_payload(b"chain")))],
+        }
+    }
+
+    /// Review finding: the record of a height was dropped as soon as the
+    /// client database said the height was final, and nothing remembered
+    /// that it was decided; after a crash that lost the final block, the
+    /// node voted there afresh.
+    #[test]
+    fn decided_heights_and_their_last_certificates_survive_a_restart() {
+        let dir = temp_dir("decided");
+        let aux = MemoryAux::default();
+        let (mut file, _, decided) = RecordFile::open(&dir, &aux, GENESIS).unwrap();
+        assert_eq!(decided, Decided::default());
+        file.write(record(5, 0)).unwrap();
+        file.remember_final(commit_certificate(5)).unwrap();
+        file.prune(6).unwrap();
+        let (mut file, restored, decided) = RecordFile::open(&dir, &aux, GENESIS).unwrap();
+        assert!(restored.is_empty());
+        assert_eq!(decided.up_to, Some(5));
+        assert_eq!(decided.certificates.get(&5), Some(&commit_certificate(5)));
+
+        // Only the last KEEP_DECIDED_CERTIFICATES certificates are kept, but
+        // the decided height only grows.
+        let later = 6 + cpchain_lbft::KEEP_DECIDED_CERTIFICATES;
+        file.prune(later).unwrap();
+        file.prune(3).unwrap();
+        let (_, _, decided) = RecordFile::open(&dir, &aux, GENESIS).unwrap();
+        assert_eq!(decided.up_to, Some(later - 1));
+        assert!(decided.certificates.is_empty());
+
+        // Another chain under the same path starts afresh.
+        let (_, _, decided) = RecordFile::open(&dir, &aux, Hash::repeat_byte(1)).unwrap();
+        assert_eq!(decided, Decided::default());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_version_two_record_file_is_carried_over() {
+        let dir = temp_dir("v2");
+        fs::create_dir_all(&dir).unwrap();
+        let mut bytes = MAGIC.to_vec();
+        RECORDS_ONLY_VERSION.encode_to(&mut bytes);
+        vec![WireRecord::from(&record(7, 2))].encode_to(&mut bytes);
+        fs::write(dir.join(FILE_NAME), bytes).unwrap();
+        let aux = MemoryAux::default();
+        let (_, restored, decided) = RecordFile::open(&dir, &aux, GENESIS).unwrap();
+        assert_eq!(restored, vec![record(7, 2)]);
+        assert_eq!(decided, Decided::default());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     fn temp_dir(name: &str) -> PathBuf {
         let dir =
             std::env::temp_dir().join(format!("cpchain-dpor-record-{name}-{}", std::process::id()));
@@ -401,17 +566,17 @@ mod tests {
     fn the_record_survives_a_restart_and_is_pruned() {
         let dir = temp_dir("restart");
         let aux = MemoryAux::default();
-        let (mut file, restored) = RecordFile::open(&dir, &aux).unwrap();
+        let (mut file, restored, _) = RecordFile::open(&dir, &aux, GENESIS).unwrap();
         assert!(restored.is_empty());
         file.write(record(5, 0)).unwrap();
         file.write(record(6, 3)).unwrap();
         file.write(record(6, 4)).unwrap();
         // A late, older revision does not replace the newer record.
         file.write(record(6, 3)).unwrap();
-        let (mut reopened, restored) = RecordFile::open(&dir, &aux).unwrap();
+        let (mut reopened, restored, _) = RecordFile::open(&dir, &aux, GENESIS).unwrap();
         assert_eq!(restored, vec![record(5, 0), record(6, 4)]);
         reopened.prune(6).unwrap();
-        let (_, restored) = RecordFile::open(&dir, &aux).unwrap();
+        let (_, restored, _) = RecordFile::open(&dir, &aux, GENESIS).unwrap();
         assert_eq!(restored, vec![record(6, 4)]);
         assert!(!dir.join("lbft-record.tmp").exists());
         fs::remove_dir_all(&dir).unwrap();
@@ -433,7 +598,7 @@ mod tests {
             &[],
         )
         .unwrap();
-        let (_, restored) = RecordFile::open(&dir, &aux).unwrap();
+        let (_, restored, _) = RecordFile::open(&dir, &aux, GENESIS).unwrap();
         assert_eq!(restored.len(), 1);
         assert_eq!(restored[0].round, 2);
         assert_eq!(
@@ -449,13 +614,13 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join(FILE_NAME), b"garbage").unwrap();
         let aux = MemoryAux::default();
-        let error = RecordFile::open(&dir, &aux).err().unwrap();
+        let error = RecordFile::open(&dir, &aux, GENESIS).err().unwrap();
         assert!(error.contains("not a DPoR record file"), "{error}");
         let mut newer = MAGIC.to_vec();
-        3u32.encode_to(&mut newer);
+        4u32.encode_to(&mut newer);
         fs::write(dir.join(FILE_NAME), newer).unwrap();
-        let error = RecordFile::open(&dir, &aux).err().unwrap();
-        assert!(error.contains("schema v3"), "{error}");
+        let error = RecordFile::open(&dir, &aux, GENESIS).err().unwrap();
+        assert!(error.contains("schema v4"), "{error}");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

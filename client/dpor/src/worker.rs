@@ -230,7 +230,8 @@ where
         let validators =
             validators_after(&*client, finalized)?.ok_or("the chain has no DPoR validators")?;
         let local = local_key(&params.keystore, &validators);
-        let (record, records) = aux_schema::RecordFile::open(&params.record_dir, &*client)?;
+        let (record, records, decided) =
+            aux_schema::RecordFile::open(&params.record_dir, &*client, params.genesis)?;
         let seal_record = aux_schema::SealRecord::open(&params.record_dir, params.genesis)?;
         #[cfg(feature = "byzantine-test")]
         log::warn!(
@@ -243,12 +244,22 @@ where
         };
         // Round 0 waits out the proposer's period, then the timeout.
         let base_timeout = config.period_ms.saturating_add(config.impeach_timeout_ms);
-        let machine = Machine::new(
+        let mut machine = Machine::new(
             Params::new(params.genesis.as_ref().to_vec(), base_timeout),
             local.clone(),
             crypto,
             records,
         );
+        if let Some(up_to) = decided.up_to {
+            if up_to > u64::from(client.info().finalized_number) {
+                log::warn!(
+                    target: LOG_TARGET,
+                    "The database lost final blocks up to #{up_to} in a crash: \
+                     finalizing them again with their certificates, voting at none of them"
+                );
+            }
+            machine.remember_decided(up_to, decided.certificates.into_values());
+        }
         match &local {
             Some(key) => log::info!(target: LOG_TARGET, "DPoR validator {key}"),
             None => {
@@ -418,8 +429,11 @@ where
         };
         self.follow_timing(parent);
         self.follow_keys(&validators);
+        // RULE P2: the decided heights are on disk before this node votes
+        // at a later one; on failure the height starts at the next try.
         if let Err(e) = self.record.prune(height) {
-            log::warn!(target: LOG_TARGET, "{e}");
+            log::error!(target: LOG_TARGET, "{e}");
+            return;
         }
         if let Ok(mut state) = self.round_state.lock() {
             state.validators = validators.len() as u32;
@@ -964,6 +978,13 @@ where
         let finalized = self.client.info().finalized_number;
         if u64::from(finalized) >= height {
             return;
+        }
+        // Before the database, which may lose it in a crash (RULE P2).
+        if let Err(e) = self
+            .record
+            .remember_final(justification.certificate(height, hash))
+        {
+            log::warn!(target: LOG_TARGET, "{e}");
         }
         let result =
             self.client

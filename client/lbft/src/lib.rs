@@ -8,5 +8,5 @@
 mod machine;
 mod types;
 
-pub use machine::{round_leader, Machine, MessageError, Params};
+pub use machine::{round_leader, Machine, MessageError, Params, KEEP_DECIDED_CERTIFICATES};
 pub use types::*;

@@ -21,6 +21,12 @@ pub struct Params {
     pub max_heights_ahead: Height,
     /// Messages kept per signer for later heights.
     pub max_buffered_per_signer: usize,
+    /// How many decided heights' certificates the caller keeps: a crash
+    /// may lose the last few final blocks from the client database (see
+    /// [`Machine::remember_decided`]), and a height whose certificate
+    /// survives is finalized again at once instead of waiting, silent, for
+    /// a peer's.
+    pub keep_decided_certificates: Height,
 }
 
 impl Params {
@@ -31,7 +37,14 @@ impl Params {
             max_rounds_ahead: 1024,
             max_heights_ahead: 4,
             max_buffered_per_signer: 64,
+            keep_decided_certificates: KEEP_DECIDED_CERTIFICATES,
         }
+    }
+
+    /// The lowest height whose certificate the caller keeps once `height`
+    /// starts.
+    pub fn keep_certificates_from(&self, height: Height) -> Height {
+        height.saturating_sub(self.keep_decided_certificates)
     }
 
     /// RULE L1: round timers grow without bound, so after the network
@@ -40,6 +53,9 @@ impl Params {
         self.base_timeout_ms.saturating_mul(u64::from(round) + 1)
     }
 }
+
+/// The default of [`Params::keep_decided_certificates`].
+pub const KEEP_DECIDED_CERTIFICATES: Height = 16;
 
 /// Why a message was refused. The sender of such a message misbehaves or
 /// is broken; the glue lowers its reputation.
@@ -104,6 +120,9 @@ struct HeightState<C: Config> {
     /// P-certificate of the highest round known.
     record: HeightRecord<C>,
     decided: bool,
+    /// RULE P2: a height this node may have signed at before, whose record
+    /// and certificate are gone: it signs nothing here.
+    silent: bool,
 }
 
 /// One validator's (or observer's) LBFT state.
@@ -114,6 +133,11 @@ pub struct Machine<C: Config, K: Crypto<C>> {
     local: Option<C::ValidatorId>,
     /// Records restored at start-up, for heights not started yet.
     restored: BTreeMap<Height, HeightRecord<C>>,
+    /// The highest height this node knows it saw decided, and the
+    /// certificates of the last ones, as persisted by the caller (see
+    /// [`Machine::remember_decided`]).
+    decided_up_to: Option<Height>,
+    decided_certificates: BTreeMap<Height, Certificate<C>>,
     current: Option<HeightState<C>>,
     /// Checked messages for later heights, per signer and (height, round,
     /// kind).
@@ -148,6 +172,8 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
                 &self.params,
                 &self.local,
                 &self.restored,
+                &self.decided_up_to,
+                &self.decided_certificates,
                 &self.current,
                 &self.buffered,
                 &self.buffered_certificates,
@@ -175,12 +201,41 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             crypto,
             local,
             restored,
+            decided_up_to: None,
+            decided_certificates: BTreeMap::new(),
             current: None,
             buffered: BTreeMap::new(),
             buffered_certificates: BTreeMap::new(),
             early_verdicts: BTreeMap::new(),
             last_certificate: None,
         }
+    }
+
+    /// RULE P2: tells the machine, after a restart, what its caller
+    /// persisted about decided heights: every height up to `up_to` was
+    /// decided, with the certificates of the last ones. The client database
+    /// may acknowledge a final block before it is on disk (ParityDB does),
+    /// so a crash can restart the chain below a height this node already
+    /// voted at, and whose record its caller pruned. Voting there afresh
+    /// could sign another block. Instead such a height is finalized at once
+    /// with its certificate, and without one the machine signs nothing there
+    /// and waits for a peer's certificate.
+    pub fn remember_decided(
+        &mut self,
+        up_to: Height,
+        certificates: impl IntoIterator<Item = Certificate<C>>,
+    ) {
+        self.decided_up_to = self.decided_up_to.max(Some(up_to));
+        for certificate in certificates {
+            self.decided_certificates
+                .insert(certificate.vote.height, certificate);
+        }
+    }
+
+    /// Whether the current height is one this node signs nothing at (see
+    /// [`Machine::remember_decided`]).
+    pub fn is_silent(&self) -> bool {
+        self.current.as_ref().is_some_and(|state| state.silent)
     }
 
     /// Changes the round-0 timeout from the next timer on: the glue calls it
@@ -264,10 +319,12 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         validators: ValidatorSet<C::ValidatorId>,
     ) -> Vec<Action<C>> {
         self.restored = self.restored.split_off(&height);
-        let record = self
-            .restored
-            .remove(&height)
-            .unwrap_or_else(|| HeightRecord::new(height));
+        let restored = self.restored.remove(&height);
+        self.decided_certificates = self.decided_certificates.split_off(&height);
+        let decided = self.decided_certificates.remove(&height);
+        let silent = decided.is_some()
+            || (restored.is_none() && self.decided_up_to.is_some_and(|d| height <= d));
+        let record = restored.unwrap_or_else(|| HeightRecord::new(height));
         let round = record.round;
         let mut p_certificates = BTreeMap::new();
         if let Some(lock) = &record.lock {
@@ -289,7 +346,11 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             own_justification: None,
             record,
             decided: false,
+            silent,
         });
+        if let Some(certificate) = decided {
+            return self.decide(certificate);
+        }
         let mut actions = vec![Action::SetTimer {
             height,
             round,
@@ -338,7 +399,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
     /// while peers reconnect would cost a round. Signs nothing new.
     pub fn rebroadcast(&mut self) -> Vec<Action<C>> {
         let mut actions = Vec::new();
-        if self.is_validator() {
+        if self.is_member() {
             if let Some(certificate) = &self.last_certificate {
                 actions.push(Action::Broadcast(Message::Validate(certificate.clone())));
             }
@@ -1010,7 +1071,7 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
                 hash: certificate.vote.hash,
             });
         }
-        if self.is_validator() {
+        if self.is_member() {
             actions.push(Action::Broadcast(Message::Validate(certificate.clone())));
         }
         actions.push(Action::Finalize(certificate));
@@ -1082,7 +1143,14 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         actions
     }
 
+    /// Whether this node signs at the current height.
     fn is_validator(&self) -> bool {
+        self.is_member() && self.current.as_ref().is_some_and(|state| !state.silent)
+    }
+
+    /// Whether this node is in the current height's committee: it passes
+    /// certificates on even where it signs nothing.
+    fn is_member(&self) -> bool {
         match (&self.local, &self.current) {
             (Some(local), Some(state)) => state.validators.contains(local),
             _ => false,

@@ -58,6 +58,8 @@ fn quiet(seed: u64) -> Scenario {
         crash_until_ms: 0,
         crash_percent: 0,
         crash_after_sign_percent: 0,
+        finality_lost_percent: 0,
+        keep_decided_certificates: 16,
         drop_percent: 0,
         duplicate_percent: 0,
         max_delay_ms: 50,
@@ -87,10 +89,14 @@ fn crash_restart_of_every_node_right_after_signing() {
         crash_until_ms: 9_000,
         crash_percent: 40,
         crash_after_sign_percent: 10,
+        finality_lost_percent: 30,
+        keep_decided_certificates: 2,
         drop_percent: 10,
         ..quiet(seed)
     });
     assert!(total.crashes_after_sign > 100, "{total:?}");
+    assert!(total.finality_lost > 100, "{total:?}");
+    assert!(total.silent_heights > 30, "{total:?}");
     assert!(total.restarts_with_lock > 30, "{total:?}");
 }
 

@@ -49,12 +49,7 @@ fn a_restarted_validator_never_signs_a_second_block_for_a_recorded_slot() {
     let validators = ValidatorSet::new(0u16..4).unwrap();
     let mut record = HeightRecord::<Sim>::new(1);
     record.votes.push(vote(1, 0, Phase::Prepare, [1; 8]));
-    let mut machine = Machine::new(
-        Params::new(CHAIN_ID.to_vec(), 1_000),
-        Some(0),
-        SimCrypto { me: Some(0) },
-        vec![record],
-    );
+    let mut machine = validator_zero(vec![record]);
     let actions = machine.start_height(1, GENESIS, validators);
     // It re-sends the recorded vote...
     assert!(actions.iter().any(
@@ -83,12 +78,7 @@ fn a_restarted_validator_resumes_its_round_and_lock() {
         round: 2,
         locked: Some((0, x)),
     });
-    let mut machine = Machine::new(
-        Params::new(CHAIN_ID.to_vec(), 1_000),
-        Some(0),
-        SimCrypto { me: Some(0) },
-        vec![record],
-    );
+    let mut machine = validator_zero(vec![record]);
     let actions = machine.start_height(1, GENESIS, validators);
     assert_eq!(machine.round(), Some(2));
     assert_eq!(machine.lock(), Some((0, x)));
@@ -206,12 +196,7 @@ fn a_proposal_must_follow_the_highest_lock_of_its_round_changes() {
     let validators = ValidatorSet::new(0u16..4).unwrap();
     let x = proposal(1, &GENESIS);
     let e = impeach_block(1, &GENESIS);
-    let mut machine = Machine::new(
-        Params::new(CHAIN_ID.to_vec(), 1_000),
-        Some(0),
-        SimCrypto { me: Some(0) },
-        Vec::new(),
-    );
+    let mut machine = validator_zero(Vec::new());
     machine.start_height(1, GENESIS, validators.clone());
     let built = machine.on_timeout(1, 0);
     assert!(built
@@ -288,12 +273,7 @@ fn a_proposal_must_follow_the_highest_lock_of_its_round_changes() {
 fn rebroadcast_sends_the_current_round_again_without_signing_anything_new() {
     let validators = ValidatorSet::new(0u16..4).unwrap();
     let x = proposal(1, &GENESIS);
-    let mut machine = Machine::new(
-        Params::new(CHAIN_ID.to_vec(), 1_000),
-        Some(0),
-        SimCrypto { me: Some(0) },
-        Vec::new(),
-    );
+    let mut machine = validator_zero(Vec::new());
     machine.start_height(1, GENESIS, validators.clone());
     machine.on_block_verified(1, x, true);
     let again = machine.rebroadcast();
@@ -315,4 +295,91 @@ fn rebroadcast_sends_the_current_round_again_without_signing_anything_new() {
     assert!(again
         .iter()
         .any(|a| matches!(a, Action::Broadcast(Message::Validate(c)) if *c == commit)));
+}
+
+/// Validator 0, restarted with `records`.
+fn validator_zero(records: Vec<HeightRecord<Sim>>) -> Machine<Sim, SimCrypto> {
+    Machine::new(
+        Params::new(CHAIN_ID.to_vec(), 1_000),
+        Some(0),
+        SimCrypto { me: Some(0) },
+        records,
+    )
+}
+
+fn signs(actions: &[Action<Sim>]) -> bool {
+    actions.iter().any(|a| {
+        matches!(
+            a,
+            Action::Persist(_)
+                | Action::Broadcast(Message::Vote { .. })
+                | Action::Broadcast(Message::RoundChange { .. })
+        )
+    })
+}
+
+/// Review finding: the glue prunes a height's record once the height is
+/// final in the client database, but ParityDB acknowledges a commit before
+/// it is on disk. After a crash the chain restarted one or two heights
+/// lower and the validator voted there again from nothing: a second block
+/// at a height it had committed at (the simulator's `finality_lost_percent`
+/// found forks at seed 16 of `crash_restart_of_every_node_right_after_signing`).
+#[test]
+fn a_validator_signs_nothing_at_a_decided_height_it_has_no_record_of() {
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    let mut machine = validator_zero(Vec::new());
+    machine.remember_decided(1, Vec::new());
+    let mut actions = machine.start_height(1, GENESIS, validators.clone());
+    assert!(machine.is_silent());
+    actions.extend(machine.on_block_verified(1, proposal(1, &GENESIS), true));
+    for round in 0..3 {
+        actions.extend(machine.on_timeout(1, round));
+    }
+    assert!(!signs(&actions), "{actions:?}");
+
+    // A peer's certificate still finalizes the height.
+    let commit = certificate(&[1, 2, 3], vote(1, 0, Phase::Commit, proposal(1, &GENESIS)));
+    let actions = machine
+        .on_message(Message::Validate(commit.clone()))
+        .unwrap();
+    assert!(actions.contains(&Action::Finalize(commit)), "{actions:?}");
+
+    // The next height, never decided, is voted at as usual.
+    let parent = proposal(1, &GENESIS);
+    let mut actions = machine.start_height(2, parent, validators);
+    assert!(!machine.is_silent());
+    actions.extend(machine.on_block_verified(2, proposal(2, &parent), true));
+    assert!(signs(&actions), "{actions:?}");
+}
+
+#[test]
+fn a_decided_height_whose_certificate_was_kept_is_final_again_at_once() {
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    let commit = certificate(&[1, 2, 3], vote(1, 2, Phase::Commit, [7; 8]));
+    let mut machine = validator_zero(Vec::new());
+    machine.remember_decided(1, vec![commit.clone()]);
+    let mut actions = machine.start_height(1, GENESIS, validators);
+    assert!(
+        actions.contains(&Action::Finalize(commit.clone())),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&Action::Broadcast(Message::Validate(commit))));
+    actions.extend(machine.on_block_verified(1, proposal(1, &GENESIS), true));
+    assert!(!signs(&actions), "{actions:?}");
+}
+
+/// A height whose record survived resumes from it (RULE P), even if the
+/// caller already counted it as decided.
+#[test]
+fn a_decided_height_whose_record_was_kept_resumes_from_it() {
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    let mut record = HeightRecord::<Sim>::new(1);
+    record.votes.push(vote(1, 0, Phase::Prepare, [1; 8]));
+    let mut machine = validator_zero(vec![record]);
+    machine.remember_decided(1, Vec::new());
+    let actions = machine.start_height(1, GENESIS, validators);
+    assert!(!machine.is_silent());
+    assert!(actions.iter().any(
+        |a| matches!(a, Action::Broadcast(Message::Vote { vote, .. }) if vote.vote.hash == [1; 8])
+    ));
 }

@@ -86,6 +86,13 @@ pub struct Scenario {
     pub crash_percent: u64,
     /// Chance a node crashes right after it persisted a signature.
     pub crash_after_sign_percent: u64,
+    /// Chance that a crash also loses the node's last one or two final
+    /// blocks: the client database acknowledges a commit before it is on
+    /// disk (ParityDB), while the LBFT record is written durably.
+    pub finality_lost_percent: u64,
+    /// How many decided heights' certificates a node keeps
+    /// ([`Params::keep_decided_certificates`]).
+    pub keep_decided_certificates: Height,
     pub drop_percent: u64,
     pub duplicate_percent: u64,
     pub max_delay_ms: u64,
@@ -150,6 +157,12 @@ impl Scenario {
                 None
             },
             base_timeout_ms: 1_000,
+            finality_lost_percent: [0, 0, 20, 50][rng.below(4) as usize],
+            // At least the two final blocks a crash may lose here: a node
+            // that lost more than it kept certificates of is silent there,
+            // and if every node is, the committee waits forever (see
+            // `tests/vote_rules.rs` for the silent heights).
+            keep_decided_certificates: [2, 16][rng.below(2) as usize],
         }
     }
 
@@ -180,6 +193,12 @@ pub struct Stats {
     pub follower_heights: u64,
     pub messages_delivered: u64,
     pub max_round: u64,
+    /// Crashes that lost final blocks from the node's database.
+    pub finality_lost: u64,
+    /// Heights a restarted node finalized again from its own certificate,
+    /// or (without one) signed nothing at: decided before, its record
+    /// pruned.
+    pub silent_heights: u64,
     /// Signatures checked against the protocol model's guards.
     pub conformance_checks: u64,
 }
@@ -203,6 +222,8 @@ impl std::ops::AddAssign for Stats {
         self.messages_delivered += o.messages_delivered;
         self.max_round = self.max_round.max(o.max_round);
         self.conformance_checks += o.conformance_checks;
+        self.finality_lost += o.finality_lost;
+        self.silent_heights += o.silent_heights;
     }
 }
 
@@ -257,6 +278,10 @@ struct Node {
     byzantine: bool,
     /// Bumped on each crash so that timers of a previous life are ignored.
     epoch: u32,
+    /// Survive crashes, unlike the tail of `chain`: persisted with the
+    /// records, as the glue does.
+    decided_up_to: Option<Height>,
+    decided_certificates: BTreeMap<Height, Certificate<Sim>>,
 }
 
 impl Node {
@@ -324,9 +349,14 @@ impl World {
                 key: (i < validator_count).then_some(i as u16),
                 byzantine: i < scenario.byzantine,
                 epoch: 0,
+                decided_up_to: None,
+                decided_certificates: BTreeMap::new(),
             });
         }
-        let params = Params::new(CHAIN_ID.to_vec(), scenario.base_timeout_ms);
+        let params = Params {
+            keep_decided_certificates: scenario.keep_decided_certificates,
+            ..Params::new(CHAIN_ID.to_vec(), scenario.base_timeout_ms)
+        };
         let mut rng = Rng(scenario.seed);
         let partition = scenario
             .partition
@@ -412,7 +442,11 @@ impl World {
         if records.iter().any(|r| r.lock.is_some()) {
             self.stats.restarts_with_lock += 1;
         }
-        let machine = Machine::new(self.params.clone(), key, SimCrypto { me: key }, records);
+        let mut machine = Machine::new(self.params.clone(), key, SimCrypto { me: key }, records);
+        if let Some(decided) = self.nodes[i].decided_up_to {
+            let certificates = self.nodes[i].decided_certificates.values().cloned();
+            machine.remember_decided(decided, certificates);
+        }
         self.nodes[i].machine = Some(machine);
         self.start_height(i);
     }
@@ -424,12 +458,22 @@ impl World {
         if height > 1 && validators != self.validators_at(height - 1) {
             self.stats.set_changes += 1;
         }
+        // As the glue: the pruned heights are remembered as decided, in the
+        // same durable write (`client/dpor/src/aux_schema.rs`).
         let records = &mut self.nodes[i].records;
         *records = records.split_off(&height);
+        let certificates = &mut self.nodes[i].decided_certificates;
+        *certificates = certificates.split_off(&self.params.keep_certificates_from(height));
+        if height > 1 {
+            self.nodes[i].decided_up_to = self.nodes[i].decided_up_to.max(Some(height - 1));
+        }
         let Some(machine) = self.nodes[i].machine.as_mut() else {
             return;
         };
         let actions = machine.start_height(height, parent, validators);
+        if machine.is_silent() {
+            self.stats.silent_heights += 1;
+        }
         self.execute(i, actions);
         self.propose(height, parent);
     }
@@ -531,6 +575,14 @@ impl World {
         }
         self.stats.crashes += 1;
         self.nodes[node].machine = None;
+        if self.rng.chance(self.scenario.finality_lost_percent)
+            && !self.nodes[node].chain.is_empty()
+        {
+            self.stats.finality_lost += 1;
+            let lost = 1 + self.rng.below(2) as usize;
+            let chain = &mut self.nodes[node].chain;
+            chain.truncate(chain.len().saturating_sub(lost));
+        }
         self.nodes[node].epoch += 1;
         let back = 100 + self.rng.below(3_000);
         self.last_restart_ms = self.last_restart_ms.max(self.now + back);
@@ -712,6 +764,10 @@ impl World {
         if self.nodes[i].key.is_none() {
             self.stats.follower_heights += 1;
         }
+        self.nodes[i]
+            .decided_certificates
+            .insert(height, certificate.clone());
+        self.nodes[i].decided_up_to = self.nodes[i].decided_up_to.max(Some(height));
         self.nodes[i].chain.push((hash, certificate));
         if self.nodes[i].machine.is_some() {
             self.start_height(i);
