@@ -13,6 +13,9 @@
 //! * a PREPARE of round r ≥ 1 is the leader's proposal: for an honest
 //!   leader, a block it prepared; for the leader itself or a byzantine
 //!   leader, a block that a quorum of round changes of r justifies (S3, S4);
+//! * a round is entered by a timeout (the next one), by f + 1 validators
+//!   there (one of them honest), or by a P-certificate of it that can be
+//!   formed, and never left for a lower one;
 //! * a round change claims the lock its signer persisted (the highest of
 //!   its earlier claims and COMMITs) or a higher one with a P-certificate
 //!   that can be formed, below the round (I3).
@@ -62,32 +65,18 @@ impl Conformance {
     }
 
     /// Whether a quorum of round changes of (height, round) justifies
-    /// `hash`, with `leader`'s own among them if it is honest.
-    fn justified(
-        &self,
-        view: &HeightView,
-        height: Height,
-        round: Round,
-        hash: Hash,
-        leader: Option<u16>,
-    ) -> bool {
+    /// `hash`. Not necessarily with the leader's own: a leader restarted
+    /// after its lock moved past the one its round change claims cannot
+    /// show that round change again, and justifies with the others'.
+    fn justified(&self, view: &HeightView, height: Height, round: Round, hash: Hash) -> bool {
         let empty = BTreeMap::new();
         let honest = self.round_changes.get(&(height, round)).unwrap_or(&empty);
         let quorum = view.validators.quorum();
-        let counts = |admit: &dyn Fn(&Lock) -> bool| -> Option<usize> {
-            if let Some(leader) = leader {
-                if !honest.get(&leader).is_some_and(admit) {
-                    return None;
-                }
-            }
-            Some(honest.values().filter(|claim| admit(claim)).count())
-        };
+        let counts = |admit: &dyn Fn(&Lock) -> bool| honest.values().filter(|c| admit(c)).count();
         // No claim at all: the impeach block.
         if hash == view.impeach_block {
-            if let Some(n) = counts(&|claim| claim.is_none()) {
-                if n + view.byzantine.len() >= quorum {
-                    return true;
-                }
+            if counts(&|claim| claim.is_none()) + view.byzantine.len() >= quorum {
+                return true;
             }
         }
         // The highest claim (q, hash), with claims of other blocks only
@@ -102,8 +91,34 @@ impl Conformance {
             };
             let has_claim = !view.byzantine.is_empty()
                 || honest.values().any(|claim| *claim == Some((q, hash)));
-            counts(&admit).is_some_and(|n| has_claim && n + view.byzantine.len() >= quorum)
+            has_claim && counts(&admit) + view.byzantine.len() >= quorum
         })
+    }
+
+    /// Whether `signer`, in `from`, may enter `round`: by a timeout (the
+    /// next round), because f + 1 validators are there (the byzantine ones
+    /// may be), or by a P-certificate of that round that can be formed.
+    fn may_enter(
+        &self,
+        signer: u16,
+        view: &HeightView,
+        height: Height,
+        from: Round,
+        round: Round,
+    ) -> bool {
+        let others_there = self
+            .round_changes
+            .get(&(height, round))
+            .map_or(0, |changes| {
+                changes.keys().filter(|s| **s != signer).count()
+            });
+        let p_certificate = self
+            .votes
+            .range((height, round, 1, [0; 8])..=(height, round, 1, [u8::MAX; 8]))
+            .any(|(_, signers)| signers.len() + view.byzantine.len() >= view.validators.quorum());
+        round == from + 1
+            || others_there + view.byzantine.len() > view.validators.max_faulty()
+            || p_certificate
     }
 
     /// Checks what `new` adds to `old` (the signer's record of the height
@@ -119,6 +134,13 @@ impl Conformance {
         let old_votes: &[Vote<Hash>] = old.map_or(&[], |o| &o.votes);
         let old_changes: &[RoundChange<Hash>] = old.map_or(&[], |o| &o.round_changes);
         let lock = persisted_lock(old_votes, old_changes);
+        let old_round = old.map_or(0, |o| o.round);
+        if new.round < old_round {
+            return Err(format!(
+                "{signer} went back from round {old_round} to {}",
+                new.round
+            ));
+        }
         for change in new
             .round_changes
             .iter()
@@ -129,6 +151,12 @@ impl Conformance {
                 return Err(format!(
                     "{signer} signed {change:?} while in round {}",
                     new.round
+                ));
+            }
+            if !self.may_enter(signer, view, height, old_round, change.round) {
+                return Err(format!(
+                    "{signer} entered round {} from {old_round} by no rule",
+                    change.round
                 ));
             }
             let allowed = change.locked == lock
@@ -160,14 +188,12 @@ impl Conformance {
                 (Phase::Prepare, 0) => vote.hash != view.impeach_block,
                 (Phase::Prepare, round) => {
                     let leader = round_leader(view.validators, height, round);
-                    if leader == signer {
-                        self.justified(view, height, round, vote.hash, Some(signer))
-                    } else if !view.byzantine.contains(&leader) {
+                    if leader == signer || view.byzantine.contains(&leader) {
+                        self.justified(view, height, round, vote.hash)
+                    } else {
                         self.votes
                             .get(&(height, round, 1, vote.hash))
                             .is_some_and(|signers| signers.contains(&leader))
-                    } else {
-                        self.justified(view, height, round, vote.hash, None)
                     }
                 }
             };

@@ -892,6 +892,18 @@ impl World {
                 }
             }
         }
+        // As the glue does now and then and when a peer connects: send again
+        // what was signed in the current round, and the last certificate.
+        for node in 0..self.nodes.len() {
+            if !self.nodes[node].byzantine && self.rng.chance(10) {
+                let actions = self.nodes[node]
+                    .machine
+                    .as_mut()
+                    .map(|m| m.rebroadcast())
+                    .unwrap_or_default();
+                self.execute(node, actions);
+            }
+        }
         if !self.scenario.strategies.silent && self.scenario.byzantine > 0 {
             self.adversary_acts_on_time();
         }
