@@ -74,10 +74,10 @@ impl Conformance {
         let quorum = view.validators.quorum();
         let counts = |admit: &dyn Fn(&Lock) -> bool| honest.values().filter(|c| admit(c)).count();
         // No claim at all: the impeach block.
-        if hash == view.impeach_block {
-            if counts(&|claim| claim.is_none()) + view.byzantine.len() >= quorum {
-                return true;
-            }
+        if hash == view.impeach_block
+            && counts(&|claim| claim.is_none()) + view.byzantine.len() >= quorum
+        {
+            return true;
         }
         // The highest claim (q, hash), with claims of other blocks only
         // below q.
