@@ -37,7 +37,10 @@ pub type Service = sc_service::PartialComponents<
     FullSelectChain,
     sc_consensus::DefaultImportQueue<Block>,
     FullPool,
-    Option<Telemetry>,
+    (
+        Option<Telemetry>,
+        cpchain_consensus_dpor::warp_sync::ProvenWarpTarget,
+    ),
 >;
 
 /// The parts of a node that commands other than `run` need too: blocks are
@@ -89,6 +92,7 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
         .build(),
     );
 
+    let proven_warp_target = cpchain_consensus_dpor::warp_sync::ProvenWarpTarget::default();
     let import_queue = if sealing {
         sc_consensus_manual_seal::import_queue(
             Box::new(client.clone()),
@@ -101,6 +105,7 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
             cpchain_consensus_dpor::import::DporVerifier::<_, FullBackend>::new(
                 client.clone(),
                 genesis,
+                proven_warp_target.clone(),
             ),
             Box::new(cpchain_consensus_dpor::import::DporBlockImport::new(
                 client.clone(),
@@ -124,7 +129,7 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
         keystore_container,
         select_chain,
         transaction_pool,
-        other: telemetry,
+        other: (telemetry, proven_warp_target),
     })
 }
 
@@ -149,7 +154,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
         keystore_container,
         select_chain,
         transaction_pool,
-        other: mut telemetry,
+        other: (mut telemetry, proven_warp_target),
     } = new_partial_with(&config, sealing.is_some())?;
 
     let mut net_config =
@@ -202,6 +207,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                     cpchain_consensus_dpor::warp_sync::DporWarpSyncProvider::new(
                         client.clone(),
                         prover,
+                        proven_warp_target.clone(),
                     ),
                 ))
             }),

@@ -22,7 +22,7 @@ use sp_blockchain::HeaderBackend;
 use sp_core::{sr25519, Pair};
 use sp_runtime::{
     traits::{Header as HeaderT, NumberFor},
-    DigestItem, Justification,
+    DigestItem, Justification, Justifications,
 };
 
 use crate::{
@@ -306,17 +306,24 @@ where
 pub struct DporVerifier<C, BE> {
     client: Arc<C>,
     chain_id: Vec<u8>,
+    proven_warp_target: crate::warp_sync::ProvenWarpTarget,
     /// Where the check of history below a warp-synced state stands.
     history: Mutex<Option<Verifier>>,
     _backend: PhantomData<BE>,
 }
 
 impl<C, BE> DporVerifier<C, BE> {
-    /// `genesis` identifies the chain in every signature.
-    pub fn new(client: Arc<C>, genesis: Hash) -> Self {
+    /// `genesis` identifies the chain in every signature; `proven_warp_target`
+    /// is shared with the warp sync provider.
+    pub fn new(
+        client: Arc<C>,
+        genesis: Hash,
+        proven_warp_target: crate::warp_sync::ProvenWarpTarget,
+    ) -> Self {
         Self {
             client,
             chain_id: genesis.as_ref().to_vec(),
+            proven_warp_target,
             history: Mutex::new(None),
             _backend: PhantomData,
         }
@@ -344,6 +351,18 @@ where
         let parent = *block.header.parent_hash();
         if let Some(why) = proven_elsewhere(&block) {
             log::trace!(target: LOG_TARGET, "#{number} ({hash}): {why}");
+            if block.with_state() {
+                // The peer that sent the warp target chose its justification;
+                // the proof's is the one that was checked.
+                let justification = self
+                    .proven_warp_target
+                    .justification_of(hash)
+                    .ok_or_else(|| format!("#{number} ({hash}): state, but no warp proof"))?;
+                block.justifications = Some(Justifications::from((
+                    DPOR_ENGINE_ID,
+                    justification.encode(),
+                )));
+            }
             block.post_hash = Some(hash);
             // The warp target arrives with its state and is final; the
             // proof's fragments are not best.
@@ -493,6 +512,9 @@ where
             .header(hash)
             .map_err(|e| sp_consensus::Error::ClientImport(e.to_string()))?
             .ok_or_else(|| sp_consensus::Error::ClientImport(format!("unknown block {hash}")))?;
+        // The signatures bind the height anyway; checked against the header
+        // so that the error names the real cause.
+        let number = *header.number();
         let justification = check_justification(
             &*self.client,
             *header.parent_hash(),

@@ -127,15 +127,46 @@ where
     }
 }
 
+/// The block a warp proof proved final, with the justification the proof
+/// carried for it. Sync then downloads that block with its state from any
+/// peer, and with whatever justification that peer offers; the import
+/// keeps this one instead (`import::DporVerifier`), so that a node never
+/// stores, and serves again, a certificate nobody checked.
+#[derive(Clone, Default)]
+pub struct ProvenWarpTarget(Arc<Mutex<Option<(Hash, DporJustification)>>>);
+
+impl ProvenWarpTarget {
+    fn prove(&self, hash: Hash, justification: DporJustification) {
+        if let Ok(mut target) = self.0.lock() {
+            *target = Some((hash, justification));
+        }
+    }
+
+    /// The proven justification of `hash`, if a warp proof ended on it.
+    pub fn justification_of(&self, hash: Hash) -> Option<DporJustification> {
+        let target = self.0.lock().ok()?;
+        target
+            .as_ref()
+            .filter(|(proven, _)| *proven == hash)
+            .map(|(_, justification)| justification.clone())
+    }
+}
+
 /// Serves warp proofs up to the latest final block, and checks them.
 pub struct DporWarpSyncProvider<C> {
     prover: Arc<FinalityProver<C>>,
     client: Arc<C>,
+    proven: ProvenWarpTarget,
 }
 
 impl<C> DporWarpSyncProvider<C> {
-    pub fn new(client: Arc<C>, prover: Arc<FinalityProver<C>>) -> Self {
-        Self { prover, client }
+    /// `proven` is shared with the import queue's verifier.
+    pub fn new(client: Arc<C>, prover: Arc<FinalityProver<C>>, proven: ProvenWarpTarget) -> Self {
+        Self {
+            prover,
+            client,
+            proven,
+        }
     }
 }
 
@@ -163,6 +194,7 @@ where
         });
         Box::new(DporWarpVerifier {
             verifier: Verifier::from_genesis(genesis, validators),
+            proven: self.proven.clone(),
         })
     }
 }
@@ -170,6 +202,7 @@ where
 /// Checks warp proofs from the genesis validators on.
 pub struct DporWarpVerifier {
     verifier: Verifier,
+    proven: ProvenWarpTarget,
 }
 
 impl WarpVerifier<Block> for DporWarpVerifier {
@@ -181,6 +214,12 @@ impl WarpVerifier<Block> for DporWarpVerifier {
             .verify(&proof)
             .map_err(|e| format!("invalid warp proof: {e:?}"))?;
         self.verifier = verifier;
+        if proof.is_finished {
+            if let Some(target) = proof.fragments.last() {
+                self.proven
+                    .prove(target.header.hash(), target.justification.clone());
+            }
+        }
         let blocks = proof
             .fragments
             .into_iter()
@@ -206,5 +245,62 @@ impl WarpVerifier<Block> for DporWarpVerifier {
             "validator set {}, block #{}",
             self.verifier.set.set_id, self.verifier.last_number
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpchain_primitives::{dpor_crypto::AuthorityPair, finality::test_utils::certify, Header};
+    use sp_core::Pair;
+    use sp_runtime::traits::Header as _;
+
+    const GENESIS: Hash = Hash::repeat_byte(0x42);
+
+    /// Review finding: the warp target's justification came from whichever
+    /// peer served the block with its state, and was stored unchecked.
+    /// Only a complete proof names a target, with the justification it
+    /// checked.
+    #[test]
+    fn a_complete_warp_proof_names_its_target_and_justification() {
+        let pairs: Vec<AuthorityPair> = ["//A", "//B", "//C", "//D"]
+            .iter()
+            .map(|seed| AuthorityPair::from_string(seed, None).unwrap())
+            .collect();
+        let proven = ProvenWarpTarget::default();
+        let mut verifier = DporWarpVerifier {
+            verifier: Verifier::from_genesis(GENESIS, pairs.iter().map(|p| p.public()).collect()),
+            proven: proven.clone(),
+        };
+        let target = Header::new(
+            9,
+            Hash::repeat_byte(9),
+            Hash::zero(),
+            Hash::zero(),
+            Default::default(),
+        );
+        let fragment = certify(GENESIS.as_ref(), &target, &pairs[..3]);
+
+        // A proof that does not check names nothing.
+        let forged = FinalityProof {
+            fragments: vec![certify(b"another chain", &target, &pairs[..3])],
+            is_finished: true,
+        };
+        assert!(verifier.verify(&EncodedProof(forged.encode())).is_err());
+        assert_eq!(proven.justification_of(target.hash()), None);
+
+        let proof = FinalityProof {
+            fragments: vec![fragment.clone()],
+            is_finished: true,
+        };
+        assert!(matches!(
+            verifier.verify(&EncodedProof(proof.encode())),
+            Ok(VerificationResult::Complete(..))
+        ));
+        assert_eq!(
+            proven.justification_of(target.hash()),
+            Some(fragment.justification)
+        );
+        assert_eq!(proven.justification_of(Hash::repeat_byte(1)), None);
     }
 }
