@@ -98,6 +98,9 @@ pub struct RecordFile {
     genesis: Hash,
     records: BTreeMap<u64, HeightRecord<Dpor>>,
     decided: Decided,
+    /// The last write failed: what is in memory may not be on disk, so the
+    /// next call writes even if it changes nothing.
+    dirty: bool,
 }
 
 /// What a node knows it saw decided; see the module docs.
@@ -148,11 +151,12 @@ impl RecordFile {
                 ))
             }
         };
-        let file = Self {
+        let mut file = Self {
             path,
             genesis,
             records: records.into_iter().map(|r| (r.height, r)).collect(),
             decided,
+            dirty: false,
         };
         file.flush()?;
         let restored = file.records.values().cloned().collect();
@@ -164,7 +168,7 @@ impl RecordFile {
     /// before the block is finalized in the client database.
     pub fn remember_final(&mut self, certificate: Certificate<Dpor>) -> Result<(), String> {
         let height = certificate.vote.height;
-        if self.decided.certificates.contains_key(&height) {
+        if self.decided.certificates.contains_key(&height) && !self.dirty {
             return Ok(());
         }
         self.decided.up_to = self.decided.up_to.max(Some(height));
@@ -199,13 +203,19 @@ impl RecordFile {
         if height > 1 {
             self.decided.up_to = self.decided.up_to.max(Some(height - 1));
         }
-        if (self.records.len(), &self.decided) != (before.0, &before.1) {
+        if self.dirty || (self.records.len(), &self.decided) != (before.0, &before.1) {
             self.flush()?;
         }
         Ok(())
     }
 
-    fn flush(&self) -> Result<(), String> {
+    fn flush(&mut self) -> Result<(), String> {
+        let written = self.write_file();
+        self.dirty = written.is_err();
+        written
+    }
+
+    fn write_file(&self) -> Result<(), String> {
         let wire = WireFile {
             genesis: self.genesis,
             decided_up_to: self.decided.up_to,

@@ -251,11 +251,15 @@ where
             records,
         );
         if let Some(up_to) = decided.up_to {
-            if up_to > u64::from(client.info().finalized_number) {
+            let finalized = u64::from(client.info().finalized_number);
+            if up_to > finalized {
                 log::warn!(
                     target: LOG_TARGET,
-                    "The database lost final blocks up to #{up_to} in a crash: \
-                     finalizing them again with their certificates, voting at none of them"
+                    "This node saw heights up to #{up_to} decided, its database is at #{finalized} \
+                     (a crash lost final blocks, or the database was purged): it votes at none \
+                     of them, and finalizes them with certificates. If this chain was relaunched \
+                     from scratch instead, stop the node and remove {}",
+                    params.record_dir.display()
                 );
             }
             machine.remember_decided(up_to, decided.certificates.into_values());
