@@ -196,14 +196,25 @@ impl RecordFile {
     /// the last `KEEP_DECIDED_CERTIFICATES` heights, and remembers that the
     /// heights below `height` were decided, in one durable write.
     pub fn prune(&mut self, height: u64) -> Result<(), String> {
-        let before = (self.records.len(), self.decided.clone());
+        let before = (
+            self.records.len(),
+            self.decided.certificates.len(),
+            self.decided.up_to,
+        );
         self.records = self.records.split_off(&height);
-        let keep_from = height.saturating_sub(cpchain_lbft::KEEP_DECIDED_CERTIFICATES);
-        self.decided.certificates = self.decided.certificates.split_off(&keep_from);
+        self.decided.certificates = self
+            .decided
+            .certificates
+            .split_off(&cpchain_lbft::keep_certificates_from(height));
         if height > 1 {
             self.decided.up_to = self.decided.up_to.max(Some(height - 1));
         }
-        if self.dirty || (self.records.len(), &self.decided) != (before.0, &before.1) {
+        let after = (
+            self.records.len(),
+            self.decided.certificates.len(),
+            self.decided.up_to,
+        );
+        if self.dirty || after != before {
             self.flush()?;
         }
         Ok(())

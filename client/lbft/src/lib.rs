@@ -8,5 +8,7 @@
 mod machine;
 mod types;
 
-pub use machine::{round_leader, Machine, MessageError, Params, KEEP_DECIDED_CERTIFICATES};
+pub use machine::{
+    keep_certificates_from, round_leader, Machine, MessageError, Params, KEEP_DECIDED_CERTIFICATES,
+};
 pub use types::*;

@@ -21,12 +21,6 @@ pub struct Params {
     pub max_heights_ahead: Height,
     /// Messages kept per signer for later heights.
     pub max_buffered_per_signer: usize,
-    /// How many decided heights' certificates the caller keeps: a crash
-    /// may lose the last few final blocks from the client database (see
-    /// [`Machine::remember_decided`]), and a height whose certificate
-    /// survives is finalized again at once instead of waiting, silent, for
-    /// a peer's.
-    pub keep_decided_certificates: Height,
 }
 
 impl Params {
@@ -37,14 +31,7 @@ impl Params {
             max_rounds_ahead: 1024,
             max_heights_ahead: 4,
             max_buffered_per_signer: 64,
-            keep_decided_certificates: KEEP_DECIDED_CERTIFICATES,
         }
-    }
-
-    /// The lowest height whose certificate the caller keeps once `height`
-    /// starts.
-    pub fn keep_certificates_from(&self, height: Height) -> Height {
-        height.saturating_sub(self.keep_decided_certificates)
     }
 
     /// RULE L1: round timers grow without bound, so after the network
@@ -54,8 +41,16 @@ impl Params {
     }
 }
 
-/// The default of [`Params::keep_decided_certificates`].
+/// How many decided heights' certificates a caller keeps: a crash may lose
+/// the last few final blocks from the client database (see
+/// [`Machine::remember_decided`]), and a height whose certificate survives
+/// is finalized again at once instead of waiting, silent, for a peer's.
 pub const KEEP_DECIDED_CERTIFICATES: Height = 16;
+
+/// The lowest height whose certificate a caller keeps once `height` starts.
+pub fn keep_certificates_from(height: Height) -> Height {
+    height.saturating_sub(KEEP_DECIDED_CERTIFICATES)
+}
 
 /// Why a message was refused. The sender of such a message misbehaves or
 /// is broken; the glue lowers its reputation.

@@ -59,7 +59,6 @@ fn quiet(seed: u64) -> Scenario {
         crash_percent: 0,
         crash_after_sign_percent: 0,
         finality_lost_percent: 0,
-        keep_decided_certificates: 16,
         drop_percent: 0,
         duplicate_percent: 0,
         max_delay_ms: 50,
@@ -90,7 +89,6 @@ fn crash_restart_of_every_node_right_after_signing() {
         crash_percent: 40,
         crash_after_sign_percent: 10,
         finality_lost_percent: 30,
-        keep_decided_certificates: 2,
         drop_percent: 10,
         ..quiet(seed)
     });

@@ -90,9 +90,6 @@ pub struct Scenario {
     /// blocks: the client database acknowledges a commit before it is on
     /// disk (ParityDB), while the LBFT record is written durably.
     pub finality_lost_percent: u64,
-    /// How many decided heights' certificates a node keeps
-    /// ([`Params::keep_decided_certificates`]).
-    pub keep_decided_certificates: Height,
     pub drop_percent: u64,
     pub duplicate_percent: u64,
     pub max_delay_ms: u64,
@@ -158,11 +155,6 @@ impl Scenario {
             },
             base_timeout_ms: 1_000,
             finality_lost_percent: [0, 0, 20, 50][rng.below(4) as usize],
-            // At least the two final blocks a crash may lose here: a node
-            // that lost more than it kept certificates of is silent there,
-            // and if every node is, the committee waits forever (see
-            // `tests/vote_rules.rs` for the silent heights).
-            keep_decided_certificates: [2, 16][rng.below(2) as usize],
         }
     }
 
@@ -353,10 +345,7 @@ impl World {
                 decided_certificates: BTreeMap::new(),
             });
         }
-        let params = Params {
-            keep_decided_certificates: scenario.keep_decided_certificates,
-            ..Params::new(CHAIN_ID.to_vec(), scenario.base_timeout_ms)
-        };
+        let params = Params::new(CHAIN_ID.to_vec(), scenario.base_timeout_ms);
         let mut rng = Rng(scenario.seed);
         let partition = scenario
             .partition
@@ -463,7 +452,7 @@ impl World {
         let records = &mut self.nodes[i].records;
         *records = records.split_off(&height);
         let certificates = &mut self.nodes[i].decided_certificates;
-        *certificates = certificates.split_off(&self.params.keep_certificates_from(height));
+        *certificates = certificates.split_off(&keep_certificates_from(height));
         if height > 1 {
             self.nodes[i].decided_up_to = self.nodes[i].decided_up_to.max(Some(height - 1));
         }
