@@ -58,13 +58,14 @@ fn impeach_chain(genesis: Hash, count: usize, junk: bool) -> Vec<Block> {
         let mut blocks = Vec::new();
         let mut parent = genesis;
         for number in 1..=count as u32 {
-            let committee = <Runtime as cpchain_primitives::runtime_api::runtime_decl_for_dpor_api::DporApiV2<Block, AccountId>>::committee();
+            let committee = <Runtime as cpchain_primitives::runtime_api::runtime_decl_for_dpor_api::DporApiV3<Block, AccountId>>::committee();
             let config = pallet_dpor::Pallet::<Runtime>::timing().expect("timing");
             let digest = DporPreDigest {
                 term: committee.term,
                 view: committee.view,
                 proposer: pallet_dpor::Pallet::<Runtime>::proposer_of(number).expect("a proposer"),
                 impeach: true,
+                vrf: None,
             };
             let now = pallet_timestamp::Now::<Runtime>::get()
                 + config.period_ms

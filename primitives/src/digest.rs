@@ -12,9 +12,7 @@ use sp_runtime::{ConsensusEngineId, DigestItem};
 pub const DPOR_ENGINE_ID: ConsensusEngineId = *b"dpor";
 
 /// The pre-runtime digest of every DPoR block.
-#[derive(
-    Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, scale_info::TypeInfo,
-)]
+#[derive(Clone, PartialEq, Eq, Debug, Encode, DecodeWithMemTracking, scale_info::TypeInfo)]
 pub struct DporPreDigest<AccountId> {
     pub term: u32,
     pub view: u32,
@@ -23,6 +21,33 @@ pub struct DporPreDigest<AccountId> {
     /// The committee's impeach block: the proposer failed, earns nothing
     /// and is penalised.
     pub impeach: bool,
+    /// The proposer's VRF over the height and the seed
+    /// ([`crate::vrf`]): required in a proposer's block, absent from an
+    /// impeach block (which no single key may influence).
+    pub vrf: Option<crate::vrf::DporVrf>,
+}
+
+/// Headers sealed before runtimes with `DporApi` version 3 end after
+/// `impeach`; they decode with no VRF, so that a node can still import the
+/// history of a chain that upgraded.
+impl<AccountId: Decode> Decode for DporPreDigest<AccountId> {
+    fn decode<I: codec::Input>(input: &mut I) -> Result<Self, codec::Error> {
+        let term = u32::decode(input)?;
+        let view = u32::decode(input)?;
+        let proposer = AccountId::decode(input)?;
+        let impeach = bool::decode(input)?;
+        let vrf = match input.remaining_len()? {
+            Some(0) => None,
+            _ => Option::decode(input)?,
+        };
+        Ok(Self {
+            term,
+            view,
+            proposer,
+            impeach,
+            vrf,
+        })
+    }
 }
 
 impl<AccountId: Decode + Encode> DporPreDigest<AccountId> {
@@ -66,6 +91,7 @@ mod tests {
             view: 1,
             proposer: [7u8; 32],
             impeach: true,
+            vrf: None,
         };
         let items = [
             DigestItem::PreRuntime(*b"aura", vec![1, 2, 3]),
@@ -77,5 +103,32 @@ mod tests {
         // Garbage under our engine id is not a digest.
         let junk = [DigestItem::PreRuntime(DPOR_ENGINE_ID, vec![1])];
         assert_eq!(DporPreDigest::<[u8; 32]>::find_in_items(&junk), None);
+    }
+
+    #[test]
+    fn a_digest_from_before_the_vrf_decodes_without_one_and_a_new_one_round_trips() {
+        let with_vrf = DporPreDigest {
+            term: 1,
+            view: 2,
+            proposer: [3u8; 32],
+            impeach: false,
+            vrf: Some(crate::vrf::DporVrf {
+                pre_output: [4; 32],
+                proof: [5; 64],
+            }),
+        };
+        let encoded = with_vrf.encode();
+        assert_eq!(
+            DporPreDigest::<[u8; 32]>::decode(&mut &encoded[..]),
+            Ok(with_vrf.clone())
+        );
+        // The old layout: the same fields, nothing after `impeach`.
+        let old = (1u32, 2u32, [3u8; 32], false).encode();
+        let decoded = DporPreDigest::<[u8; 32]>::decode(&mut &old[..]).unwrap();
+        assert_eq!(decoded.vrf, None);
+        assert_eq!((decoded.term, decoded.view, decoded.impeach), (1, 2, false));
+        // A cut VRF is an error, not a missing one.
+        let cut = &encoded[..encoded.len() - 1];
+        assert!(DporPreDigest::<[u8; 32]>::decode(&mut &cut[..]).is_err());
     }
 }

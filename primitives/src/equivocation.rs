@@ -247,6 +247,7 @@ pub mod test_utils {
                 view: 0,
                 proposer: AccountId::from(pair.public()),
                 impeach,
+                vrf: None,
             }
             .to_digest_item(),
         );

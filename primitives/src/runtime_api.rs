@@ -110,6 +110,10 @@ sp_api::decl_runtime_apis! {
         fn config() -> Option<DporConfig>;
         /// The block at which a scheduled validator or schedule change applies.
         fn next_committee_change() -> Option<u32>;
+        /// The election seed after this block: the VRF input's seed for
+        /// the next block ([`crate::vrf`]).
+        #[api_version(3)]
+        fn election_seed() -> [u8; 32];
         /// Submits `proof` as an unsigned `report_equivocation` to the
         /// transaction pool the caller registered as an offchain extension.
         /// False if the pool refused it.

@@ -210,7 +210,7 @@ impl_runtime_apis! {
         }
     }
 
-    #[api_version(2)]
+    #[api_version(3)]
     impl cpchain_primitives::runtime_api::DporApi<Block, AccountId> for Runtime {
         fn committee() -> DporCommittee<AccountId> {
             let term = Dpor::current_term();
@@ -241,6 +241,9 @@ impl_runtime_apis! {
         }
         fn next_committee_change() -> Option<BlockNumber> {
             Dpor::next_committee_change()
+        }
+        fn election_seed() -> [u8; 32] {
+            Dpor::seed_bytes()
         }
         fn submit_report_equivocation_unsigned_extrinsic(
             proof: cpchain_primitives::equivocation::EquivocationProof,

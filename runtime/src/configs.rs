@@ -503,7 +503,19 @@ impl pallet_dpor::Config for Runtime {
     type MaxProposers = ConstU32<32>;
     type MaxRewardYears = ConstU32<20>;
     type ProposerAccount = sp_runtime::traits::ConvertInto;
+    type ProposerKey = AccountSealKey;
     type WeightInfo = pallet_dpor::weights::SubstrateWeight<Runtime>;
+}
+
+/// A proposer's account is its sr25519 sealing key, which also proves its
+/// VRF.
+pub struct AccountSealKey;
+impl sp_runtime::traits::Convert<AccountId, Option<sp_core::sr25519::Public>> for AccountSealKey {
+    fn convert(account: AccountId) -> Option<sp_core::sr25519::Public> {
+        Some(sp_core::sr25519::Public::from_raw(
+            *AsRef::<[u8; 32]>::as_ref(&account),
+        ))
+    }
 }
 
 /// Unsigned transactions the runtime submits for the node: equivocation

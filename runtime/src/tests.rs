@@ -171,6 +171,7 @@ fn an_impeach_block_pays_nothing_and_counts_for_no_author() {
             view: 0,
             proposer: account(Alice),
             impeach: true,
+            vrf: None,
         };
         let header = Header::new(
             System::block_number() + 1,

@@ -4,11 +4,14 @@
 
 use codec::Decode;
 use cpchain_primitives::{
-    digest::DporPreDigest, runtime_api::DporApi, AccountId, Hash, OpaqueBlock as Block,
+    digest::DporPreDigest,
+    runtime_api::DporApi,
+    vrf::{vrf_sign_data, DporVrf},
+    AccountId, Hash, OpaqueBlock as Block,
 };
 use sc_block_builder::{BlockBuilderApi, BlockBuilderBuilder, BuiltBlock};
 use sc_client_api::{Backend, StorageProvider};
-use sp_api::{CallApiAt, ProvideRuntimeApi};
+use sp_api::{ApiExt, CallApiAt, ProvideRuntimeApi};
 use sp_runtime::Digest;
 
 /// pallet-timestamp's `Now` at `block`: twox_128("Timestamp") ++
@@ -33,7 +36,8 @@ where
 }
 
 /// The pre-runtime digest of block `height` on `parent`: the scheduled
-/// proposer, its term and view, and whether the block impeaches it.
+/// proposer, its term and view, and whether the block impeaches it. A
+/// proposer adds its VRF ([`sign_vrf`]) before sealing.
 pub fn pre_digest<C>(
     client: &C,
     height: u64,
@@ -55,7 +59,55 @@ where
         view: committee.view,
         proposer,
         impeach,
+        vrf: None,
     })
+}
+
+/// Whether the runtime at `at` folds VRF outputs into its seed
+/// (`DporApi` version 3 on). Blocks on an older runtime carry no VRF, so
+/// that this node still builds and imports them until governance upgrades
+/// the runtime.
+pub fn runtime_takes_vrf<C>(client: &C, at: Hash) -> Result<bool, String>
+where
+    C: ProvideRuntimeApi<Block>,
+    C::Api: DporApi<Block, AccountId>,
+{
+    let version = client
+        .runtime_api()
+        .api_version::<dyn DporApi<Block, AccountId>>(at)
+        .map_err(|e| format!("DporApi version at {at}: {e}"))?;
+    Ok(version.is_some_and(|version| version >= 3))
+}
+
+/// The proposer's VRF for block `height` on `parent`, over the seed in
+/// `parent`'s state; `None` on a runtime that takes none.
+pub fn sign_vrf<C>(
+    client: &C,
+    keystore: &sp_keystore::KeystorePtr,
+    public: &sp_core::sr25519::Public,
+    height: u64,
+    parent: Hash,
+) -> Result<Option<DporVrf>, String>
+where
+    C: ProvideRuntimeApi<Block>,
+    C::Api: DporApi<Block, AccountId>,
+{
+    if !runtime_takes_vrf(client, parent)? {
+        return Ok(None);
+    }
+    let seed = client
+        .runtime_api()
+        .election_seed(parent)
+        .map_err(|e| format!("DporApi::election_seed at {parent}: {e}"))?;
+    let signature = keystore
+        .sr25519_vrf_sign(
+            cpchain_primitives::seal_crypto::KEY_TYPE,
+            public,
+            &vrf_sign_data(height as u32, &seed),
+        )
+        .map_err(|e| e.to_string())?
+        .ok_or("the sealing key left the keystore")?;
+    Ok(Some(DporVrf::from_signature(&signature)))
 }
 
 /// The impeach block of `height` on the final block `parent`: empty but

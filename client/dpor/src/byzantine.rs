@@ -7,6 +7,10 @@
 //!   same height (stamped 1 ms later) and announce it too.
 //! - `CPCHAIN_TEST_DOUBLE_VOTE=1`: with every own PREPARE, send a second
 //!   one for another block to every peer.
+//! - `CPCHAIN_TEST_FORGED_VRF=1`: as proposer, put in the digest its VRF
+//!   for the next height instead of this one: a valid proof by the right
+//!   key over the wrong input, as a proposer picking among its outputs
+//!   would.
 
 use cpchain_lbft::{Crypto, Message, Phase, SignedVote};
 use cpchain_primitives::{Hash, OpaqueBlock as Block};
@@ -17,6 +21,10 @@ use crate::{authorship::Sealer, Dpor, KeystoreCrypto, LOG_TARGET};
 
 pub fn double_seal() -> bool {
     std::env::var("CPCHAIN_TEST_DOUBLE_SEAL").is_ok_and(|v| v == "1")
+}
+
+pub fn forged_vrf() -> bool {
+    std::env::var("CPCHAIN_TEST_FORGED_VRF").is_ok_and(|v| v == "1")
 }
 
 pub fn double_vote() -> bool {

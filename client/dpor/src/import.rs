@@ -63,6 +63,9 @@ where
         ));
     }
     if digest.impeach {
+        if digest.vrf.is_some() {
+            return Err(format!("impeach block #{number} carries a VRF"));
+        }
         // The committee's block: no seal; a certificate decides it.
         if header
             .digest()
@@ -93,6 +96,29 @@ where
     if !sr25519::Pair::verify(&signature, header.hash().as_ref(), &public) {
         return Err(format!(
             "block #{number}: the seal is not {scheduled}'s signature"
+        ));
+    }
+    if !crate::authorship::runtime_takes_vrf(client, parent)? {
+        return match digest.vrf {
+            None => Ok((header, Some(seal))),
+            Some(_) => Err(format!(
+                "block #{number} carries a VRF that its runtime does not take"
+            )),
+        };
+    }
+    // Without this check a proposer could put any bytes in the digest;
+    // the runtime would fold nothing for them, which is a second way to
+    // skip its output without being impeached.
+    let vrf = digest
+        .vrf
+        .ok_or_else(|| format!("block #{number} carries no VRF"))?;
+    let seed = client
+        .runtime_api()
+        .election_seed(parent)
+        .map_err(|e| format!("DporApi::election_seed at {parent}: {e}"))?;
+    if vrf.verified_output(&public, number, &seed).is_none() {
+        return Err(format!(
+            "block #{number}: the VRF is not {scheduled}'s output for this height and seed"
         ));
     }
     Ok((header, Some(seal)))

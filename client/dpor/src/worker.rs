@@ -1062,7 +1062,7 @@ where
     /// Starts building this node's proposal for `height` if it is the
     /// scheduled proposer and holds the sealing key.
     fn maybe_propose(&mut self, height: u64, parent: Hash) {
-        let digest = match self.pre_digest(height, parent, false) {
+        let mut digest = match self.pre_digest(height, parent, false) {
             Ok(digest) => digest,
             Err(e) => {
                 log::debug!(target: LOG_TARGET, "#{height}: {e}");
@@ -1080,6 +1080,17 @@ where
             Ok(Some(header)) => header,
             _ => return,
         };
+        #[cfg(feature = "byzantine-test")]
+        let vrf_height = height + u64::from(crate::byzantine::forged_vrf());
+        #[cfg(not(feature = "byzantine-test"))]
+        let vrf_height = height;
+        match authorship::sign_vrf(&*self.client, &self.keystore, &public, vrf_height, parent) {
+            Ok(vrf) => digest.vrf = vrf,
+            Err(e) => {
+                log::error!(target: LOG_TARGET, "#{height}: not proposing: VRF: {e}");
+                return;
+            }
+        }
         match self.seal_record.claim(height) {
             Ok(true) => {}
             Ok(false) => {

@@ -17,6 +17,24 @@ fn validators<T: Config>(count: u32) -> Vec<(T::AccountId, AuthorityId)> {
         .collect()
 }
 
+/// `//Alice`'s sr25519 key and its VRF for block 1 on the zero seed, made
+/// with `DporVrf::from_signature(&pair.vrf_sign(&vrf_sign_data(1, &[0; 32])))`:
+/// the runtime has no host function that signs a VRF.
+const VRF_FIXTURE_PUBLIC: [u8; 32] = [
+    212, 53, 147, 199, 21, 253, 211, 28, 97, 20, 26, 189, 4, 169, 159, 214, 130, 44, 133, 88, 133,
+    76, 205, 227, 154, 86, 132, 231, 165, 109, 162, 125,
+];
+const VRF_FIXTURE_PRE_OUTPUT: [u8; 32] = [
+    94, 231, 181, 61, 151, 171, 11, 42, 123, 2, 104, 221, 162, 163, 159, 10, 230, 209, 21, 107,
+    105, 192, 134, 2, 221, 14, 51, 4, 209, 168, 81, 29,
+];
+const VRF_FIXTURE_PROOF: [u8; 64] = [
+    81, 145, 27, 141, 31, 202, 24, 223, 139, 156, 203, 123, 37, 142, 50, 37, 115, 250, 185, 232,
+    72, 92, 131, 55, 243, 118, 167, 147, 11, 97, 204, 8, 110, 160, 62, 126, 174, 111, 229, 71, 142,
+    82, 224, 162, 11, 174, 252, 190, 10, 219, 208, 142, 94, 8, 126, 107, 61, 226, 2, 241, 232, 134,
+    33, 3,
+];
+
 fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
     T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
 }
@@ -96,6 +114,49 @@ mod benchmarks {
         Ok(())
     }
 
+    /// A proposer's block: the VRF proof verified and its output folded
+    /// into the seed.
+    #[benchmark]
+    fn fold_vrf_output() -> Result<(), BenchmarkError> {
+        let key = cpchain_primitives::AccountId::from(VRF_FIXTURE_PUBLIC);
+        #[cfg(test)]
+        crate::mock::SEALERS.with(|s| s.borrow_mut().insert(key.clone(), 7_777));
+        let account = T::ProposerAccount::convert(key);
+        let anchored = CurrentSchedule::<T>::get().ok_or(BenchmarkError::Weightless)?;
+        let height: u32 = 1;
+        let seats = anchored.schedule.term_len as usize;
+        Proposers::<T>::insert(
+            anchored.term_of(height),
+            ProposersOf::<T>::truncate_from(alloc::vec![account.clone(); seats]),
+        );
+        Seed::<T>::kill();
+        frame_system::Pallet::<T>::deposit_log(
+            DporPreDigest {
+                term: 0,
+                view: 0,
+                proposer: account,
+                impeach: false,
+                vrf: Some(cpchain_primitives::vrf::DporVrf {
+                    pre_output: VRF_FIXTURE_PRE_OUTPUT,
+                    proof: VRF_FIXTURE_PROOF,
+                }),
+            }
+            .to_digest_item(),
+        );
+
+        #[block]
+        {
+            Pallet::<T>::fold_vrf_output(height);
+        }
+
+        assert_ne!(
+            Seed::<T>::get(),
+            T::Hash::default(),
+            "the output was folded"
+        );
+        Ok(())
+    }
+
     /// The heavier kind of evidence: two sealed headers (two sr25519
     /// signature checks, two header hashes) against the schedule and this
     /// chain's block hashes; a vote equivocation checks two ed25519
@@ -139,6 +200,7 @@ mod benchmarks {
                     view: anchored.view_of(height),
                     proposer: account.clone(),
                     impeach: false,
+                    vrf: None,
                 }
                 .to_digest_item(),
             );

@@ -17,10 +17,18 @@
 //!   the term `ELECTION_LAG` later are elected from that term's campaign
 //!   candidates by RPT and a seed ([`election`]); empty seats are filled
 //!   from the default proposers, so a chain without candidates still runs.
-//! - **Seed.** Every block folds its parent's hash into the seed, so the
-//!   seed of an election depends on every block since genesis, not on one
-//!   block its author could grind. The checkpoint's own author contributes
-//!   only its parent's hash, which its predecessors fixed.
+//! - **Seed.** Every proposer's block folds its proposer's VRF output
+//!   over (height, seed so far) into the seed
+//!   ([`cpchain_primitives::vrf`]); an impeach block folds nothing. Block
+//!   hashes are not folded: an author chooses its block's hash (its
+//!   extrinsics, their order, its timestamp) and could try many, so the
+//!   proposer just before a checkpoint could have picked the election's
+//!   seed. A VRF output is the only one the proposer's key can prove for
+//!   that input, so what is left to a proposer is one bit: publish its
+//!   block, or withhold it and be impeached (no reward, an impeachment
+//!   record and its RPT penalty) so that the seed skips its output. Only the
+//!   last proposers before a checkpoint know enough to use that bit, each
+//!   at the price of an impeachment, as in BABE.
 //! - **Rewards.** The proposer of each block is minted the block reward of
 //!   the chain's current year (the original's 12.65, 9.51, 7.13, 5.39, 4.03
 //!   CPC per block for years one to five; none after the list ends).
@@ -167,6 +175,10 @@ pub mod pallet {
         type MaxRewardYears: Get<u32>;
         /// The account of a proposer's sealing key, as the digest names it.
         type ProposerAccount: Convert<cpchain_primitives::AccountId, Self::AccountId>;
+        /// The sealing key, which also proves the VRF, of a proposer's
+        /// account: the inverse of `ProposerAccount`. `None` for an account
+        /// that is no sr25519 key, whose blocks then add nothing to the seed.
+        type ProposerKey: Convert<Self::AccountId, Option<sp_core::sr25519::Public>>;
         type WeightInfo: WeightInfo;
     }
 
@@ -284,7 +296,7 @@ pub mod pallet {
     #[pallet::storage]
     pub type ImpeachRptPenalty<T> = StorageValue<_, u32, ValueQuery, DefaultImpeachRptPenalty>;
 
-    /// Folds every block's parent hash; seeds the elections.
+    /// Folds every proposer's VRF output; seeds the elections.
     #[pallet::storage]
     pub type Seed<T: Config> = StorageValue<_, T::Hash, ValueQuery>;
 
@@ -451,14 +463,15 @@ pub mod pallet {
     impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
         fn on_initialize(n: BlockNumberFor<T>) -> Weight {
             let n: u32 = n.saturated_into();
-            let parent = frame_system::Pallet::<T>::parent_hash();
-            let seed = Seed::<T>::get();
-            Seed::<T>::put(T::Hashing::hash_of(&(seed, parent)));
-            let mut weight = T::DbWeight::get().reads_writes(3, 1);
+            let mut weight = T::DbWeight::get().reads_writes(1, 0);
             if let Some(anchored) = CurrentSchedule::<T>::get() {
                 if n > 1 && anchored.is_term_start(n) {
                     weight = weight.saturating_add(Self::start_term(anchored, n));
                 }
+                // After `start_term`, so that the schedule names this
+                // block's proposer as import did.
+                Self::fold_vrf_output(n);
+                weight = weight.saturating_add(T::WeightInfo::fold_vrf_output());
                 if Self::is_impeach_block() {
                     Self::note_impeachment(anchored, n);
                     weight = weight.saturating_add(T::DbWeight::get().reads_writes(3, 2));
@@ -706,6 +719,42 @@ impl ImpeachmentRecord {
 }
 
 impl<T: Config> Pallet<T> {
+    /// The seed as the 32 bytes the VRF input and the election take.
+    pub fn seed_bytes() -> [u8; 32] {
+        let mut seed = [0u8; 32];
+        let seed_hash = Seed::<T>::get();
+        let bytes = seed_hash.as_ref();
+        let len = bytes.len().min(32);
+        seed[..len].copy_from_slice(&bytes[..len]);
+        seed
+    }
+
+    /// Folds block `n`'s VRF output into the seed: its scheduled proposer's
+    /// output for `(n, seed)`, with a proof that verifies. Import rejects a
+    /// proposer's block without one; the runtime checks again rather than
+    /// trust the client, and folds nothing for a block that fails (or an
+    /// impeach block), so no unproven byte reaches an election.
+    fn fold_vrf_output(n: u32) {
+        let Some(digest) = DporPreDigest::<T::AccountId>::find_in_items(
+            frame_system::Pallet::<T>::digest().logs.iter(),
+        ) else {
+            return;
+        };
+        if digest.impeach {
+            return;
+        }
+        let Some(vrf) = digest.vrf else {
+            return;
+        };
+        let Some(key) = Self::proposer_of(n).and_then(T::ProposerKey::convert) else {
+            return;
+        };
+        let seed = Self::seed_bytes();
+        if let Some(output) = vrf.verified_output(&key, n, &seed) {
+            Seed::<T>::put(T::Hashing::hash_of(&(seed, output)));
+        }
+    }
+
     /// Whether the block being executed is the committee's impeach block.
     pub fn is_impeach_block() -> bool {
         DporPreDigest::<T::AccountId>::find_in_items(
@@ -964,11 +1013,7 @@ impl<T: Config> Pallet<T> {
                 (who.clone(), rpt.saturating_sub(penalty))
             })
             .collect();
-        let mut seed = [0u8; 32];
-        let seed_hash = Seed::<T>::get();
-        let bytes = seed_hash.as_ref();
-        let len = bytes.len().min(32);
-        seed[..len].copy_from_slice(&bytes[..len]);
+        let seed = Self::seed_bytes();
         // The bar keeps a candidate out of the election; a default proposer
         // still fills empty seats (removing it is governance's call), or a
         // slot could be left without anyone to build its blocks.

@@ -74,6 +74,7 @@ impl pallet_dpor::Config for Test {
     type MaxProposers = ConstU32<8>;
     type MaxRewardYears = ConstU32<5>;
     type ProposerAccount = TestSealers;
+    type ProposerKey = TestSealers;
     type WeightInfo = ();
 }
 
@@ -104,6 +105,17 @@ pub struct TestSealers;
 impl sp_runtime::traits::Convert<cpchain_primitives::AccountId, u64> for TestSealers {
     fn convert(account: cpchain_primitives::AccountId) -> u64 {
         SEALERS.with(|s| s.borrow().get(&account).copied().unwrap_or(u64::MAX))
+    }
+}
+
+impl sp_runtime::traits::Convert<u64, Option<sp_core::sr25519::Public>> for TestSealers {
+    fn convert(who: u64) -> Option<sp_core::sr25519::Public> {
+        SEALERS.with(|s| {
+            s.borrow()
+                .iter()
+                .find(|(_, account)| **account == who)
+                .map(|(key, _)| sp_core::sr25519::Public::from_raw(*AsRef::<[u8; 32]>::as_ref(key)))
+        })
     }
 }
 
@@ -179,6 +191,52 @@ pub fn run_to(n: u64) {
     }
 }
 
+/// The test sealing key of account `who`.
+pub fn sealer_of(who: u64) -> sp_core::sr25519::Pair {
+    use sp_core::Pair;
+    sp_core::sr25519::Pair::from_string(&format!("//sealer{who}"), None)
+        .expect("a valid derivation path")
+}
+
+/// Registers [`sealer_of`] as the sealing key of each of `accounts`.
+pub fn register_sealers(accounts: &[u64]) {
+    for who in accounts {
+        register_sealer(&sealer_of(*who), *who);
+    }
+}
+
+/// The VRF the scheduled proposer of block `n` computes when the seed is
+/// the current one.
+pub fn honest_vrf(n: u64) -> cpchain_primitives::vrf::DporVrf {
+    use sp_core::crypto::VrfSecret;
+    let proposer = Dpor::proposer_of(n as u32).expect("a scheduled proposer");
+    let data = cpchain_primitives::vrf::vrf_sign_data(n as u32, &Dpor::seed_bytes());
+    cpchain_primitives::vrf::DporVrf::from_signature(&sealer_of(proposer).vrf_sign(&data))
+}
+
+/// Runs the next block as its proposer's block on `parent`, carrying `vrf`.
+pub fn run_proposed_block(parent: sp_core::H256, vrf: Option<cpchain_primitives::vrf::DporVrf>) {
+    use cpchain_primitives::digest::DporPreDigest;
+    use frame_support::traits::Hooks;
+    let next = System::block_number() + 1;
+    System::initialize(
+        &next,
+        &parent,
+        &sp_runtime::generic::Digest {
+            logs: vec![DporPreDigest {
+                term: 0,
+                view: 0,
+                proposer: Dpor::proposer_of(next as u32).expect("a scheduled proposer"),
+                impeach: false,
+                vrf,
+            }
+            .to_digest_item()],
+        },
+    );
+    Dpor::on_initialize(next);
+    Dpor::on_finalize(next);
+}
+
 /// Runs block `n` (the next one) as the committee's impeach block.
 pub fn run_impeach_block() {
     use cpchain_primitives::digest::DporPreDigest;
@@ -194,6 +252,7 @@ pub fn run_impeach_block() {
                 // The runtime ignores this and blames its own schedule's proposer.
                 proposer: 999u64,
                 impeach: true,
+                vrf: None,
             }
             .to_digest_item()],
         },

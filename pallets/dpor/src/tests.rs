@@ -1,5 +1,6 @@
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok};
+use sp_core::H256;
 use sp_runtime::DispatchError;
 
 #[test]
@@ -101,18 +102,126 @@ fn empty_seats_are_filled_from_the_default_proposers() {
 }
 
 #[test]
-fn the_seed_folds_every_block() {
+fn the_seed_folds_each_proposers_vrf_output_and_nothing_for_an_impeach_block() {
     new_test_ext().execute_with(|| {
+        register_sealers(&DEFAULTS);
         let mut seeds = vec![Seed::<Test>::get()];
         for n in 1..=5 {
-            run_to(n);
+            run_proposed_block(H256::repeat_byte(1), Some(honest_vrf(n)));
             seeds.push(Seed::<Test>::get());
         }
         let mut unique = seeds.clone();
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), seeds.len());
+        let before = Seed::<Test>::get();
+        run_impeach_block();
+        assert_eq!(Seed::<Test>::get(), before);
     });
+}
+
+#[test]
+fn a_block_without_a_valid_vrf_adds_nothing_to_the_seed() {
+    new_test_ext().execute_with(|| {
+        register_sealers(&DEFAULTS);
+        let seed = Seed::<Test>::get();
+        // Block 1 is 100's: a VRF by 101, one for another height, garbage,
+        // and none at all.
+        let by_another_key = {
+            use sp_core::crypto::VrfSecret;
+            let data = cpchain_primitives::vrf::vrf_sign_data(1, &Dpor::seed_bytes());
+            cpchain_primitives::vrf::DporVrf::from_signature(&sealer_of(101).vrf_sign(&data))
+        };
+        let for_another_height = {
+            System::set_block_number(1);
+            let vrf = honest_vrf(2);
+            System::set_block_number(0);
+            vrf
+        };
+        let garbage = cpchain_primitives::vrf::DporVrf {
+            pre_output: [1; 32],
+            proof: [2; 64],
+        };
+        for vrf in [
+            Some(by_another_key),
+            Some(for_another_height),
+            Some(garbage),
+            None,
+        ] {
+            System::set_block_number(0);
+            run_proposed_block(H256::repeat_byte(1), vrf);
+            assert_eq!(Seed::<Test>::get(), seed);
+        }
+    });
+}
+
+/// The attack the VRF stops: the proposers of the last blocks before a
+/// checkpoint try many versions of their blocks (other extrinsics, another
+/// order, another timestamp: another hash) and publish the one that elects
+/// whom they like. With block hashes in the seed, 32 versions of one block
+/// gave up to 32 elections to choose from; now every version gives the
+/// same one. What is left is withholding, which costs an impeachment and
+/// yields the only other outcome.
+#[test]
+fn the_proposers_before_a_checkpoint_cannot_grind_the_election() {
+    let candidates: Vec<u64> = (1..=12).collect();
+    let election_after =
+        |versions: &dyn Fn(u64) -> (H256, Option<cpchain_primitives::vrf::DporVrf>),
+         withhold_checkpoint: bool| {
+            new_test_ext().execute_with(|| {
+                register_sealers(&DEFAULTS);
+                set_candidates(2, &candidates);
+                set_rpt(&candidates.iter().map(|c| (*c, 10)).collect::<Vec<_>>());
+                for n in 1..TERM {
+                    let (parent, vrf) = versions(n);
+                    run_proposed_block(parent, vrf.or_else(|| Some(honest_vrf(n))));
+                }
+                if withhold_checkpoint {
+                    run_impeach_block();
+                } else {
+                    let (parent, vrf) = versions(TERM);
+                    run_proposed_block(parent, vrf.or_else(|| Some(honest_vrf(TERM))));
+                }
+                (
+                    Dpor::proposers_of_term(2),
+                    Impeachments::<Test>::get(&101).is_some(),
+                )
+            })
+        };
+    let mut outcomes = std::collections::BTreeSet::new();
+    for version in 0..32u8 {
+        let (elected, impeached) = election_after(&|_| (H256::repeat_byte(version), None), false);
+        assert!(!impeached);
+        outcomes.insert(elected);
+    }
+    assert_eq!(outcomes.len(), 1, "the block's content moved the election");
+    // A forged VRF in the checkpoint (here the previous height's output)
+    // is folded as nothing, the same as withholding, and import refuses
+    // the block besides.
+    let (withheld, impeached) = election_after(&|_| (H256::zero(), None), true);
+    assert!(
+        impeached,
+        "withholding the checkpoint impeaches its proposer"
+    );
+    let (forged, _) = election_after(
+        &|n| {
+            if n == TERM {
+                (
+                    H256::zero(),
+                    Some(cpchain_primitives::vrf::DporVrf {
+                        pre_output: [9; 32],
+                        proof: [9; 64],
+                    }),
+                )
+            } else {
+                (H256::zero(), None)
+            }
+        },
+        false,
+    );
+    assert_eq!(forged, withheld);
+    outcomes.insert(withheld);
+    assert!(outcomes.len() <= 2, "one bit of choice at most");
 }
 
 #[test]
