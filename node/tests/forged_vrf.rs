@@ -47,14 +47,17 @@ fn a_proposer_whose_vrf_is_not_for_its_height_is_impeached() {
     let alice = &nodes[0];
     let ferdie = Sr25519Keyring::Ferdie.to_account_id();
     let eve = Sr25519Keyring::Eve.to_account_id();
-    let impeachments_key =
-        pallet_dpor::Impeachments::<cpchain_runtime::Runtime>::hashed_key_for(&ferdie);
+    let impeached_key =
+        pallet_dpor::ImpeachedBlocks::<cpchain_runtime::Runtime>::hashed_key_for(&ferdie);
 
     alice.wait_for("Ferdie impeached twice", WITHIN, |node| {
-        let record = common::storage_at(node, &impeachments_key, &json!(null))?;
-        let record = pallet_dpor::ImpeachmentRecord::decode(&mut &record[..]).ok()?;
-        (record.count >= 2).then_some(())
+        let blocks = common::storage_at(node, &impeached_key, &json!(null))?;
+        let blocks = Vec::<u32>::decode(&mut &blocks[..]).ok()?;
+        (blocks.len() >= 2).then_some(())
     });
+    // rpt_getRpt shows the impeachments and their factor.
+    let rpt = alice.rpc("rpt_getRpt", json!([ferdie.to_string()]));
+    assert!(rpt["impeached"].as_u64().unwrap_or(0) >= 2, "{rpt}");
     let last = alice.finalized_number().expect("a final height");
     let (mut eves, mut ferdies) = (0, 0);
     for number in 1..=last {

@@ -64,7 +64,12 @@ pub struct RptBreakdown {
     pub bm: u8,
     /// Proxy reputation: deals completed as a PDash proxy.
     pub pr: u8,
-    /// alpha*ab + beta*tx + gamma*bm + psi*dc + omega*pr.
+    /// The account's impeached blocks in the last
+    /// [`traits::IMPEACHMENT_WINDOW`] blocks, counted up to
+    /// [`traits::IMPEACHMENTS_TO_ZERO_RPT`].
+    pub impeached: u8,
+    /// (alpha*ab + beta*tx + gamma*bm + psi*dc + omega*pr) × (9 − impeached) / 9,
+    /// the original's impeachment factor.
     pub total: u32,
 }
 

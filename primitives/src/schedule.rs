@@ -73,8 +73,9 @@ pub const ELECTION_LAG: u32 = 2;
 pub trait TermClock {
     fn current_term() -> u32;
 
-    /// The first term whose proposers are not elected yet: the earliest a
-    /// new candidacy can take part in.
+    /// The first term whose election is not fixed yet (its candidates are
+    /// fixed at the checkpoint two terms before): the earliest a new
+    /// candidacy can take part in.
     fn first_open_term() -> u32 {
         Self::current_term().saturating_add(ELECTION_LAG)
     }

@@ -101,6 +101,25 @@ pub trait RptProvider<AccountId> {
     fn ranking_weight() -> sp_runtime::Weight;
 }
 
+/// How far back a proposer's impeached blocks weigh on its RPT: the
+/// original's 10,000 blocks.
+pub const IMPEACHMENT_WINDOW: u32 = 10_000;
+/// Impeached blocks within the window that bring RPT to zero: RPT is
+/// multiplied by `1 - n/9`, the original's impeachment factor.
+pub const IMPEACHMENTS_TO_ZERO_RPT: u32 = 9;
+
+/// A proposer's impeached blocks in the last [`IMPEACHMENT_WINDOW`] blocks
+/// up to the current one, for RPT.
+pub trait ImpeachmentCounter<AccountId> {
+    fn recent_impeachments(who: &AccountId) -> u32;
+}
+
+impl<AccountId> ImpeachmentCounter<AccountId> for () {
+    fn recent_impeachments(_: &AccountId) -> u32 {
+        0
+    }
+}
+
 /// The campaign candidates of a term, for the election.
 pub trait CandidateSource<AccountId> {
     fn candidates_of(term: u32) -> alloc::vec::Vec<AccountId>;

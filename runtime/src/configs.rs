@@ -428,6 +428,7 @@ impl pallet_rpt::Config for Runtime {
     type Uploads = Register;
     type Deals = Pdash;
     type Population = Campaign;
+    type Impeachments = Dpor;
     type MaxPopulation = ConstU32<100>;
     type MaxWindow = ConstU32<RPT_MAX_WINDOW>;
     type UpdateOrigin = GovernanceOrigin;
@@ -504,6 +505,7 @@ impl pallet_dpor::Config for Runtime {
     type MaxRewardYears = ConstU32<20>;
     type ProposerAccount = sp_runtime::traits::ConvertInto;
     type ProposerKey = AccountSealKey;
+    type MaxCandidates = <Runtime as pallet_campaign::Config>::MaxRnodes;
     type WeightInfo = pallet_dpor::weights::SubstrateWeight<Runtime>;
 }
 

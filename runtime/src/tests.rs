@@ -196,6 +196,14 @@ fn an_impeach_block_pays_nothing_and_counts_for_no_author() {
             &record.event,
             RuntimeEvent::Dpor(pallet_dpor::Event::ProposerImpeached { .. })
         )));
+        // The RPT the RPC and the election read carries the impeachment.
+        let rpt = Rpt::rpt_breakdown(&account(Alice));
+        assert_eq!(rpt.impeached, 1);
+        // Bob holds as much and was never impeached: one ninth more.
+        let bob = Rpt::rpt_breakdown(&account(Bob));
+        assert_eq!((bob.impeached, bob.ab), (0, rpt.ab));
+        assert!(bob.total > 0);
+        assert_eq!(rpt.total, bob.total * 8 / 9);
     });
 }
 

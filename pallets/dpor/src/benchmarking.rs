@@ -79,9 +79,10 @@ mod benchmarks {
         Ok(())
     }
 
-    /// A checkpoint block: the proposer's reward and the election of `p`
-    /// seats (filled from the defaults; the candidates' ranking is weighed
-    /// by the RPT pallet).
+    /// A checkpoint block, the worst case: the proposer's reward, the draw
+    /// of the election fixed at the previous checkpoint (`p` seats among
+    /// `MaxCandidates` scored candidates), and fixing the next one (the
+    /// candidates' ranking is weighed by the RPT pallet).
     #[benchmark]
     fn on_finalize(p: Linear<1, 32>) -> Result<(), BenchmarkError> {
         let seats = p.min(T::MaxProposers::get());
@@ -98,6 +99,15 @@ mod benchmarks {
         });
         Proposers::<T>::insert(0, ProposersOf::<T>::truncate_from(defaults));
         let checkpoint = seats;
+        let scored: Vec<(T::AccountId, u32)> = (0..T::MaxCandidates::get())
+            .map(|i| (account("candidate", i, 0), i))
+            .collect();
+        NextElection::<T>::put(PendingElection {
+            term: 1,
+            draw_at: checkpoint,
+            seats,
+            scored: BoundedVec::truncate_from(scored),
+        });
         let block: BlockNumberFor<T> = checkpoint.into();
         frame_system::Pallet::<T>::set_block_number(block);
 
@@ -107,9 +117,14 @@ mod benchmarks {
         }
 
         assert_eq!(
-            Proposers::<T>::get(ELECTION_LAG).len() as u32,
+            Proposers::<T>::get(1).len() as u32,
             seats,
-            "the election filled every seat"
+            "the draw filled every seat"
+        );
+        assert_eq!(
+            NextElection::<T>::get().map(|election| election.term),
+            Some(ELECTION_LAG),
+            "the next election is fixed"
         );
         Ok(())
     }

@@ -13,31 +13,33 @@
 //! - **Validators.** Set in genesis and by governance; a change takes effect
 //!   at the next term's first block, whose header announces the new set in a
 //!   `ValidatorsChanged` consensus log (see `cpchain_primitives::finality`).
-//! - **Election.** At a term's checkpoint (its last block) the proposers of
-//!   the term `ELECTION_LAG` later are elected from that term's campaign
-//!   candidates by RPT and a seed ([`election`]); empty seats are filled
-//!   from the default proposers, so a chain without candidates still runs.
-//! - **Seed.** Every proposer's block folds its proposer's VRF output
-//!   over (height, seed so far) into the seed
-//!   ([`cpchain_primitives::vrf`]); an impeach block folds nothing. Block
-//!   hashes are not folded: an author chooses its block's hash (its
-//!   extrinsics, their order, its timestamp) and could try many, so the
-//!   proposer just before a checkpoint could have picked the election's
-//!   seed. A VRF output is the only one the proposer's key can prove for
-//!   that input, so what is left to a proposer is one bit: publish its
-//!   block, or withhold it and be impeached (no reward, an impeachment
-//!   record and its RPT penalty) so that the seed skips its output. Only the
-//!   last proposers before a checkpoint know enough to use that bit, each
-//!   at the price of an impeachment, as in BABE.
+//! - **Election.** At a term's checkpoint (its last block) the election of
+//!   the term `ELECTION_LAG` later is fixed: that term's campaign
+//!   candidates with their RPT, less penalties ([`NextElection`]). It is
+//!   drawn `term_len` blocks later (one block of each proposer of the next
+//!   term), or at the next checkpoint if that comes first, by RPT and the
+//!   seed ([`election`]); empty seats are filled from the default
+//!   proposers, so a chain without candidates still runs.
+//! - **Seed.** Every proposer's block folds its proposer's VRF output over
+//!   (height, seed so far) into the seed ([`cpchain_primitives::vrf`]); an
+//!   impeach block folds nothing. Block hashes are not folded: an author
+//!   chooses its block's hash and could try many. Fixing the candidates
+//!   before the outputs that draw them exist keeps the checkpoint's
+//!   proposer from trying versions of its block's *state* (its candidates
+//!   claiming or quitting, transfers that move RPT ranks) against a seed it
+//!   knows. What is left to each proposer between the checkpoint and the
+//!   draw is to publish or withhold; see the README for what that bit is
+//!   worth and what it costs.
 //! - **Rewards.** The proposer of each block is minted the block reward of
 //!   the chain's current year (the original's 12.65, 9.51, 7.13, 5.39, 4.03
 //!   CPC per block for years one to five; none after the list ends).
 //! - **Impeachment.** A block whose DPoR pre-runtime digest marks it as the
 //!   committee's impeach block pays no reward, and its scheduled proposer
-//!   is recorded as impeached. In every election held within
-//!   [`IMPEACHMENT_MEMORY_TERMS`] terms of its latest impeachment, the
-//!   proposer's RPT counts `ImpeachRptPenalty` points less per impeachment
-//!   in that span (saturating at zero). Deposits are not slashed
+//!   is recorded as impeached ([`ImpeachedBlocks`]). Its RPT is multiplied
+//!   by `1 - n/9` for `n` impeached blocks in the last 10,000
+//!   (the original's factor, applied by the RPT pallet through
+//!   [`ImpeachmentCounter`], so `rpt_getRpt` and the election see the same
+//!   figure). Deposits are not slashed
 //!   automatically: a proposer can be impeached through no fault of its
 //!   own (a network split), so slashing stays governance's decision through
 //!   the campaign's `punish_candidate`.
@@ -77,7 +79,10 @@ use cpchain_primitives::{
     equivocation::{EquivocationProof, Offender, ProvenOffence},
     finality::ValidatorsChanged,
     schedule::{Schedule, ELECTION_LAG},
-    traits::{CandidateSource, RptProvider},
+    traits::{
+        CandidateSource, ImpeachmentCounter, RptProvider, IMPEACHMENTS_TO_ZERO_RPT,
+        IMPEACHMENT_WINDOW,
+    },
 };
 use frame_support::{pallet_prelude::*, traits::fungible::Mutate};
 use frame_system::{offchain::CreateBare, pallet_prelude::*};
@@ -124,6 +129,24 @@ impl AnchoredSchedule {
     pub fn is_term_start(&self, n: u32) -> bool {
         n >= self.first_block && (n - self.first_block) % self.schedule.blocks_per_term() == 0
     }
+}
+
+/// An election whose candidates and scores are fixed and whose draw waits
+/// for VRF outputs that nobody knew when they were fixed.
+#[derive(
+    CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+pub struct PendingElection<T: Config> {
+    /// The term it elects.
+    pub term: u32,
+    /// The block whose `on_finalize` draws it (or the next checkpoint, if
+    /// that comes first).
+    pub draw_at: u32,
+    pub seats: u32,
+    /// Each candidate with its RPT, less its penalties, as of the
+    /// checkpoint; barred candidates are left out.
+    pub scored: BoundedVec<(T::AccountId, u32), T::MaxCandidates>,
 }
 
 /// Consensus timing, in milliseconds.
@@ -179,6 +202,9 @@ pub mod pallet {
         /// account: the inverse of `ProposerAccount`. `None` for an account
         /// that is no sr25519 key, whose blocks then add nothing to the seed.
         type ProposerKey: Convert<Self::AccountId, Option<sp_core::sr25519::Public>>;
+        /// The most candidates one election scores.
+        #[pallet::constant]
+        type MaxCandidates: Get<u32>;
         type WeightInfo: WeightInfo;
     }
 
@@ -229,11 +255,17 @@ pub mod pallet {
     #[pallet::storage]
     pub type BlocksPerYear<T> = StorageValue<_, u32, ValueQuery>;
 
-    /// Each proposer's impeachments: how many since `since_term`, and the
-    /// term of the latest.
+    /// Each proposer's latest impeached blocks within
+    /// `IMPEACHMENT_WINDOW`, oldest first; nine are enough to zero its RPT,
+    /// so no more are kept.
     #[pallet::storage]
-    pub type Impeachments<T: Config> =
-        StorageMap<_, Blake2_128Concat, T::AccountId, ImpeachmentRecord, OptionQuery>;
+    pub type ImpeachedBlocks<T: Config> = StorageMap<
+        _,
+        Blake2_128Concat,
+        T::AccountId,
+        BoundedVec<u32, ConstU32<IMPEACHMENTS_TO_ZERO_RPT>>,
+        ValueQuery,
+    >;
 
     /// How many times the validators changed since genesis: the id of the
     /// current set in `ValidatorsChanged` logs.
@@ -287,18 +319,13 @@ pub mod pallet {
     #[pallet::storage]
     pub type ImpeachedNow<T: Config> = StorageValue<_, T::AccountId, OptionQuery>;
 
-    #[pallet::type_value]
-    pub fn DefaultImpeachRptPenalty() -> u32 {
-        DEFAULT_IMPEACH_RPT_PENALTY
-    }
-
-    /// RPT points one impeachment costs a proposer in elections.
-    #[pallet::storage]
-    pub type ImpeachRptPenalty<T> = StorageValue<_, u32, ValueQuery, DefaultImpeachRptPenalty>;
-
     /// Folds every proposer's VRF output; seeds the elections.
     #[pallet::storage]
     pub type Seed<T: Config> = StorageValue<_, T::Hash, ValueQuery>;
+
+    /// The election fixed at the last checkpoint and not drawn yet.
+    #[pallet::storage]
+    pub type NextElection<T: Config> = StorageValue<_, PendingElection<T>>;
 
     #[pallet::genesis_config]
     #[derive(frame_support::DefaultNoBound)]
@@ -409,13 +436,11 @@ pub mod pallet {
         },
         /// The committee certified an impeach block for `block`: its
         /// scheduled proposer failed and earns nothing for it.
+        /// `impeachments`: its impeached blocks in the window, up to nine.
         ProposerImpeached {
             proposer: T::AccountId,
             block: u32,
             impeachments: u32,
-        },
-        ImpeachRptPenaltyChanged {
-            points: u32,
         },
         RewardsChanged,
         /// Evidence proved that `offender` equivocated at `height`.
@@ -473,18 +498,23 @@ pub mod pallet {
                 Self::fold_vrf_output(n);
                 weight = weight.saturating_add(T::WeightInfo::fold_vrf_output());
                 if Self::is_impeach_block() {
-                    Self::note_impeachment(anchored, n);
+                    Self::note_impeachment(n);
                     weight = weight.saturating_add(T::DbWeight::get().reads_writes(3, 2));
                 }
-                // on_finalize elects at checkpoints; otherwise it only rewards.
-                let seats = if anchored.is_checkpoint(n) {
+                // on_finalize fixes an election at a checkpoint and draws
+                // one at its `draw_at`; otherwise it only rewards. The
+                // benchmark's block does both, the worst case.
+                let checkpoint = anchored.is_checkpoint(n);
+                let draws = NextElection::<T>::get()
+                    .is_some_and(|election| checkpoint || n >= election.draw_at);
+                let seats = if checkpoint || draws {
                     anchored.schedule.term_len
                 } else {
                     0
                 };
                 weight = weight.saturating_add(T::WeightInfo::on_finalize(seats));
-                if seats > 0 {
-                    // The election ranks the candidates by RPT.
+                if checkpoint {
+                    // Fixing the election ranks the candidates by RPT.
                     weight = weight.saturating_add(T::Rpt::ranking_weight());
                 }
             }
@@ -497,8 +527,14 @@ pub mod pallet {
                 Self::reward(n);
             }
             if let Some(anchored) = CurrentSchedule::<T>::get() {
-                if anchored.is_checkpoint(n) {
-                    Self::elect(anchored.term_of(n).saturating_add(ELECTION_LAG));
+                let checkpoint = anchored.is_checkpoint(n);
+                if NextElection::<T>::get()
+                    .is_some_and(|election| checkpoint || n >= election.draw_at)
+                {
+                    Self::draw_election();
+                }
+                if checkpoint {
+                    Self::fix_election(anchored, n);
                 }
             }
         }
@@ -599,16 +635,8 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Sets the RPT points one impeachment costs in elections.
-        #[pallet::call_index(6)]
-        #[pallet::weight(T::WeightInfo::set_setting())]
-        pub fn set_impeach_rpt_penalty(origin: OriginFor<T>, points: u32) -> DispatchResult {
-            T::GovernanceOrigin::ensure_origin(origin)?;
-            ensure!(points <= MAX_RPT_POINTS, Error::<T>::PenaltyTooHigh);
-            ImpeachRptPenalty::<T>::put(points);
-            Self::deposit_event(Event::ImpeachRptPenaltyChanged { points });
-            Ok(())
-        }
+        // Call index 6 was `set_impeach_rpt_penalty`: impeachments now
+        // scale RPT by the original's factor, which has no setting.
 
         /// Records the offender that `proof` shows equivocated. Unsigned:
         /// any node that sees the evidence submits it, and the evidence is
@@ -675,15 +703,12 @@ pub const EQUIVOCATION_REPORT_LONGEVITY: u64 = 64;
 /// block hash memory, which proposal evidence is checked against.
 pub const EQUIVOCATION_REPORT_WINDOW: u32 = 256;
 
-/// Default RPT points one impeachment costs: a tenth of the best RPT under
-/// the default weights (10,000).
-pub const DEFAULT_IMPEACH_RPT_PENALTY: u32 = 1_000;
 /// The highest RPT a candidate can have (every weight 100, every score 100).
 pub const MAX_RPT_POINTS: u32 = 50_000;
-/// How long an impeachment weighs on elections.
+/// How long a proven equivocation weighs on elections.
 pub const IMPEACHMENT_MEMORY_TERMS: u32 = 4;
 
-/// A proposer's recent impeachments (or proven equivocations).
+/// A proposer's recent proven equivocations.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
 pub struct ImpeachmentRecord {
     /// Impeachments since the memory span last restarted.
@@ -766,28 +791,26 @@ impl<T: Config> Pallet<T> {
     /// Records that block `n`'s scheduled proposer was impeached. The
     /// runtime names the proposer from its own schedule rather than from
     /// the digest, so a header cannot blame anyone else.
-    fn note_impeachment(anchored: AnchoredSchedule, n: u32) {
+    fn note_impeachment(n: u32) {
         let Some(proposer) = Self::proposer_of(n) else {
             return;
         };
-        let term = anchored.term_of(n);
-        let record = ImpeachmentRecord::count_one(Impeachments::<T>::get(&proposer), term);
-        Impeachments::<T>::insert(&proposer, record);
+        let horizon = n.saturating_sub(IMPEACHMENT_WINDOW);
+        let count = ImpeachedBlocks::<T>::mutate(&proposer, |blocks| {
+            blocks.retain(|block| *block > horizon);
+            if blocks.is_full() {
+                // The oldest goes: nine in the window zero the RPT anyway.
+                blocks.remove(0);
+            }
+            let _ = blocks.try_push(n);
+            blocks.len() as u32
+        });
         ImpeachedNow::<T>::put(&proposer);
         Self::deposit_event(Event::ProposerImpeached {
             proposer,
             block: n,
-            impeachments: record.count,
+            impeachments: count,
         });
-    }
-
-    /// The RPT points `who` loses in an election held in term `now`.
-    pub fn impeachment_penalty(who: &T::AccountId, now: u32) -> u32 {
-        ImpeachmentRecord::penalty(
-            Impeachments::<T>::get(who),
-            now,
-            ImpeachRptPenalty::<T>::get(),
-        )
     }
 
     /// The RPT points `who`'s proven equivocations cost it in an election
@@ -987,13 +1010,18 @@ impl<T: Config> Pallet<T> {
         T::DbWeight::get().reads_writes(4, 8)
     }
 
-    /// Elects the proposers of `term` from its candidates.
-    fn elect(term: u32) {
-        let Some(anchored) = CurrentSchedule::<T>::get() else {
-            return;
-        };
-        let seats = anchored.schedule.term_len as usize;
-        let held_in = term.saturating_sub(ELECTION_LAG);
+    /// Fixes, at checkpoint `n`, the election of the term `ELECTION_LAG`
+    /// later: its candidates and their scores, from this block's state. The
+    /// draw waits `term_len` blocks, one block of every proposer of the
+    /// next term, so that the seed that draws it folds VRF outputs
+    /// that did not exist when the candidates were fixed. Drawing here
+    /// would let this block's proposer, which knows the seed (its own
+    /// output is the last folded in), try versions of its block (claims and
+    /// quits of its own candidates, transfers that move RPT ranks) against
+    /// the known seed and publish the one that elects whom it likes.
+    fn fix_election(anchored: AnchoredSchedule, n: u32) {
+        let held_in = anchored.term_of(n);
+        let term = held_in.saturating_add(ELECTION_LAG);
         let candidates = T::Candidates::candidates_of(term);
         let ranking = if candidates.is_empty() {
             Vec::new()
@@ -1008,30 +1036,51 @@ impl<T: Config> Pallet<T> {
                     .iter()
                     .find(|(account, _)| account == who)
                     .map_or(0, |(_, rpt)| *rpt);
-                let penalty = Self::impeachment_penalty(who, held_in)
-                    .saturating_add(Self::equivocation_penalty(who, held_in));
+                // Impeachments are in the RPT already (its factor).
+                let penalty = Self::equivocation_penalty(who, held_in);
                 (who.clone(), rpt.saturating_sub(penalty))
             })
             .collect();
+        NextElection::<T>::put(PendingElection {
+            term,
+            draw_at: n.saturating_add(anchored.schedule.term_len),
+            seats: anchored.schedule.term_len,
+            scored: BoundedVec::truncate_from(scored),
+        });
+    }
+
+    /// Draws the fixed election with the seed as of this block.
+    fn draw_election() {
+        let Some(election) = NextElection::<T>::take() else {
+            return;
+        };
         let seed = Self::seed_bytes();
         // The bar keeps a candidate out of the election; a default proposer
         // still fills empty seats (removing it is governance's call), or a
         // slot could be left without anyone to build its blocks.
         let defaults = DefaultProposers::<T>::get();
         let elected = election::elect(
-            &scored,
-            seats,
+            &election.scored,
+            election.seats as usize,
             LowRptSeats::<T>::get() as usize,
             &defaults,
             &seed,
         );
         let from_campaign = elected
             .iter()
-            .filter(|who| scored.iter().any(|(candidate, _)| candidate == *who))
+            .filter(|who| {
+                election
+                    .scored
+                    .iter()
+                    .any(|(candidate, _)| candidate == *who)
+            })
             .count() as u32;
-        Proposers::<T>::insert(term, ProposersOf::<T>::truncate_from(elected.clone()));
+        Proposers::<T>::insert(
+            election.term,
+            ProposersOf::<T>::truncate_from(elected.clone()),
+        );
         Self::deposit_event(Event::ProposersElected {
-            term,
+            term: election.term,
             proposers: elected,
             candidates: from_campaign,
         });
@@ -1133,5 +1182,16 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> cpchain_primitives::schedule::TermClock for Pallet<T> {
     fn current_term() -> u32 {
         Self::current_term()
+    }
+}
+
+impl<T: Config> ImpeachmentCounter<T::AccountId> for Pallet<T> {
+    fn recent_impeachments(who: &T::AccountId) -> u32 {
+        let now: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
+        let horizon = now.saturating_sub(IMPEACHMENT_WINDOW);
+        ImpeachedBlocks::<T>::get(who)
+            .iter()
+            .filter(|block| **block > horizon)
+            .count() as u32
     }
 }

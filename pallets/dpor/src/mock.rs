@@ -75,6 +75,7 @@ impl pallet_dpor::Config for Test {
     type MaxRewardYears = ConstU32<5>;
     type ProposerAccount = TestSealers;
     type ProposerKey = TestSealers;
+    type MaxCandidates = ConstU32<64>;
     type WeightInfo = ();
 }
 
@@ -133,6 +134,9 @@ pub const TERM_LEN: u32 = 2;
 pub const VIEW_LEN: u32 = 3;
 /// Blocks per term.
 pub const TERM: u64 = (TERM_LEN * VIEW_LEN) as u64;
+/// The block that draws the election fixed at block `TERM` (of term 2's
+/// proposers): one block of each proposer later.
+pub const DRAWN: u64 = TERM + TERM_LEN as u64;
 pub const DEFAULTS: [u64; 2] = [100, 101];
 pub const REWARDS: [u64; 2] = [50, 30];
 pub const BLOCKS_PER_YEAR: u32 = 20;

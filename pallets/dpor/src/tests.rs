@@ -1,4 +1,7 @@
 use crate::{mock::*, *};
+use cpchain_primitives::traits::{
+    ImpeachmentCounter, IMPEACHMENTS_TO_ZERO_RPT, IMPEACHMENT_WINDOW,
+};
 use frame_support::{assert_noop, assert_ok};
 use sp_core::H256;
 use sp_runtime::DispatchError;
@@ -55,9 +58,15 @@ fn a_checkpoint_elects_the_proposers_two_terms_ahead() {
     new_test_ext().execute_with(|| {
         set_candidates(2, &[1, 2, 3]);
         set_rpt(&[(1, 500), (2, 400), (3, 100)]);
-        run_to(TERM - 1);
-        assert!(Dpor::proposers_of_term(2).is_empty());
         run_to(TERM);
+        // Fixed at the checkpoint, drawn one block of each proposer later.
+        let fixed = NextElection::<Test>::get().expect("an election fixed at the checkpoint");
+        assert_eq!((fixed.term, fixed.draw_at), (2, DRAWN as u32));
+        assert_eq!(fixed.scored.to_vec(), vec![(1, 500), (2, 400), (3, 100)]);
+        run_to(DRAWN - 1);
+        assert!(Dpor::proposers_of_term(2).is_empty());
+        run_to(DRAWN);
+        assert_eq!(NextElection::<Test>::get(), None);
         let elected = Dpor::proposers_of_term(2);
         assert_eq!(elected.len(), TERM_LEN as usize);
         assert!(elected.iter().all(|who| [1, 2, 3].contains(who)));
@@ -80,7 +89,7 @@ fn the_election_is_the_same_on_every_node() {
         new_test_ext().execute_with(|| {
             set_candidates(2, &[1, 2, 3, 4, 5]);
             set_rpt(&[(1, 50), (2, 40), (3, 30), (4, 20), (5, 10)]);
-            run_to(TERM);
+            run_to(DRAWN);
             Dpor::proposers_of_term(2)
         })
     };
@@ -94,9 +103,9 @@ fn the_election_is_the_same_on_every_node() {
 fn empty_seats_are_filled_from_the_default_proposers() {
     new_test_ext().execute_with(|| {
         set_candidates(2, &[7]);
-        run_to(TERM);
+        run_to(DRAWN);
         assert_eq!(Dpor::proposers_of_term(2), vec![7, 100]);
-        run_to(2 * TERM);
+        run_to(TERM + DRAWN);
         assert_eq!(Dpor::proposers_of_term(3), vec![100, 101]);
     });
 }
@@ -155,73 +164,110 @@ fn a_block_without_a_valid_vrf_adds_nothing_to_the_seed() {
     });
 }
 
-/// The attack the VRF stops: the proposers of the last blocks before a
-/// checkpoint try many versions of their blocks (other extrinsics, another
-/// order, another timestamp: another hash) and publish the one that elects
-/// whom they like. With block hashes in the seed, 32 versions of one block
-/// gave up to 32 elections to choose from; now every version gives the
-/// same one. What is left is withholding, which costs an impeachment and
-/// yields the only other outcome.
+/// The attack the VRF stops: the proposers of the blocks before an
+/// election is drawn try many versions of their blocks (other extrinsics,
+/// another order, another timestamp: another hash) and publish the one that
+/// elects whom they like. With block hashes in the seed, 32 versions of one
+/// block gave up to 32 elections to choose from; now every version gives
+/// the same one. What is left is withholding, which costs an impeachment
+/// and yields the only other outcome.
 #[test]
-fn the_proposers_before_a_checkpoint_cannot_grind_the_election() {
+fn the_proposers_before_a_draw_cannot_grind_the_election() {
     let candidates: Vec<u64> = (1..=12).collect();
-    let election_after =
-        |versions: &dyn Fn(u64) -> (H256, Option<cpchain_primitives::vrf::DporVrf>),
-         withhold_checkpoint: bool| {
-            new_test_ext().execute_with(|| {
-                register_sealers(&DEFAULTS);
-                set_candidates(2, &candidates);
-                set_rpt(&candidates.iter().map(|c| (*c, 10)).collect::<Vec<_>>());
-                for n in 1..TERM {
-                    let (parent, vrf) = versions(n);
-                    run_proposed_block(parent, vrf.or_else(|| Some(honest_vrf(n))));
-                }
-                if withhold_checkpoint {
-                    run_impeach_block();
-                } else {
-                    let (parent, vrf) = versions(TERM);
-                    run_proposed_block(parent, vrf.or_else(|| Some(honest_vrf(TERM))));
-                }
-                (
-                    Dpor::proposers_of_term(2),
-                    Impeachments::<Test>::get(&101).is_some(),
-                )
-            })
-        };
+    type Version = Option<cpchain_primitives::vrf::DporVrf>;
+    let election_after = |versions: &dyn Fn(u64) -> (H256, Version), withhold_last: bool| {
+        new_test_ext().execute_with(|| {
+            register_sealers(&DEFAULTS);
+            set_candidates(2, &candidates);
+            set_rpt(&candidates.iter().map(|c| (*c, 10)).collect::<Vec<_>>());
+            for n in 1..DRAWN {
+                let (parent, vrf) = versions(n);
+                run_proposed_block(parent, vrf.or_else(|| Some(honest_vrf(n))));
+            }
+            let last = Dpor::proposer_of(DRAWN as u32).unwrap();
+            if withhold_last {
+                run_impeach_block();
+            } else {
+                let (parent, vrf) = versions(DRAWN);
+                run_proposed_block(parent, vrf.or_else(|| Some(honest_vrf(DRAWN))));
+            }
+            (
+                Dpor::proposers_of_term(2),
+                !ImpeachedBlocks::<Test>::get(last).is_empty(),
+            )
+        })
+    };
     let mut outcomes = std::collections::BTreeSet::new();
     for version in 0..32u8 {
         let (elected, impeached) = election_after(&|_| (H256::repeat_byte(version), None), false);
+        assert_eq!(elected.len(), TERM_LEN as usize);
         assert!(!impeached);
         outcomes.insert(elected);
     }
-    assert_eq!(outcomes.len(), 1, "the block's content moved the election");
-    // A forged VRF in the checkpoint (here the previous height's output)
-    // is folded as nothing, the same as withholding, and import refuses
-    // the block besides.
+    assert_eq!(outcomes.len(), 1, "the blocks' content moved the election");
     let (withheld, impeached) = election_after(&|_| (H256::zero(), None), true);
     assert!(
         impeached,
-        "withholding the checkpoint impeaches its proposer"
+        "withholding the last block impeaches its proposer"
     );
-    let (forged, _) = election_after(
-        &|n| {
-            if n == TERM {
-                (
-                    H256::zero(),
-                    Some(cpchain_primitives::vrf::DporVrf {
-                        pre_output: [9; 32],
-                        proof: [9; 64],
-                    }),
-                )
-            } else {
-                (H256::zero(), None)
-            }
-        },
+    // A forged VRF (valid bytes that prove nothing) is folded as nothing,
+    // the same as withholding, and import refuses the block besides.
+    let forged = cpchain_primitives::vrf::DporVrf {
+        pre_output: [9; 32],
+        proof: [9; 64],
+    };
+    let (with_forged, _) = election_after(
+        &|n| (H256::zero(), (n == DRAWN).then(|| forged.clone())),
         false,
     );
-    assert_eq!(forged, withheld);
+    assert_eq!(with_forged, withheld);
     outcomes.insert(withheld);
-    assert!(outcomes.len() <= 2, "one bit of choice at most");
+    assert_eq!(outcomes.len(), 2, "one bit of choice, no more");
+}
+
+/// The attack through state: the checkpoint's proposer knows the seed
+/// after its own block, so if the checkpoint drew the election it could try
+/// versions of its block (its candidates claiming or quitting, transfers
+/// that move RPT ranks) and publish the one whose draw it likes. The
+/// checkpoint only fixes the candidates; the draw comes after VRF outputs
+/// of other proposers that did not exist yet: here the next block's
+/// proposer alone, by publishing or withholding, changes the draw.
+#[test]
+fn an_election_is_drawn_from_outputs_that_did_not_exist_when_its_candidates_were_fixed() {
+    let candidates: Vec<u64> = (1..=12).collect();
+    let draw = |next_block_withheld: bool| {
+        new_test_ext().execute_with(|| {
+            register_sealers(&DEFAULTS);
+            set_candidates(2, &candidates);
+            set_rpt(&candidates.iter().map(|c| (*c, 10)).collect::<Vec<_>>());
+            for n in 1..=TERM {
+                run_proposed_block(H256::zero(), Some(honest_vrf(n)));
+            }
+            assert!(
+                Dpor::proposers_of_term(2).is_empty(),
+                "drawn at the checkpoint"
+            );
+            assert_eq!(
+                NextElection::<Test>::get().map(|e| e.scored.len()),
+                Some(12)
+            );
+            if next_block_withheld {
+                run_impeach_block();
+            } else {
+                run_proposed_block(H256::zero(), Some(honest_vrf(TERM + 1)));
+            }
+            for n in TERM + 2..=DRAWN {
+                run_proposed_block(H256::zero(), Some(honest_vrf(n)));
+            }
+            Dpor::proposers_of_term(2)
+        })
+    };
+    let (published, withheld) = (draw(false), draw(true));
+    assert_eq!(published.len(), TERM_LEN as usize);
+    assert_ne!(
+        published, withheld,
+        "the draw ignored outputs after the checkpoint"
+    );
 }
 
 #[test]
@@ -360,51 +406,53 @@ fn an_impeach_block_pays_no_reward_and_records_the_scheduled_proposer() {
         let before = Balances::free_balance(100);
         run_to(3);
         assert_eq!(Balances::free_balance(100), before + REWARDS[0]);
-        assert_eq!(
-            Dpor::impeachment_penalty(&101, 0),
-            DEFAULT_IMPEACH_RPT_PENALTY
-        );
-        assert_eq!(Dpor::impeachment_penalty(&100, 0), 0);
+        assert_eq!(Dpor::recent_impeachments(&101), 1);
+        assert_eq!(Dpor::recent_impeachments(&100), 0);
     });
 }
 
 #[test]
-fn impeachments_cost_rpt_in_elections_for_a_while() {
+fn impeachments_count_within_the_last_ten_thousand_blocks() {
     new_test_ext().execute_with(|| {
         run_to(1);
-        run_impeach_block();
+        run_impeach_block(); // block 2 is 101's
         run_impeach_block(); // block 3 is 100's
         run_to(4);
         run_impeach_block(); // block 5 is 100's
-        assert_eq!(Impeachments::<Test>::get(100).map(|r| r.count), Some(2));
-        assert_eq!(
-            Dpor::impeachment_penalty(&100, 0),
-            2 * DEFAULT_IMPEACH_RPT_PENALTY
-        );
-        assert_eq!(
-            Dpor::impeachment_penalty(&100, IMPEACHMENT_MEMORY_TERMS),
-            2 * DEFAULT_IMPEACH_RPT_PENALTY
-        );
-        assert_eq!(
-            Dpor::impeachment_penalty(&100, IMPEACHMENT_MEMORY_TERMS + 1),
-            0
-        );
+        assert_eq!(ImpeachedBlocks::<Test>::get(100).to_vec(), vec![3, 5]);
+        assert_eq!(Dpor::recent_impeachments(&100), 2);
+        // Block 3 leaves the window at block 10,003, block 5 at 10,005.
+        System::set_block_number(3 + IMPEACHMENT_WINDOW as u64 - 1);
+        assert_eq!(Dpor::recent_impeachments(&100), 2);
+        System::set_block_number(3 + IMPEACHMENT_WINDOW as u64);
+        assert_eq!(Dpor::recent_impeachments(&100), 1);
+        System::set_block_number(5 + IMPEACHMENT_WINDOW as u64);
+        assert_eq!(Dpor::recent_impeachments(&100), 0);
     });
 }
 
+/// A proposer that fails at every slot cannot grow the chain's state: nine
+/// impeachments already zero its RPT, so only the latest nine are kept.
 #[test]
-fn only_governance_sets_the_impeachment_penalty() {
+fn a_proposer_impeached_again_and_again_keeps_nine_entries() {
     new_test_ext().execute_with(|| {
-        assert_noop!(
-            Dpor::set_impeach_rpt_penalty(RuntimeOrigin::signed(1), 10),
-            DispatchError::BadOrigin
+        for _ in 0..30 {
+            run_impeach_block();
+        }
+        // Blocks 1, 3, ..., 29 were 100's; 2, 4, ..., 30 were 101's.
+        assert_eq!(
+            ImpeachedBlocks::<Test>::get(100).to_vec(),
+            (13..=29).step_by(2).collect::<Vec<u32>>()
         );
-        assert_noop!(
-            Dpor::set_impeach_rpt_penalty(RuntimeOrigin::root(), MAX_RPT_POINTS + 1),
-            Error::<Test>::PenaltyTooHigh
+        assert_eq!(Dpor::recent_impeachments(&100), IMPEACHMENTS_TO_ZERO_RPT);
+        System::assert_has_event(
+            Event::ProposerImpeached {
+                proposer: 101,
+                block: 30,
+                impeachments: 9,
+            }
+            .into(),
         );
-        assert_ok!(Dpor::set_impeach_rpt_penalty(RuntimeOrigin::root(), 10));
-        assert_eq!(ImpeachRptPenalty::<Test>::get(), 10);
     });
 }
 
@@ -659,7 +707,7 @@ mod equivocation {
                 .into(),
             );
             assert!(Dpor::is_barred(&1, 0));
-            run_to(TERM);
+            run_to(DRAWN);
             assert!(!Dpor::proposers_of_term(2).contains(&1));
             // Free to stand again, 5,000 points down, in the next term's election.
             assert!(!Dpor::is_barred(&1, 1));
@@ -667,7 +715,7 @@ mod equivocation {
                 Dpor::equivocation_penalty(&1, 1),
                 DEFAULT_EQUIVOCATION_RPT_PENALTY
             );
-            run_to(2 * TERM);
+            run_to(TERM + DRAWN);
             let third = Dpor::proposers_of_term(3);
             assert!(third.contains(&2), "{third:?}");
         });

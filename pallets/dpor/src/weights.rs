@@ -41,8 +41,8 @@ pub trait WeightInfo {
 	fn set_validators(v: u32, ) -> Weight;
 	fn set_setting() -> Weight;
 	fn on_finalize(p: u32, ) -> Weight;
-	fn report_equivocation() -> Weight;
 	fn fold_vrf_output() -> Weight;
+	fn report_equivocation() -> Weight;
 }
 
 /// Weights measured in the CPChain runtime.
@@ -55,10 +55,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_909_000 picoseconds.
-		Weight::from_parts(6_782_137, 0)
-			// Standard Error: 357
-			.saturating_add(Weight::from_parts(166_433, 0).saturating_mul(v.into()))
+		// Minimum execution time: 6_109_000 picoseconds.
+		Weight::from_parts(7_046_497, 0)
+			// Standard Error: 786
+			.saturating_add(Weight::from_parts(176_580, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Dpor::DefaultProposers` (r:0 w:1)
@@ -67,8 +67,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_989_000 picoseconds.
-		Weight::from_parts(6_810_000, 0)
+		// Minimum execution time: 6_109_000 picoseconds.
+		Weight::from_parts(6_861_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Dpor::ImpeachedNow` (r:1 w:0)
@@ -83,25 +83,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Dpor::RewardSchedule` (`max_values`: Some(1), `max_size`: Some(321), added: 816, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Campaign::Candidates` (r:1 w:0)
-	/// Proof: `Campaign::Candidates` (`max_values`: None, `max_size`: Some(3214), added: 5689, mode: `MaxEncodedLen`)
+	/// Storage: `Dpor::NextElection` (r:1 w:1)
+	/// Proof: `Dpor::NextElection` (`max_values`: Some(1), `max_size`: Some(3614), added: 4109, mode: `MaxEncodedLen`)
 	/// Storage: `Dpor::Seed` (r:1 w:0)
 	/// Proof: `Dpor::Seed` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Dpor::DefaultProposers` (r:1 w:0)
 	/// Proof: `Dpor::DefaultProposers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
 	/// Storage: `Dpor::LowRptSeats` (r:1 w:0)
 	/// Proof: `Dpor::LowRptSeats` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Campaign::Candidates` (r:1 w:0)
+	/// Proof: `Campaign::Candidates` (`max_values`: None, `max_size`: Some(3214), added: 5689, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 32]`.
 	fn on_finalize(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `542 + p * (32 ±0)`
+		//  Measured:  `4183 + p * (32 ±0)`
 		//  Estimated: `6679`
-		// Minimum execution time: 52_808_000 picoseconds.
-		Weight::from_parts(56_827_670, 6679)
-			// Standard Error: 1_619
-			.saturating_add(Weight::from_parts(111_248, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(10_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		// Minimum execution time: 62_863_000 picoseconds.
+		Weight::from_parts(66_927_398, 6679)
+			// Standard Error: 2_515
+			.saturating_add(Weight::from_parts(691_740, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Dpor::CurrentSchedule` (r:1 w:0)
+	/// Proof: `Dpor::CurrentSchedule` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `Dpor::Proposers` (r:1 w:0)
+	/// Proof: `Dpor::Proposers` (`max_values`: None, `max_size`: Some(1037), added: 3512, mode: `MaxEncodedLen`)
+	/// Storage: `Dpor::Seed` (r:1 w:1)
+	/// Proof: `Dpor::Seed` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	fn fold_vrf_output() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `419`
+		//  Estimated: `4502`
+		// Minimum execution time: 523_407_000 picoseconds.
+		Weight::from_parts(653_820_000, 4502)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `System::BlockHash` (r:2 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
@@ -121,39 +138,38 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `568`
 		//  Estimated: `6028`
-		// Minimum execution time: 132_687_000 picoseconds.
-		Weight::from_parts(143_793_000, 6028)
+		// Minimum execution time: 138_195_000 picoseconds.
+		Weight::from_parts(219_956_000, 6028)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
-	}
-	fn fold_vrf_output() -> Weight {
-		Weight::from_parts(0, 0)
 	}
 }
 
 /// The same figures with ParityDB's costs, for tests and mocks.
 impl WeightInfo for () {
 	fn set_validators(v: u32, ) -> Weight {
-		Weight::from_parts(6_782_137, 0)
-			.saturating_add(Weight::from_parts(166_433, 0).saturating_mul(v.into()))
+		Weight::from_parts(7_046_497, 0)
+			.saturating_add(Weight::from_parts(176_580, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_setting() -> Weight {
-		Weight::from_parts(6_810_000, 0)
+		Weight::from_parts(6_861_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_finalize(p: u32, ) -> Weight {
-		Weight::from_parts(56_827_670, 6679)
-			.saturating_add(Weight::from_parts(111_248, 0).saturating_mul(p.into()))
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
-	}
-	fn report_equivocation() -> Weight {
-		Weight::from_parts(143_793_000, 6028)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(66_927_398, 6679)
+			.saturating_add(Weight::from_parts(691_740, 0).saturating_mul(p.into()))
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn fold_vrf_output() -> Weight {
-		Weight::from_parts(0, 0)
+		Weight::from_parts(653_820_000, 4502)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn report_equivocation() -> Weight {
+		Weight::from_parts(219_956_000, 6028)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 }

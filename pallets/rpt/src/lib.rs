@@ -12,9 +12,11 @@
 //! | BM | blocks produced | [`Pallet::note_block_author`], called with each block's author |
 //! | PR | deals completed as a PDash proxy | `Deals` (pdash) |
 //!
-//! `RPT = alpha*AB + beta*TX + gamma*BM + psi*DC + omega*PR`, each weight
-//! 0..=100 and each score 0..=100; see the README for the ranking rule and
-//! how it differs from the original.
+//! `RPT = (alpha*AB + beta*TX + gamma*BM + psi*DC + omega*PR) × (1 - n/9)`,
+//! each weight 0..=100 and each score 0..=100, where `n` is the account's
+//! impeached blocks as a proposer in the last 10,000 blocks (the original's
+//! impeachment factor; `Impeachments`, the dpor pallet); see the README for
+//! the ranking rule and how it differs from the original.
 //!
 //! Everything is read from the state of the block being evaluated: a
 //! runtime API call at block `n` uses `n`'s balances, logs, weights and
@@ -39,7 +41,7 @@ pub mod weights;
 
 use alloc::vec::Vec;
 use cpchain_primitives::{
-    traits::{DealCounter, RptPopulation, RptProvider, UploadCounter},
+    traits::{DealCounter, ImpeachmentCounter, RptPopulation, RptProvider, UploadCounter},
     RptBreakdown, RptWeights,
 };
 use frame_support::{pallet_prelude::*, traits::fungible::Inspect};
@@ -68,6 +70,8 @@ pub mod pallet {
         type Deals: DealCounter<Self::AccountId, BlockNumberFor<Self>>;
         /// The accounts an account is ranked against.
         type Population: RptPopulation<Self::AccountId>;
+        /// Impeached blocks per proposer, for the impeachment factor.
+        type Impeachments: ImpeachmentCounter<Self::AccountId>;
         /// At most this many population members are ranked.
         #[pallet::constant]
         type MaxPopulation: Get<u32>;
@@ -334,6 +338,12 @@ impl<T: Config> Pallet<T> {
     pub fn breakdowns_of(accounts: &[T::AccountId]) -> Vec<RptBreakdown> {
         let raw: Vec<RawValues> = accounts.iter().map(Self::raw_values).collect();
         ranking::breakdowns(&raw, &Weights::<T>::get())
+            .into_iter()
+            .zip(accounts)
+            .map(|(breakdown, who)| {
+                ranking::with_impeachments(breakdown, T::Impeachments::recent_impeachments(who))
+            })
+            .collect()
     }
 
     /// `who`'s RPT, ranked against the population and `who` itself.

@@ -37,6 +37,9 @@ pub struct Activity {
     pub purchases: Vec<(u64, u64)>,
     pub proxy_deals: Vec<(u64, u64)>,
     pub population: Vec<u64>,
+    /// Each account's impeached blocks in the window, as the dpor pallet
+    /// would count them.
+    pub impeachments: Vec<(u64, u32)>,
 }
 
 thread_local! {
@@ -64,6 +67,17 @@ impl DealCounter<u64, u64> for TestCounters {
         ACTIVITY.with(|a| count(&a.borrow().purchases, who, from, to))
     }
 }
+impl cpchain_primitives::traits::ImpeachmentCounter<u64> for TestCounters {
+    fn recent_impeachments(who: &u64) -> u32 {
+        ACTIVITY.with(|a| {
+            a.borrow()
+                .impeachments
+                .iter()
+                .find(|(account, _)| account == who)
+                .map_or(0, |(_, n)| *n)
+        })
+    }
+}
 impl RptPopulation<u64> for TestCounters {
     fn members() -> Vec<u64> {
         ACTIVITY.with(|a| a.borrow().population.clone())
@@ -83,6 +97,7 @@ impl pallet_rpt::Config for Test {
     type Uploads = TestCounters;
     type Deals = TestCounters;
     type Population = TestCounters;
+    type Impeachments = TestCounters;
     type MaxPopulation = ConstU32<MAX_POPULATION>;
     type MaxWindow = MaxWindow;
     type UpdateOrigin = frame_system::EnsureRoot<u64>;

@@ -8,7 +8,7 @@
 
 use crate::RawValues;
 use alloc::vec::Vec;
-use cpchain_primitives::{RptBreakdown, RptWeights};
+use cpchain_primitives::{traits::IMPEACHMENTS_TO_ZERO_RPT, RptBreakdown, RptWeights};
 
 /// Scores `values` (one per account) by rank, 0..=100 each.
 pub fn rank_scores(values: &[u128]) -> Vec<u8> {
@@ -38,6 +38,18 @@ pub fn total(scores: &RptBreakdown, weights: &RptWeights) -> u32 {
         + term(weights.omega, scores.pr)
 }
 
+/// `breakdown` with the original's impeachment factor applied to its
+/// total: `1 - n/9` for `n` impeached blocks in the window, zero from nine
+/// on. The dimensions stay as ranked, so a front end can show both.
+pub fn with_impeachments(mut breakdown: RptBreakdown, impeached: u32) -> RptBreakdown {
+    let zero_at = IMPEACHMENTS_TO_ZERO_RPT;
+    let n = impeached.min(zero_at);
+    breakdown.impeached = n as u8;
+    breakdown.total =
+        (u64::from(breakdown.total) * u64::from(zero_at - n) / u64::from(zero_at)) as u32;
+    breakdown
+}
+
 /// Each account's breakdown, ranking `raw` (one entry per account) per dimension.
 pub fn breakdowns(raw: &[RawValues], weights: &RptWeights) -> Vec<RptBreakdown> {
     let dimension = |d: usize| rank_scores(&raw.iter().map(|values| values[d]).collect::<Vec<_>>());
@@ -50,6 +62,7 @@ pub fn breakdowns(raw: &[RawValues], weights: &RptWeights) -> Vec<RptBreakdown> 
                 dc: dc[i],
                 bm: bm[i],
                 pr: pr[i],
+                impeached: 0,
                 total: 0,
             };
             breakdown.total = total(&breakdown, weights);
@@ -98,6 +111,7 @@ mod tests {
             dc: 20,
             bm: 10,
             pr: 1,
+            impeached: 0,
             total: 0,
         };
         assert_eq!(
@@ -110,6 +124,7 @@ mod tests {
             dc: 100,
             bm: 100,
             pr: 100,
+            impeached: 0,
             total: 0,
         };
         let heaviest = RptWeights {
@@ -120,6 +135,34 @@ mod tests {
             omega: 100,
         };
         assert_eq!(total(&max, &heaviest), 50_000);
+    }
+
+    #[test]
+    fn each_impeachment_takes_a_ninth_of_the_total_and_nine_take_it_all() {
+        let breakdown = RptBreakdown {
+            ab: 100,
+            tx: 100,
+            dc: 0,
+            bm: 0,
+            pr: 0,
+            impeached: 0,
+            total: 9_000,
+        };
+        let totals: Vec<u32> = (0..=10)
+            .map(|n| with_impeachments(breakdown, n).total)
+            .collect();
+        assert_eq!(
+            totals,
+            vec![9_000, 8_000, 7_000, 6_000, 5_000, 4_000, 3_000, 2_000, 1_000, 0, 0]
+        );
+        let capped = with_impeachments(breakdown, u32::MAX);
+        assert_eq!((capped.impeached, capped.ab, capped.tx), (9, 100, 100));
+        // Rounds down: a ninth of 50,000 is not whole.
+        let best = RptBreakdown {
+            total: 50_000,
+            ..breakdown
+        };
+        assert_eq!(with_impeachments(best, 1).total, 44_444);
     }
 
     #[test]

@@ -152,6 +152,34 @@ fn the_ranking_is_highest_first_with_ties_in_account_order() {
 }
 
 #[test]
+fn impeachments_scale_the_total_and_the_ranking_shows_them() {
+    new_test_ext(vec![(1, 400), (2, 300)]).execute_with(|| {
+        set_population(&[1, 2]);
+        assert_eq!(Rpt::rpt_breakdown(&1).total, 50 * 100);
+        // 1 has the larger balance but was impeached three times.
+        with_activity(|a| a.impeachments = vec![(1, 3)]);
+        let one = Rpt::rpt_breakdown(&1);
+        assert_eq!((one.ab, one.impeached), (100, 3));
+        assert_eq!(one.total, 50 * 100 * 6 / 9);
+        let two = Rpt::rpt_breakdown(&2);
+        assert_eq!((two.impeached, two.total), (0, 50 * 50));
+        assert_eq!(
+            Rpt::ranking()
+                .iter()
+                .map(|(who, rpt)| (*who, rpt.total))
+                .collect::<Vec<_>>(),
+            vec![(1, 3_333), (2, 2_500)]
+        );
+        // Nine in the window leave nothing, so the other ranks first.
+        with_activity(|a| a.impeachments = vec![(1, 12)]);
+        assert_eq!(Rpt::rpt_breakdown(&1).total, 0);
+        assert_eq!(Rpt::rpt_breakdown(&1).impeached, 9);
+        assert_eq!(Rpt::ranking()[0].0, 2);
+        assert_eq!(<Rpt as RptProvider<u64>>::rpt_of(&1), 0);
+    });
+}
+
+#[test]
 fn the_population_is_capped() {
     new_test_ext(vec![]).execute_with(|| {
         set_population(&(1..=20).collect::<Vec<_>>());
