@@ -507,14 +507,8 @@ fn run_in(settings: &Settings, dir: &Path) -> Result<(), String> {
         signed
             .chunks(batch)
             .map(|chunk| {
-                let request: Vec<Value> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(id, (_, hex))| {
-                        json!({"jsonrpc": "2.0", "id": id, "method": "author_submitExtrinsic", "params": [hex]})
-                    })
-                    .collect();
-                (chunk.iter().map(|(hash, _)| *hash).collect(), Value::Array(request))
+                let request = RpcClient::submit_batch(chunk.iter().map(|(_, hex)| hex.as_str()));
+                (chunk.iter().map(|(hash, _)| *hash).collect(), request)
             })
             .collect(),
     );

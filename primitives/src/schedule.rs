@@ -64,9 +64,11 @@ impl Schedule {
     }
 }
 
-/// At the checkpoint of term `t` the committee elects the proposers of term
-/// `t + ELECTION_LAG`, so the next term's proposers are always known a whole
-/// term ahead.
+/// At the checkpoint of term `t` the committee fixes the election of term
+/// `t + ELECTION_LAG` and draws it `term_len` blocks into term `t + 1`, so
+/// a term's proposers are known from that draw on: with `view_len` views,
+/// `(view_len - 1) / view_len` of a term ahead, or only from the last block
+/// of the previous term with a single view.
 pub const ELECTION_LAG: u32 = 2;
 
 /// Tells pallets which term the chain is in.

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 // The node's own client, so the tests speak HTTP exactly as its subcommands do.
 #[path = "../../src/rpc_client.rs"]
 mod rpc_client;
-use rpc_client::RpcClient;
+pub use rpc_client::RpcClient;
 
 /// A free TCP port on 127.0.0.1, never the same twice in one test process:
 /// a port handed out is free only until its node binds it, and a node
@@ -238,6 +238,17 @@ impl Node {
     /// Calls `method`; Err carries a JSON-RPC or transport error.
     pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
         RpcClient::new(&format!("http://127.0.0.1:{}", self.rpc_port))?.call(method, params)
+    }
+
+    /// Posts a JSON-RPC batch; the answers, in any order.
+    pub fn rpc_batch(&self, batch: Value) -> Vec<Value> {
+        let answer = RpcClient::new(&format!("http://127.0.0.1:{}", self.rpc_port))
+            .and_then(|client| client.post(&batch))
+            .unwrap_or_else(|e| panic!("batch failed: {e}\n{}", self.log_tail()));
+        match answer {
+            Value::Array(answers) => answers,
+            other => panic!("not a batch answer: {other}"),
+        }
     }
 
     pub fn rpc(&self, method: &str, params: Value) -> Value {

@@ -8,14 +8,14 @@
 //! 2. RNodes are RPT's population. Those among the top `MaxQualified` by RPT
 //!    may `claim_campaign(terms, cpu, memory)`: with fresh admission proofs,
 //!    `BaseDeposit` per term is held and the RNode is a candidate for
-//!    `terms` terms from the first one not yet elected
+//!    `terms` terms from the first one whose election is not fixed yet
 //!    ([`TermClock::first_open_term`]: the current term plus
 //!    `ELECTION_LAG`).
 //! 3. The committee elects each term's proposers from
 //!    [`CandidateSource::candidates_of`].
 //!
 //! Each term's deposit is released when the term ends. `quit_campaign`
-//! withdraws from every term not yet elected and releases those
+//! withdraws from every term whose election is not fixed yet and releases those
 //! deposits at once. Governance may `punish_candidate(who, term)`: the
 //! term's deposit is burned and the candidate leaves that term.
 
@@ -366,7 +366,7 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Withdraws from every term whose proposers are not elected yet;
+        /// Withdraws from every term whose election is not fixed yet;
         /// their deposits are released now, the others' as those terms end.
         #[pallet::call_index(3)]
         #[pallet::weight(T::WeightInfo::quit_campaign(T::MaxTerms::get()))]

@@ -105,7 +105,6 @@ mod benchmarks {
         NextElection::<T>::put(PendingElection {
             term: 1,
             draw_at: checkpoint,
-            seats,
             scored: BoundedVec::truncate_from(scored),
         });
         let block: BlockNumberFor<T> = checkpoint.into();

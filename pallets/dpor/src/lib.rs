@@ -38,8 +38,8 @@
 //!   is recorded as impeached ([`ImpeachedBlocks`]). Its RPT is multiplied
 //!   by `1 - n/9` for `n` impeached blocks in the last 10,000
 //!   (the original's factor, applied by the RPT pallet through
-//!   [`ImpeachmentCounter`], so `rpt_getRpt` and the election see the same
-//!   figure). Deposits are not slashed
+//!   [`ImpeachmentCounter`], so `rpt_getRpt` shows the figure the election
+//!   starts from; the election subtracts equivocation penalties from it). Deposits are not slashed
 //!   automatically: a proposer can be impeached through no fault of its
 //!   own (a network split), so slashing stays governance's decision through
 //!   the campaign's `punish_candidate`.
@@ -143,7 +143,6 @@ pub struct PendingElection<T: Config> {
     /// The block whose `on_finalize` draws it (or the next checkpoint, if
     /// that comes first).
     pub draw_at: u32,
-    pub seats: u32,
     /// Each candidate with its RPT, less its penalties, as of the
     /// checkpoint; barred candidates are left out.
     pub scored: BoundedVec<(T::AccountId, u32), T::MaxCandidates>,
@@ -469,7 +468,7 @@ pub mod pallet {
         TooManyRewardYears,
         /// Blocks per year must be positive.
         BadBlocksPerYear,
-        /// The impeachment penalty cannot exceed the highest RPT.
+        /// The equivocation penalty cannot exceed the highest RPT.
         PenaltyTooHigh,
         /// The evidence's signatures do not prove two conflicting votes or
         /// proposals.
@@ -489,9 +488,12 @@ pub mod pallet {
         fn on_initialize(n: BlockNumberFor<T>) -> Weight {
             let n: u32 = n.saturated_into();
             let mut weight = T::DbWeight::get().reads_writes(1, 0);
-            if let Some(anchored) = CurrentSchedule::<T>::get() {
+            if let Some(mut anchored) = CurrentSchedule::<T>::get() {
                 if n > 1 && anchored.is_term_start(n) {
                     weight = weight.saturating_add(Self::start_term(anchored, n));
+                    // A new shape is anchored at this block; on_finalize
+                    // reads it, so the weight must too.
+                    anchored = CurrentSchedule::<T>::get().unwrap_or(anchored);
                 }
                 // After `start_term`, so that the schedule names this
                 // block's proposer as import did.
@@ -695,7 +697,7 @@ pub mod pallet {
 }
 
 /// Default RPT points one proven equivocation costs: half of the best RPT
-/// under the default weights, five times an impeachment's.
+/// under the default weights.
 pub const DEFAULT_EQUIVOCATION_RPT_PENALTY: u32 = 5_000;
 /// Blocks an equivocation report stays in the pool.
 pub const EQUIVOCATION_REPORT_LONGEVITY: u64 = 64;
@@ -998,8 +1000,14 @@ impl<T: Config> Pallet<T> {
                 first_block: n,
                 first_term: term,
             });
-            // Terms elected under the old shape get the new number of seats.
+            // Terms elected under the old shape get the new number of
+            // seats; a term still to be drawn gets them at its draw, which
+            // reads the schedule then.
+            let pending = NextElection::<T>::get().map(|election| election.term);
             for elected in term..term.saturating_add(ELECTION_LAG) {
+                if pending == Some(elected) {
+                    continue;
+                }
                 let proposers =
                     Self::fill_seats(Proposers::<T>::get(elected).into_inner(), schedule.term_len);
                 Proposers::<T>::insert(elected, proposers);
@@ -1044,14 +1052,19 @@ impl<T: Config> Pallet<T> {
         NextElection::<T>::put(PendingElection {
             term,
             draw_at: n.saturating_add(anchored.schedule.term_len),
-            seats: anchored.schedule.term_len,
             scored: BoundedVec::truncate_from(scored),
         });
     }
 
-    /// Draws the fixed election with the seed as of this block.
+    /// Draws the fixed election with the seed as of this block, for as
+    /// many seats as the current schedule has: a new shape set since the
+    /// checkpoint took effect at this term's start, and `start_term` left
+    /// the undrawn term to this draw.
     fn draw_election() {
         let Some(election) = NextElection::<T>::take() else {
+            return;
+        };
+        let Some(anchored) = CurrentSchedule::<T>::get() else {
             return;
         };
         let seed = Self::seed_bytes();
@@ -1061,7 +1074,7 @@ impl<T: Config> Pallet<T> {
         let defaults = DefaultProposers::<T>::get();
         let elected = election::elect(
             &election.scored,
-            election.seats as usize,
+            anchored.schedule.term_len as usize,
             LowRptSeats::<T>::get() as usize,
             &defaults,
             &seed,
