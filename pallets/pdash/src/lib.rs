@@ -288,8 +288,12 @@ pub mod pallet {
         DeadlinePassed,
         /// The current state's deadline has not passed yet.
         DeadlineNotReached,
-        /// A price of zero.
-        ZeroPrice,
+        /// A price below the existential deposit: paid to a seller
+        /// without an account it could not be credited and would stay held.
+        PriceBelowExistentialDeposit,
+        /// A non-zero proxy fee below the existential deposit, for the same
+        /// reason.
+        FeeBelowExistentialDeposit,
         /// Buyer, seller and proxy must be three different accounts.
         SameParty,
         /// Ratings range from 1 to 5.
@@ -312,7 +316,12 @@ pub mod pallet {
             proxy_fee: BalanceOf<T>,
         ) -> DispatchResult {
             let buyer = ensure_signed(origin)?;
-            ensure!(!price.is_zero(), Error::<T>::ZeroPrice);
+            let minimum = T::Currency::minimum_balance();
+            ensure!(price >= minimum, Error::<T>::PriceBelowExistentialDeposit);
+            ensure!(
+                proxy_fee.is_zero() || proxy_fee >= minimum,
+                Error::<T>::FeeBelowExistentialDeposit
+            );
             ensure!(
                 buyer != seller && buyer != proxy && seller != proxy,
                 Error::<T>::SameParty

@@ -210,13 +210,35 @@ fn bad_orders_are_refused_and_hold_nothing() {
                 fee,
             )
         };
-        assert_noop!(place(SELLER, PROXY, 0, FEE), Error::<Test>::ZeroPrice);
+        assert_noop!(
+            place(SELLER, PROXY, 0, FEE),
+            Error::<Test>::PriceBelowExistentialDeposit
+        );
+        // A seller without an account could not be paid 9: it would stay
+        // held for good. The same for a proxy's fee.
+        assert_noop!(
+            place(SELLER, PROXY, EXISTENTIAL_DEPOSIT - 1, FEE),
+            Error::<Test>::PriceBelowExistentialDeposit
+        );
+        assert_noop!(
+            place(SELLER, PROXY, PRICE, EXISTENTIAL_DEPOSIT - 1),
+            Error::<Test>::FeeBelowExistentialDeposit
+        );
         assert_noop!(place(BUYER, PROXY, PRICE, FEE), Error::<Test>::SameParty);
         assert_noop!(place(SELLER, BUYER, PRICE, FEE), Error::<Test>::SameParty);
         assert_noop!(place(SELLER, SELLER, PRICE, FEE), Error::<Test>::SameParty);
-        assert_noop!(place(SELLER, PROXY, u64::MAX, 1), Error::<Test>::Overflow);
-        assert_noop!(place(SELLER, PROXY, START, 1), TokenError::FundsUnavailable);
+        assert_noop!(
+            place(SELLER, PROXY, u64::MAX, EXISTENTIAL_DEPOSIT),
+            Error::<Test>::Overflow
+        );
+        assert_noop!(
+            place(SELLER, PROXY, START, EXISTENTIAL_DEPOSIT),
+            TokenError::FundsUnavailable
+        );
         assert_eq!(held(BUYER), 0);
+        // The smallest order that can be paid out: the existential deposit,
+        // no fee.
+        assert_ok!(place(SELLER, PROXY, EXISTENTIAL_DEPOSIT, 0));
     });
 }
 

@@ -302,8 +302,9 @@ pub mod pallet {
         InsufficientEscrow,
         /// The amount must be positive.
         ZeroAmount,
-        /// The price must be positive.
-        ZeroPrice,
+        /// A price below the existential deposit: paid to a seller
+        /// without an account it could not be credited and would stay held.
+        PriceBelowExistentialDeposit,
         /// No agent is registered under the market's proxy.
         NoAgent,
         /// The state's timeout has not passed yet.
@@ -343,7 +344,10 @@ pub mod pallet {
             plaintext_hash: [u8; 32],
         ) -> DispatchResult {
             let seller = ensure_signed(origin)?;
-            ensure!(!price.is_zero(), Error::<T>::ZeroPrice);
+            ensure!(
+                price >= T::Currency::minimum_balance(),
+                Error::<T>::PriceBelowExistentialDeposit
+            );
             let id = NextItemId::<T>::get();
             let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
             ItemsOf::<T>::try_mutate(&seller, |items| items.try_push(id))

@@ -27,8 +27,12 @@ impl frame_system::Config for Test {
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
 impl pallet_balances::Config for Test {
     type AccountStore = System;
+    type ExistentialDeposit = frame_support::traits::ConstU64<EXISTENTIAL_DEPOSIT>;
     type RuntimeHoldReason = RuntimeHoldReason;
 }
+
+/// Above the default 1, so that a price or fee below it is not merely zero.
+pub const EXISTENTIAL_DEPOSIT: u64 = 10;
 
 pub const SELLER: u64 = 1;
 pub const BUYER: u64 = 2;

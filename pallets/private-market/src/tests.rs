@@ -380,14 +380,25 @@ fn listings_and_orders_are_bounded() {
                 bounded(b""),
                 [0; 32]
             ),
-            Error::<Test>::ZeroPrice
+            Error::<Test>::PriceBelowExistentialDeposit
+        );
+        assert_noop!(
+            Market::list_item(
+                RuntimeOrigin::signed(SELLER),
+                EXISTENTIAL_DEPOSIT - 1,
+                bounded(b""),
+                bounded(b""),
+                bounded(b""),
+                [0; 32]
+            ),
+            Error::<Test>::PriceBelowExistentialDeposit
         );
         let item = list();
         let _ = list();
         assert_noop!(
             Market::list_item(
                 RuntimeOrigin::signed(SELLER),
-                1,
+                PRICE,
                 bounded(b""),
                 bounded(b""),
                 bounded(b""),
