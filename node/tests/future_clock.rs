@@ -64,16 +64,12 @@ fn wall_clock_ms() -> u64 {
         .as_millis() as u64
 }
 
-// Ignored since 2026-11-27: it fails the same way at 0682b70, where CI had
-// passed it. Ferdie, a proposer that is no validator, stops following the
-// chain: peers announce Eve's proposals as their best, finalize impeach
-// blocks in their place and prune them, answer Ferdie's requests for them
-// with nothing, and Ferdie's sync bans them ("No requested block data"),
-// which also cuts her DPoR gossip. Her turns are then impeached. Run with
-// `--ignored`; the fix (proposals not imported as best until final, or
-// followers catching up by certificate requests while syncing) is open.
+// Failed at 0682b70 and before (found 2026-11-27): Ferdie, a proposer
+// that is no validator, got the certificate of an impeach block before her
+// own timeout built it, and waited for sync to fetch it, while sync chased
+// peers' pruned proposals and banned them. The glue now builds a certified
+// impeach block it lacks (worker.rs, `Action::Finalize`).
 #[test]
-#[ignore = "a proposer that is no validator stalls behind peers' pruned proposals; see the comment"]
 fn a_proposer_stamping_blocks_a_minute_ahead_is_impeached_and_the_next_one_is_not() {
     let preload = libfaketime();
     let base = TempDir::new("cpchain-clock");

@@ -871,7 +871,15 @@ where
                     let height = certificate.vote.height;
                     let hash = certificate.vote.hash;
                     let justification = DporJustification::from_certificate(&certificate);
-                    if matches!(self.client.header(hash), Ok(Some(_))) {
+                    // A certified impeach block this node has not built yet
+                    // (the certificate came before its own timeout) is
+                    // built here: fetching it would depend on sync, which
+                    // can stall behind peers' pruned proposals.
+                    let known = matches!(self.client.header(hash), Ok(Some(_)))
+                        || (height == self.machine.height().unwrap_or(0)
+                            && self.build_impeach_block(height, self.parent).await.ok()
+                                == Some(hash));
+                    if known {
                         self.finalize(height, hash, justification).await;
                     } else {
                         log::debug!(target: LOG_TARGET, "#{height}: certified {hash}, fetching it");
