@@ -160,7 +160,7 @@ mod benchmarks {
 
         #[block]
         {
-            Pallet::<T>::fold_vrf_output(height);
+            Pallet::<T>::fold_vrf_output(height, Pallet::<T>::pre_digest().as_ref());
         }
 
         assert_ne!(

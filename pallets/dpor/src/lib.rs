@@ -497,9 +497,10 @@ pub mod pallet {
                 }
                 // After `start_term`, so that the schedule names this
                 // block's proposer as import did.
-                Self::fold_vrf_output(n);
+                let digest = Self::pre_digest();
+                Self::fold_vrf_output(n, digest.as_ref());
                 weight = weight.saturating_add(T::WeightInfo::fold_vrf_output());
-                if Self::is_impeach_block() {
+                if digest.is_some_and(|digest| digest.impeach) {
                     Self::note_impeachment(n);
                     weight = weight.saturating_add(T::DbWeight::get().reads_writes(3, 2));
                 }
@@ -761,16 +762,11 @@ impl<T: Config> Pallet<T> {
     /// proposer's block without one; the runtime checks again rather than
     /// trust the client, and folds nothing for a block that fails (or an
     /// impeach block), so no unproven byte reaches an election.
-    fn fold_vrf_output(n: u32) {
-        let Some(digest) = DporPreDigest::<T::AccountId>::find_in_items(
-            frame_system::Pallet::<T>::digest().logs.iter(),
-        ) else {
-            return;
-        };
-        if digest.impeach {
-            return;
-        }
-        let Some(vrf) = digest.vrf else {
+    fn fold_vrf_output(n: u32, digest: Option<&DporPreDigest<T::AccountId>>) {
+        let Some(vrf) = digest
+            .filter(|digest| !digest.impeach)
+            .and_then(|digest| digest.vrf.as_ref())
+        else {
             return;
         };
         let Some(key) = Self::proposer_of(n).and_then(T::ProposerKey::convert) else {
@@ -784,10 +780,12 @@ impl<T: Config> Pallet<T> {
 
     /// Whether the block being executed is the committee's impeach block.
     pub fn is_impeach_block() -> bool {
-        DporPreDigest::<T::AccountId>::find_in_items(
-            frame_system::Pallet::<T>::digest().logs.iter(),
-        )
-        .is_some_and(|digest| digest.impeach)
+        Self::pre_digest().is_some_and(|digest| digest.impeach)
+    }
+
+    /// The DPoR pre-runtime digest of the block being executed.
+    fn pre_digest() -> Option<DporPreDigest<T::AccountId>> {
+        DporPreDigest::find_in_items(frame_system::Pallet::<T>::digest().logs.iter())
     }
 
     /// Records that block `n`'s scheduled proposer was impeached. The
