@@ -7,6 +7,8 @@ frame_benchmarking::define_benchmarks!(
     [pallet_sudo, Sudo]
     [pallet_collective, Council]
     [pallet_membership, CouncilMembership]
+    [pallet_preimage, Preimage]
+    [pallet_whitelist, Whitelist]
     [pallet_proxy_register, ProxyRegister]
     [pallet_admission, Admission]
     [pallet_register, Register]

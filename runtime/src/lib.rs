@@ -67,7 +67,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     authoring_version: 1,
     // Bump on every change of runtime logic; governance upgrades are refused
     // by frame-system unless it grows.
-    spec_version: 102,
+    spec_version: 103,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,
@@ -160,6 +160,12 @@ mod runtime {
 
     #[runtime::pallet_index(7)]
     pub type Authorship = pallet_authorship;
+
+    #[runtime::pallet_index(8)]
+    pub type Preimage = pallet_preimage;
+
+    #[runtime::pallet_index(9)]
+    pub type Whitelist = pallet_whitelist;
 
     // CPChain's built-in contracts.
     #[runtime::pallet_index(10)]

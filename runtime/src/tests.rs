@@ -623,3 +623,195 @@ fn an_account_joins_as_rnode_and_claims_a_campaign_with_real_proofs() {
         );
     });
 }
+
+mod upgrade_by_the_council {
+    //! The council's route to Root (issue 13): one motion whitelists a call's
+    //! hash, a second dispatches the call itself; both need two thirds.
+
+    use super::*;
+
+    type CouncilEvent = pallet_collective::Event<Runtime, configs::CouncilCollective>;
+
+    fn hash_of(call: &RuntimeCall) -> Hash {
+        <Runtime as frame_system::Config>::Hashing::hash_of(call)
+    }
+
+    fn authorize_upgrade(code: &[u8]) -> RuntimeCall {
+        RuntimeCall::System(frame_system::Call::authorize_upgrade {
+            code_hash: <Runtime as frame_system::Config>::Hashing::hash(code),
+        })
+    }
+
+    fn whitelist(call: &RuntimeCall) -> RuntimeCall {
+        RuntimeCall::Whitelist(pallet_whitelist::Call::whitelist_call {
+            call_hash: hash_of(call),
+        })
+    }
+
+    fn dispatch_whitelisted(call: RuntimeCall) -> RuntimeCall {
+        RuntimeCall::Whitelist(
+            pallet_whitelist::Call::dispatch_whitelisted_call_with_preimage {
+                call: Box::new(call),
+            },
+        )
+    }
+
+    const NEW_CODE: &[u8] = b"the next runtime";
+
+    #[test]
+    fn two_motions_authorize_an_upgrade_that_anyone_applies_only_with_that_code() {
+        dev_ext().execute_with(|| {
+            let call = authorize_upgrade(NEW_CODE);
+            council_motion(whitelist(&call), 2, &[Alice, Bob]);
+            assert!(pallet_whitelist::WhitelistedCall::<Runtime>::contains_key(
+                hash_of(&call)
+            ));
+            assert!(System::authorized_upgrade().is_none());
+
+            council_motion(dispatch_whitelisted(call.clone()), 2, &[Alice, Bob]);
+            let authorized = System::authorized_upgrade().expect("the upgrade is authorized");
+            assert_eq!(
+                authorized.code_hash(),
+                &<Runtime as frame_system::Config>::Hashing::hash(NEW_CODE)
+            );
+            // The whitelist entry is spent.
+            assert!(!pallet_whitelist::WhitelistedCall::<Runtime>::contains_key(
+                hash_of(&call)
+            ));
+
+            // Any other code is refused, and the authorization stays.
+            assert_noop!(
+                System::apply_authorized_upgrade(
+                    RuntimeOrigin::signed(account(Eve)),
+                    b"some other runtime".to_vec()
+                ),
+                frame_system::Error::<Runtime>::Unauthorized
+            );
+            assert!(System::authorized_upgrade().is_some());
+        });
+    }
+
+    #[test]
+    fn a_motion_with_too_few_ayes_whitelists_nothing() {
+        dev_ext().execute_with(|| {
+            let call = authorize_upgrade(NEW_CODE);
+            // One member of three: the motion executes with a 1/3 origin.
+            council_motion(whitelist(&call), 1, &[Alice]);
+            System::assert_has_event(
+                CouncilEvent::Executed {
+                    proposal_hash: hash_of(&whitelist(&call)),
+                    result: Err(DispatchError::BadOrigin),
+                }
+                .into(),
+            );
+            assert!(!pallet_whitelist::WhitelistedCall::<Runtime>::contains_key(
+                hash_of(&call)
+            ));
+
+            council_motion(dispatch_whitelisted(call), 1, &[Alice]);
+            assert!(System::authorized_upgrade().is_none());
+        });
+    }
+
+    #[test]
+    fn a_dispatch_before_the_whitelist_is_only_deferred() {
+        dev_ext().execute_with(|| {
+            let call = authorize_upgrade(NEW_CODE);
+            council_motion(dispatch_whitelisted(call.clone()), 2, &[Alice, Bob]);
+            assert!(System::authorized_upgrade().is_none());
+            assert!(pallet_whitelist::DeferredDispatch::<Runtime>::contains_key(
+                hash_of(&call)
+            ));
+        });
+    }
+
+    #[test]
+    fn a_non_member_cannot_propose_and_a_signed_account_cannot_whitelist() {
+        dev_ext().execute_with(|| {
+            let call = whitelist(&authorize_upgrade(NEW_CODE));
+            let length = call.encoded_size() as u32;
+            assert_noop!(
+                Council::propose(
+                    RuntimeOrigin::signed(account(Eve)),
+                    2,
+                    Box::new(call.clone()),
+                    length
+                ),
+                pallet_collective::Error::<Runtime, configs::CouncilCollective>::NotMember
+            );
+            assert_noop!(
+                call.dispatch(RuntimeOrigin::signed(account(Alice))),
+                DispatchError::BadOrigin
+            );
+            // Root alone does not whitelist either: the route is the council's.
+            assert_noop!(
+                whitelist(&authorize_upgrade(NEW_CODE)).dispatch(RuntimeOrigin::root()),
+                DispatchError::BadOrigin
+            );
+        });
+    }
+
+    #[test]
+    fn the_same_route_dispatches_any_root_call() {
+        dev_ext().execute_with(|| {
+            let fix = RuntimeCall::Balances(pallet_balances::Call::force_set_balance {
+                who: account(Ferdie).into(),
+                new_free: 42 * CPC,
+            });
+            council_motion(whitelist(&fix), 2, &[Alice, Bob]);
+            council_motion(dispatch_whitelisted(fix), 2, &[Bob, Charlie]);
+            assert_eq!(free_balance(Ferdie), 42 * CPC);
+        });
+    }
+}
+
+/// The runtime's metadata may only change together with a higher
+/// `spec_version`: nodes and wallets cache metadata by spec version, and
+/// frame-system refuses an upgrade that does not raise it.
+///
+/// `runtime/VERSION_LOCK` records the pair of the last released runtime
+/// (the one in `runtime/releases/`). When a runtime is released, record
+/// its pair with
+/// `UPDATE_VERSION_LOCK=1 cargo test --release -p cpchain-runtime version_lock`.
+#[test]
+fn version_lock() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/VERSION_LOCK");
+    // Constants such as `Timestamp.MinimumPeriod` are read from state.
+    let metadata = dev_ext()
+        .execute_with(|| Runtime::metadata_at_version(15))
+        .expect("metadata v15 exists");
+    let hash = sp_core::hexdisplay::HexDisplay::from(&sp_io::hashing::blake2_256(&metadata[..]))
+        .to_string();
+    let current = format!(
+        "spec_version = {}\nmetadata_v15_blake2_256 = 0x{hash}\n",
+        VERSION.spec_version
+    );
+    if std::env::var_os("UPDATE_VERSION_LOCK").is_some() {
+        std::fs::write(path, &current).expect("VERSION_LOCK is writable");
+        return;
+    }
+    let recorded = std::fs::read_to_string(path).expect("runtime/VERSION_LOCK exists");
+    let field = |name: &str| {
+        recorded
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(" = "))
+            .unwrap_or_else(|| panic!("VERSION_LOCK has no `{name}`"))
+            .to_string()
+    };
+    let locked_spec: u32 = field("spec_version").parse().expect("a number");
+    let locked_hash = field("metadata_v15_blake2_256");
+    assert!(
+        VERSION.spec_version >= locked_spec,
+        "spec_version {} is below the recorded {locked_spec}",
+        VERSION.spec_version
+    );
+    if locked_hash != format!("0x{hash}") {
+        assert!(
+            VERSION.spec_version > locked_spec,
+            "the runtime's metadata changed but spec_version is still {locked_spec}: raise it \
+             in runtime/src/lib.rs, then run \
+             `UPDATE_VERSION_LOCK=1 cargo test --release -p cpchain-runtime version_lock` \
+             when the runtime is released"
+        );
+    }
+}

@@ -43,7 +43,12 @@ pub mod pallet {
     use super::*;
     use frame_system::pallet_prelude::*;
 
+    /// The layout of this pallet's storage; raise it with a migration in
+    /// `migrations.rs` whenever stored types change.
+    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
     #[pallet::pallet]
+    #[pallet::storage_version(STORAGE_VERSION)]
     pub struct Pallet<T>(_);
 
     #[pallet::config]

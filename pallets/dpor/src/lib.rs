@@ -172,7 +172,12 @@ pub struct Timing {
 pub mod pallet {
     use super::*;
 
+    /// The layout of this pallet's storage; raise it with a migration in
+    /// `migrations.rs` whenever stored types change.
+    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
     #[pallet::pallet]
+    #[pallet::storage_version(STORAGE_VERSION)]
     pub struct Pallet<T>(_);
 
     #[pallet::config]
