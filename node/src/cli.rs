@@ -134,6 +134,10 @@ pub enum Subcommand {
     /// The private market: keys, listings, orders, delivery and release.
     #[command(subcommand)]
     Market(crate::market_cli::MarketCmd),
+
+    /// Runtime upgrades by the council: propose, vote, close and apply.
+    #[command(subcommand)]
+    Governance(crate::governance_cli::GovernanceCmd),
 }
 
 #[cfg(test)]

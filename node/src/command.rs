@@ -53,6 +53,7 @@ pub fn run() -> sc_cli::Result<()> {
         Some(Subcommand::AdmissionProve(cmd)) => cmd.run(),
         Some(Subcommand::Campaign(cmd)) => cmd.run(),
         Some(Subcommand::Market(cmd)) => cmd.run(),
+        Some(Subcommand::Governance(cmd)) => cmd.run(),
         #[allow(deprecated)]
         Some(Subcommand::BuildSpec(cmd)) => {
             let runner = cli.create_runner(cmd)?;

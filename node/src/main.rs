@@ -6,6 +6,7 @@ mod campaign_cli;
 mod chain_spec;
 mod cli;
 mod command;
+mod governance_cli;
 mod market_cli;
 mod market_crypto;
 mod market_rpc;

@@ -205,6 +205,10 @@ pub struct SigningClient {
     pub reader: ChainReader,
     pub signer: Signer,
     pub account: AccountId,
+    /// Sign for the chain's spec version when it differs from this
+    /// binary's but the transaction version matches: what `governance`
+    /// needs, since it upgrades a chain that still runs the old runtime.
+    pub sign_for_chain_spec: bool,
 }
 
 impl SigningClient {
@@ -216,6 +220,7 @@ impl SigningClient {
             reader,
             signer,
             account,
+            sign_for_chain_spec: false,
         })
     }
 
@@ -231,10 +236,17 @@ impl SigningClient {
     /// gives their hashes.
     pub fn submit(&self, calls: Vec<RuntimeCall>) -> sc_cli::Result<Vec<H256>> {
         let version = self.call("state_getRuntimeVersion", json!([]))?;
-        if version["specVersion"].as_u64() != Some(u64::from(VERSION.spec_version)) {
+        let chain_spec = version["specVersion"]
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| input("state_getRuntimeVersion gave no specVersion".into()))?;
+        let same_calls =
+            version["transactionVersion"].as_u64() == Some(u64::from(VERSION.transaction_version));
+        if chain_spec != VERSION.spec_version && !(self.sign_for_chain_spec && same_calls) {
             return Err(input(format!(
-                "the node runs runtime spec version {}, this binary signs for {}; use a matching cpchain-node",
-                version["specVersion"], VERSION.spec_version
+                "the node runs runtime spec version {chain_spec} (transaction version {}), \
+                 this binary signs for {} (transaction version {}); use a matching cpchain-node",
+                version["transactionVersion"], VERSION.spec_version, VERSION.transaction_version
             )));
         }
         let genesis = self.reader.hash_of(0)?;
@@ -246,11 +258,12 @@ impl SigningClient {
         for (offset, call) in calls.into_iter().enumerate() {
             let nonce =
                 u32::try_from(nonce + offset as u64).map_err(|_| input("nonce overflow".into()))?;
-            let encoded = cpchain_runtime::sign_extrinsic_with(
+            let encoded = cpchain_runtime::sign_extrinsic_at(
                 call,
                 self.signer.public(),
                 nonce,
                 genesis,
+                chain_spec,
                 |payload| self.signer.sign(payload),
             )
             .ok_or_else(|| input("the keystore did not sign".into()))?

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{hex_decode, Node, TempDir};
+use common::{is_impeach_block, Node, TempDir};
 use serde_json::{json, Value};
 
 const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
@@ -48,22 +48,6 @@ fn wait_finalized(node: &Node, height: u64) {
     node.wait_for(&format!("block #{height} final"), LONG, |node| {
         node.finalized_number().filter(|n| *n >= height)
     });
-}
-
-/// Whether the block at `hash` is an impeach block: a DPoR pre-runtime
-/// digest and no seal.
-fn is_impeach_block(node: &Node, hash: &str) -> bool {
-    let header = node.rpc("chain_getHeader", json!([hash]));
-    let logs: Vec<Vec<u8>> = header["digest"]["logs"]
-        .as_array()
-        .expect("digest logs")
-        .iter()
-        .map(|log| hex_decode(log.as_str().unwrap()))
-        .collect();
-    // DigestItem::PreRuntime is 6, DigestItem::Seal is 5.
-    let pre_runtime = logs.iter().any(|log| log[0] == 6 && &log[1..5] == b"dpor");
-    let sealed = logs.iter().any(|log| log[0] == 5);
-    pre_runtime && !sealed
 }
 
 fn assert_same_chain(nodes: &[&Node], heights: std::ops::RangeInclusive<u64>) {

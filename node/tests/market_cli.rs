@@ -261,7 +261,8 @@ fn the_eight_steps_settle_to_the_unit_and_outsiders_learn_nothing() {
     assert_eq!(withdrawn["freeEscrow"], "0");
 
     // Balances to the unit: the price moved from B to A once, everything
-    // else is the fees each paid, and nothing stays held.
+    // else is the fees each paid, and nothing stays held (A's cancel gave
+    // back the item's storage deposit).
     let end = best_number(&node);
     let end_hash = block_hash(&node, end);
     let fees = fees_paid(&node, start, end);

@@ -216,9 +216,16 @@ impl pallet_collective::Config<CouncilCollective> for Runtime {
 pub type CouncilTwoThirds =
     pallet_collective::EnsureProportionAtLeast<AccountId, CouncilCollective, 2, 3>;
 
+/// The price of state: whoever creates an entry holds this per entry plus
+/// [`DEPOSIT_PER_BYTE`] per stored byte, returned when the entry is removed.
+/// A largest market item (about 5.3 KB) holds about 0.63 CPC; a gigabyte of
+/// items would hold 100,000 CPC.
+pub const DEPOSIT_PER_ENTRY: Balance = 100 * MILLI_CPC;
+pub const DEPOSIT_PER_BYTE: Balance = 100 * MICRO_CPC;
+
 parameter_types! {
-    pub const PreimageBaseDeposit: Balance = CPC;
-    pub const PreimageByteDeposit: Balance = 10 * MICRO_CPC;
+    pub const PreimageBaseDeposit: Balance = DEPOSIT_PER_ENTRY;
+    pub const PreimageByteDeposit: Balance = DEPOSIT_PER_BYTE;
     pub const PreimageHoldReason: RuntimeHoldReason =
         RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
     /// A deferred whitelisted dispatch may be relayed by anyone for a week.
@@ -230,8 +237,6 @@ impl pallet_preimage::Config for Runtime {
     type WeightInfo = pallet_preimage::weights::SubstrateWeight<Runtime>;
     type Currency = Balances;
     type ManagerOrigin = GovernanceOrigin;
-    // A stored preimage holds 1 CPC plus 10 µCPC per byte from its noter
-    // until it is cleared, so preimages cannot bloat state for free.
     type Consideration = HoldConsideration<
         AccountId,
         Balances,
@@ -449,6 +454,8 @@ impl pallet_private_market::Config for Runtime {
     type MaxSealedLen = ConstU32<4096>;
     // An x25519 ephemeral key, a nonce, a 32-byte key and a tag, with room.
     type MaxKeyBoxLen = ConstU32<128>;
+    type ItemDepositBase = ConstU128<DEPOSIT_PER_ENTRY>;
+    type ItemDepositPerByte = ConstU128<DEPOSIT_PER_BYTE>;
     type MaxItemsPerSeller = ConstU32<64>;
     type MaxOrdersPerItem = ConstU32<64>;
     type DeliveryTimeout = ConstU32<DAYS>;

@@ -67,7 +67,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     authoring_version: 1,
     // Bump on every change of runtime logic; governance upgrades are refused
     // by frame-system unless it grows.
-    spec_version: 103,
+    spec_version: 104,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,
@@ -108,8 +108,15 @@ pub type UncheckedExtrinsic =
     generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Runtime migrations run on the next upgrade.
-type Migrations = ();
+/// The storage migrations of this runtime, run once when a chain upgrades
+/// to it. Each is versioned (`VersionedMigration`), so it runs only on
+/// state at the storage version it migrates from, and a chain started from
+/// this runtime's genesis skips them all. Remove an entry once every live
+/// chain has run it.
+pub type Migrations = (
+    // 104: private-market items hold a storage deposit.
+    pallet_private_market::migrations::v1::MigrateV0ToV1<Runtime>,
+);
 
 pub type Executive = frame_executive::Executive<
     Runtime,
@@ -213,9 +220,18 @@ pub fn tx_extension_for(nonce: Nonce, tip: Balance) -> TxExtension {
 pub fn tx_extension_implicit(
     genesis_hash: Hash,
 ) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
+    tx_extension_implicit_at(genesis_hash, VERSION.spec_version)
+}
+
+/// [`tx_extension_implicit`] for a chain whose runtime has `spec_version`:
+/// the calls encode alike across spec versions of one `transaction_version`.
+pub fn tx_extension_implicit_at(
+    genesis_hash: Hash,
+    spec_version: u32,
+) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
     (
         (),
-        VERSION.spec_version,
+        spec_version,
         VERSION.transaction_version,
         genesis_hash,
         genesis_hash,
@@ -253,13 +269,34 @@ pub fn sign_extrinsic_with(
     genesis_hash: Hash,
     sign: impl FnOnce(&[u8]) -> Option<sp_core::sr25519::Signature>,
 ) -> Option<UncheckedExtrinsic> {
+    sign_extrinsic_at(
+        call,
+        signer,
+        nonce,
+        genesis_hash,
+        VERSION.spec_version,
+        sign,
+    )
+}
+
+/// [`sign_extrinsic_with`] for a chain whose runtime has `spec_version`
+/// (see [`tx_extension_implicit_at`]).
+#[cfg(feature = "std")]
+pub fn sign_extrinsic_at(
+    call: RuntimeCall,
+    signer: sp_core::sr25519::Public,
+    nonce: Nonce,
+    genesis_hash: Hash,
+    spec_version: u32,
+    sign: impl FnOnce(&[u8]) -> Option<sp_core::sr25519::Signature>,
+) -> Option<UncheckedExtrinsic> {
     use codec::Encode;
 
     let tx_extension = tx_extension_for(nonce, 0);
     let payload = SignedPayload::from_raw(
         call.clone(),
         tx_extension.clone(),
-        tx_extension_implicit(genesis_hash),
+        tx_extension_implicit_at(genesis_hash, spec_version),
     );
     let signature = payload.using_encoded(sign)?;
     Some(UncheckedExtrinsic::new_signed(

@@ -524,3 +524,19 @@ pub fn certificate_signers(
         .map(|(signer, _)| signer)
         .collect()
 }
+
+/// Whether the block at `hash` is an impeach block: a DPoR pre-runtime
+/// digest and no seal.
+pub fn is_impeach_block(node: &Node, hash: &str) -> bool {
+    let header = node.rpc("chain_getHeader", json!([hash]));
+    let logs: Vec<Vec<u8>> = header["digest"]["logs"]
+        .as_array()
+        .expect("digest logs")
+        .iter()
+        .map(|log| hex_decode(log.as_str().unwrap()))
+        .collect();
+    // DigestItem::PreRuntime is 6, DigestItem::Seal is 5.
+    let pre_runtime = logs.iter().any(|log| log[0] == 6 && &log[1..5] == b"dpor");
+    let sealed = logs.iter().any(|log| log[0] == 5);
+    pre_runtime && !sealed
+}

@@ -47,6 +47,7 @@ pub use weights::WeightInfo;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -88,6 +89,11 @@ pub struct Item<T: Config> {
     /// SHA-256 of the private fields' plaintext, for audits and disputes.
     pub plaintext_hash: [u8; 32],
     pub listed_at: BlockNumberFor<T>,
+    /// Held from the seller until the item is cancelled: the price of the
+    /// state it takes ([`Pallet::item_deposit`]). Zero for an item listed
+    /// before deposits whose seller could not cover one at the upgrade
+    /// ([`migrations::v1`]).
+    pub deposit: BalanceOf<T>,
 }
 
 #[derive(
@@ -159,7 +165,7 @@ pub mod pallet {
 
     /// The layout of this pallet's storage; raise it with a migration in
     /// `migrations.rs` whenever stored types change.
-    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
     #[pallet::pallet]
     #[pallet::storage_version(STORAGE_VERSION)]
@@ -169,6 +175,8 @@ pub mod pallet {
     pub enum HoldReason {
         /// A buyer's escrow, free or committed to orders.
         Escrow,
+        /// A seller's deposit for the state a listed item takes.
+        ItemDeposit,
     }
 
     #[pallet::config]
@@ -192,6 +200,12 @@ pub mod pallet {
         /// A sealed 32-byte key: ephemeral public key, nonce, ciphertext, tag.
         #[pallet::constant]
         type MaxKeyBoxLen: Get<u32>;
+        /// Held from a seller for each listed item, on top of
+        /// `ItemDepositPerByte` for each byte the item takes in state.
+        #[pallet::constant]
+        type ItemDepositBase: Get<BalanceOf<Self>>;
+        #[pallet::constant]
+        type ItemDepositPerByte: Get<BalanceOf<Self>>;
         #[pallet::constant]
         type MaxItemsPerSeller: Get<u32>;
         #[pallet::constant]
@@ -357,18 +371,19 @@ pub mod pallet {
             let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
             ItemsOf::<T>::try_mutate(&seller, |items| items.try_push(id))
                 .map_err(|_| Error::<T>::TooManyItems)?;
-            Items::<T>::insert(
-                id,
-                Item {
-                    seller: seller.clone(),
-                    price,
-                    public_meta,
-                    sealed_fields,
-                    key_for_agent,
-                    plaintext_hash,
-                    listed_at: frame_system::Pallet::<T>::block_number(),
-                },
-            );
+            let mut listed = Item {
+                seller: seller.clone(),
+                price,
+                public_meta,
+                sealed_fields,
+                key_for_agent,
+                plaintext_hash,
+                listed_at: frame_system::Pallet::<T>::block_number(),
+                deposit: Zero::zero(),
+            };
+            listed.deposit = Self::item_deposit(&listed);
+            T::Currency::hold(&HoldReason::ItemDeposit.into(), &seller, listed.deposit)?;
+            Items::<T>::insert(id, listed);
             NextItemId::<T>::put(next);
             Self::deposit_event(Event::ItemListed {
                 item: id,
@@ -398,6 +413,13 @@ pub mod pallet {
             }
             OrdersOf::<T>::remove(item);
             Items::<T>::remove(item);
+            // Best effort: a slashed hold must not keep the item listed.
+            T::Currency::release(
+                &HoldReason::ItemDeposit.into(),
+                &who,
+                listed.deposit,
+                Precision::BestEffort,
+            )?;
             ItemsOf::<T>::mutate(&who, |items| items.retain(|i| *i != item));
             Self::deposit_event(Event::ItemCancelled { item });
             Ok(())
@@ -584,6 +606,13 @@ pub mod pallet {
 
 impl<T: Config> Pallet<T> {
     /// The market's agent, from the proxy register.
+    /// The deposit an item holds from its seller: `ItemDepositBase` plus
+    /// `ItemDepositPerByte` for each byte of its stored form.
+    pub fn item_deposit(item: &Item<T>) -> BalanceOf<T> {
+        let bytes = BalanceOf::<T>::from(item.encoded_size() as u32);
+        T::ItemDepositBase::get().saturating_add(T::ItemDepositPerByte::get().saturating_mul(bytes))
+    }
+
     pub fn agent() -> Result<T::AccountId, DispatchError> {
         T::Proxies::real_of(&T::AgentProxy::get()).ok_or_else(|| Error::<T>::NoAgent.into())
     }

@@ -41,6 +41,7 @@ pub const OTHER: u64 = 4;
 pub const AGENT_PROXY: u64 = 99;
 pub const START: u64 = 10_000;
 pub const PRICE: u64 = 700;
+pub const ITEM_DEPOSIT_BASE: u64 = 50;
 
 pub const DELIVERY_TIMEOUT: u64 = 10;
 pub const CHECK_TIMEOUT: u64 = 20;
@@ -72,6 +73,8 @@ impl pallet_private_market::Config for Test {
     type MaxMetaLen = ConstU32<64>;
     type MaxSealedLen = ConstU32<256>;
     type MaxKeyBoxLen = ConstU32<96>;
+    type ItemDepositBase = frame_support::traits::ConstU64<ITEM_DEPOSIT_BASE>;
+    type ItemDepositPerByte = frame_support::traits::ConstU64<1>;
     type MaxItemsPerSeller = ConstU32<2>;
     type MaxOrdersPerItem = ConstU32<2>;
     type DeliveryTimeout = frame_support::traits::ConstU64<DELIVERY_TIMEOUT>;

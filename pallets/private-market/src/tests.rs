@@ -6,6 +6,12 @@ fn free(who: u64) -> u64 {
     Balances::free_balance(who)
 }
 
+/// The seller's free balance plus the items' deposits held from it: the
+/// deposits come back on cancelling, so payments are checked on this sum.
+fn seller_funds() -> u64 {
+    free(SELLER) + Balances::balance_on_hold(&HoldReason::ItemDeposit.into(), &SELLER)
+}
+
 fn held(who: u64) -> u64 {
     Balances::balance_on_hold(&HoldReason::Escrow.into(), &who)
 }
@@ -89,7 +95,7 @@ fn the_eight_steps_pay_the_seller_exactly_the_price() {
         assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), id));
         assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), id));
         assert_eq!(state(id), OrderState::Paid);
-        assert_eq!(free(SELLER), START + PRICE);
+        assert_eq!(seller_funds(), START + PRICE);
         assert_eq!((free(BUYER), held(BUYER)), (START - PRICE - 50, 50));
         assert_ok!(Market::withdraw_escrow(RuntimeOrigin::signed(BUYER), 50));
         assert_eq!((free(BUYER), held(BUYER)), (START - PRICE, 0));
@@ -253,7 +259,10 @@ fn a_silent_seller_lets_the_buyer_take_the_price_back() {
         assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(OTHER), id));
         assert_eq!(state(id), OrderState::Refunded);
         assert_ok!(Market::withdraw_escrow(RuntimeOrigin::signed(BUYER), PRICE));
-        assert_eq!((free(BUYER), held(BUYER), free(SELLER)), (START, 0, START));
+        assert_eq!(
+            (free(BUYER), held(BUYER), seller_funds()),
+            (START, 0, START)
+        );
     });
 }
 
@@ -268,7 +277,7 @@ fn a_silent_buyer_after_delivery_pays_the_seller() {
         );
         run_to(2 + CHECK_TIMEOUT);
         assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(SELLER), id));
-        assert_eq!((free(SELLER), held(BUYER)), (START + PRICE, 0));
+        assert_eq!((seller_funds(), held(BUYER)), (START + PRICE, 0));
     });
 }
 
@@ -285,7 +294,7 @@ fn a_silent_agent_after_confirmation_still_pays_the_seller() {
         );
         run_to(6 + RELEASE_TIMEOUT);
         assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(SELLER), id));
-        assert_eq!(free(SELLER), START + PRICE);
+        assert_eq!(seller_funds(), START + PRICE);
     });
 }
 
@@ -325,7 +334,7 @@ fn disputes_are_settled_by_the_agent_or_governance() {
             Error::<Test>::NoAgent
         );
         assert_ok!(Market::resolve_dispute(RuntimeOrigin::root(), second, true));
-        assert_eq!(free(SELLER), START + PRICE);
+        assert_eq!(seller_funds(), START + PRICE);
         assert_eq!(held(BUYER), 0);
     });
 }
@@ -338,7 +347,7 @@ fn an_unresolved_dispute_refunds_the_buyer() {
         run_to(2 + DISPUTE_TIMEOUT);
         assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(BUYER), id));
         assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE);
-        assert_eq!(free(SELLER), START);
+        assert_eq!(seller_funds(), START);
     });
 }
 
@@ -423,4 +432,120 @@ fn listings_and_orders_are_bounded() {
         ));
         assert!(Orders::<Test>::get(first).is_none());
     });
+}
+
+mod storage_deposit {
+    use super::*;
+    use crate::migrations::v1::{v0, ItemV0, MigrateV0ToV1};
+    use frame_support::traits::{
+        fungible::InspectHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+    };
+
+    fn held_deposit(who: u64) -> u64 {
+        Balances::balance_on_hold(&HoldReason::ItemDeposit.into(), &who)
+    }
+
+    #[test]
+    fn listing_holds_a_deposit_per_byte_and_cancelling_returns_it() {
+        new_test_ext().execute_with(|| {
+            let free = Balances::free_balance(SELLER);
+            list();
+            let item = Items::<Test>::get(0).unwrap();
+            let bytes = item.encoded_size() as u64;
+            assert_eq!(item.deposit, ITEM_DEPOSIT_BASE + bytes);
+            assert_eq!(held_deposit(SELLER), item.deposit);
+            assert_eq!(Balances::free_balance(SELLER), free - item.deposit);
+
+            assert_ok!(Market::cancel_item(RuntimeOrigin::signed(SELLER), 0));
+            assert_eq!(held_deposit(SELLER), 0);
+            assert_eq!(Balances::free_balance(SELLER), free);
+        });
+    }
+
+    #[test]
+    fn a_seller_who_cannot_cover_the_deposit_lists_nothing() {
+        new_test_ext().execute_with(|| {
+            let poor = 77;
+            assert_ok!(Balances::force_set_balance(
+                RuntimeOrigin::root(),
+                poor,
+                ITEM_DEPOSIT_BASE
+            ));
+            assert!(Market::list_item(
+                RuntimeOrigin::signed(poor),
+                PRICE,
+                Default::default(),
+                Default::default(),
+                Default::default(),
+                [0; 32],
+            )
+            .is_err());
+            assert!(Items::<Test>::get(0).is_none());
+            assert!(ItemsOf::<Test>::get(poor).is_empty());
+            assert_eq!(Balances::free_balance(poor), ITEM_DEPOSIT_BASE);
+        });
+    }
+
+    fn old_item(seller: u64) -> ItemV0<Test> {
+        ItemV0 {
+            seller,
+            price: PRICE,
+            public_meta: b"title".to_vec().try_into().unwrap(),
+            sealed_fields: vec![7; 40].try_into().unwrap(),
+            key_for_agent: vec![9; 80].try_into().unwrap(),
+            plaintext_hash: [3; 32],
+            listed_at: 1,
+        }
+    }
+
+    #[test]
+    fn the_v1_migration_holds_deposits_for_items_listed_before_it() {
+        new_test_ext().execute_with(|| {
+            StorageVersion::new(0).put::<Market>();
+            let poor = 77;
+            assert_ok!(Balances::force_set_balance(
+                RuntimeOrigin::root(),
+                poor,
+                EXISTENTIAL_DEPOSIT + 1
+            ));
+            v0::Items::<Test>::insert(0, old_item(SELLER));
+            v0::Items::<Test>::insert(1, old_item(poor));
+            let seller_free = Balances::free_balance(SELLER);
+
+            MigrateV0ToV1::<Test>::on_runtime_upgrade();
+
+            assert_eq!(Market::on_chain_storage_version(), 1);
+            let rich = Items::<Test>::get(0).expect("the item decodes as v1");
+            assert_eq!(rich.seller, SELLER);
+            assert_eq!(rich.plaintext_hash, [3; 32]);
+            assert_eq!(rich.deposit, Market::item_deposit(&rich));
+            assert!(rich.deposit > ITEM_DEPOSIT_BASE);
+            assert_eq!(held_deposit(SELLER), rich.deposit);
+            assert_eq!(Balances::free_balance(SELLER), seller_free - rich.deposit);
+
+            // Kept, without a deposit, and the seller's funds untouched.
+            let kept = Items::<Test>::get(1).expect("the item decodes as v1");
+            assert_eq!(kept.deposit, 0);
+            assert_eq!(held_deposit(poor), 0);
+            assert_eq!(Balances::free_balance(poor), EXISTENTIAL_DEPOSIT + 1);
+
+            // Cancelling the kept item releases nothing and still works.
+            assert_ok!(Market::cancel_item(RuntimeOrigin::signed(poor), 1));
+        });
+    }
+
+    #[test]
+    fn the_v1_migration_runs_once() {
+        new_test_ext().execute_with(|| {
+            StorageVersion::new(0).put::<Market>();
+            v0::Items::<Test>::insert(0, old_item(SELLER));
+            MigrateV0ToV1::<Test>::on_runtime_upgrade();
+            let held = held_deposit(SELLER);
+            // A second run at version 1 must not hold again or re-decode
+            // v1 items as v0.
+            MigrateV0ToV1::<Test>::on_runtime_upgrade();
+            assert_eq!(held_deposit(SELLER), held);
+            assert!(Items::<Test>::get(0).is_some());
+        });
+    }
 }
