@@ -1,4 +1,10 @@
 fn main() {
+    // A try-runtime build is native only (runtime/try-runtime). Its wasm
+    // would land where the node's runtime is built and be embedded by the
+    // next node build, so none is built.
+    #[cfg(feature = "try-runtime")]
+    std::env::set_var("SKIP_WASM_BUILD", "1");
+
     #[cfg(all(feature = "std", feature = "metadata-hash"))]
     substrate_wasm_builder::WasmBuilder::init_with_defaults()
         .enable_metadata_hash(

@@ -7,7 +7,14 @@
 # only rebuilds what changed. The node is built with its test-only
 # `byzantine-test` feature (byzantine behaviour behind environment variables,
 # for node/tests/byzantine_double_sign.rs); release builds never have it.
+# Extra arguments go to the first cargo invocation below.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cargo test --release --locked --workspace --features cpchain-node/byzantine-test "$@"
+
+# The runtime's migrations and try_state checks on state loaded from a live
+# node (runtime/try-runtime, its own workspace so that its try-runtime
+# feature never reaches the node's runtime). It starts the cpchain-node the
+# command above built.
+cargo test --release --locked --manifest-path runtime/try-runtime/Cargo.toml

@@ -131,6 +131,21 @@ impl Upgrade {
                     args.wasm.display()
                 ))
             })?;
+        check_runtime_apis(&version)
+            .map_err(|missing| input(format!("{}: {missing}", args.wasm.display())))?;
+        let max_length = *cpchain_runtime::configs::RuntimeBlockLength::get()
+            .max
+            .get(frame_support::dispatch::DispatchClass::Operational)
+            as usize;
+        // The code travels in one extrinsic; leave room for its envelope.
+        if code.len() + 1024 > max_length {
+            return Err(input(format!(
+                "{} is {} bytes; a block carries at most {max_length}: use the \
+                 .compact.compressed.wasm",
+                args.wasm.display(),
+                code.len()
+            )));
+        }
         Ok(Self {
             code_hash: BlakeTwo256::hash(&code),
             code,
@@ -164,6 +179,43 @@ impl Upgrade {
             code: self.code.clone(),
         })
     }
+}
+
+/// The runtime APIs the node cannot run a chain without, with the lowest
+/// version it understands. A runtime without them would halt the chain,
+/// and a halted chain cannot vote a fix.
+fn check_runtime_apis(version: &sp_version::RuntimeVersion) -> Result<(), String> {
+    use cpchain_primitives::{runtime_api::DporApi, AccountId};
+    use sp_api::{Core, RuntimeApiInfo};
+    use sp_block_builder::BlockBuilder;
+    use sp_transaction_pool::runtime_api::TaggedTransactionQueue;
+    type Block = cpchain_runtime::Block;
+    let needed: [(&str, [u8; 8], u32); 4] = [
+        ("Core", <dyn Core<Block>>::ID, 1),
+        ("BlockBuilder", <dyn BlockBuilder<Block>>::ID, 1),
+        (
+            "TaggedTransactionQueue",
+            <dyn TaggedTransactionQueue<Block>>::ID,
+            1,
+        ),
+        ("DporApi", <dyn DporApi<Block, AccountId>>::ID, 2),
+    ];
+    for (name, id, lowest) in needed {
+        match version.api_version(&id) {
+            Some(v) if v >= lowest => {}
+            Some(v) => {
+                return Err(format!(
+                    "its {name} is version {v}, the node needs {lowest} or later"
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "it lacks the {name} runtime API; the chain would halt"
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `pallet_collective::Votes`, whose fields are private.
@@ -327,7 +379,14 @@ fn describe_stage(
             votes.threshold,
             votes.nays.len(),
             votes.end,
-            if votes.ayes.len() as u32 >= votes.threshold {
+            if votes.threshold < two_thirds(members.len()) {
+                format!(
+                    "its threshold is below two thirds of {} members, so it cannot pass as \
+                     Root: members vote nay (`governance vote --nay`) and close it, then \
+                     `governance upgrade` proposes it again",
+                    members.len()
+                )
+            } else if votes.ayes.len() as u32 >= votes.threshold {
                 "missing: a member closes it (`governance vote` or `governance upgrade`)"
                     .to_string()
             } else {
@@ -458,7 +517,8 @@ impl Session {
                         call,
                     } = self.current(upgrade)?
                     {
-                        if votes.ayes.len() as u32 >= votes.threshold {
+                        let seats = council_members(self.reader())?.len();
+                        if votes.ayes.len() as u32 >= votes.threshold.max(two_thirds(seats)) {
                             self.close(&call, &votes, step)?;
                         }
                     }
@@ -499,6 +559,22 @@ impl Session {
     /// Votes aye on an open motion if this member has not, and closes it
     /// once it has two thirds. Whether anything was done.
     fn step_motion(&self, step: u8, call: &RuntimeCall, votes: &Votes) -> sc_cli::Result<bool> {
+        let seats = council_members(self.reader())?.len();
+        if votes.threshold < two_thirds(seats) {
+            // Someone proposed the same call with a low threshold: closed
+            // with its ayes it would fail with BadOrigin and spend the
+            // motion. Vote it down instead, and close it once it cannot pass.
+            if !votes.nays.contains(&self.client.account) {
+                self.require_member()?;
+                self.cast(call, votes, false, step)?;
+                return Ok(true);
+            }
+            if votes.nays.len() as u32 > seats as u32 - votes.threshold {
+                self.close(call, votes, step)?;
+                return Ok(true);
+            }
+            return Ok(false);
+        }
         if votes.ayes.len() as u32 >= votes.threshold {
             self.close(call, votes, step)?;
             return Ok(true);
@@ -557,6 +633,12 @@ impl Session {
                 }
                 RuntimeEvent::Council(CouncilEvent::Disapproved { .. }) => {
                     return Err(input(format!("motion {step} was disapproved")))
+                }
+                RuntimeEvent::Whitelist(pallet_whitelist::Event::DispatchDeferred { .. }) => {
+                    return Err(input(format!(
+                        "motion {step} passed, but the authorization was no longer whitelisted, \
+                         so nothing was dispatched; run `governance status`"
+                    )))
                 }
                 _ => {}
             }

@@ -13,6 +13,7 @@ mod market_rpc;
 mod prover;
 mod rpc;
 mod rpc_client;
+mod runtime_warmer;
 mod service;
 mod signing_client;
 

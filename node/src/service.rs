@@ -62,7 +62,12 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
         })
         .transpose()?;
 
-    let executor = sc_service::new_wasm_executor::<HostFunctions>(&config.executor);
+    let mut executor_config = config.executor.clone();
+    executor_config.runtime_cache_size = executor_config
+        .runtime_cache_size
+        .max(crate::runtime_warmer::RUNTIME_CACHE_SIZE);
+    let executor = sc_service::new_wasm_executor::<HostFunctions>(&executor_config);
+    let warmer_executor = executor.clone();
     let (client, backend, keystore_container, task_manager) =
         sc_service::new_full_parts::<Block, RuntimeApi, _>(
             config,
@@ -90,6 +95,12 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
         .with_options(config.transaction_pool.clone())
         .with_prometheus(config.prometheus_registry())
         .build(),
+    );
+
+    task_manager.spawn_handle().spawn(
+        "runtime-upgrade-warmer",
+        None,
+        crate::runtime_warmer::run(transaction_pool.clone(), client.clone(), warmer_executor),
     );
 
     let proven_warp_target = cpchain_consensus_dpor::warp_sync::ProvenWarpTarget::default();

@@ -29,23 +29,15 @@ use sp_keyring::Sr25519Keyring;
 const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
 const LONG: Duration = Duration::from_secs(120);
 
+#[path = "../../runtime/releases/newest.rs"]
+mod releases;
+
 /// The newest released runtime: (spec_version, path).
 fn released_runtime() -> (u32, PathBuf) {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../runtime/releases"));
-    std::fs::read_dir(&dir)
-        .expect("runtime/releases exists")
-        .filter_map(|entry| {
-            let path = entry.ok()?.path();
-            let name = path.file_name()?.to_str()?.to_string();
-            let spec = name
-                .strip_prefix("cpchain_runtime-")?
-                .strip_suffix(".compact.compressed.wasm")?
-                .parse()
-                .ok()?;
-            Some((spec, path))
-        })
-        .max()
-        .expect("a released runtime in runtime/releases")
+    releases::newest_release(&PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../runtime/releases"
+    )))
 }
 
 /// The `local` chain spec, as this node builds it.
@@ -306,6 +298,21 @@ fn the_council_upgrades_the_runtime_of_a_network_without_sudo() {
             "#{height} is an impeach block (the code changed in #{upgrade_at})"
         );
     }
+
+    // A quorum of validators compiled the new code before its block (the
+    // warmer); compiling it while voting made that block miss its round.
+    let warmed = nodes[..4]
+        .iter()
+        .filter(|node| {
+            !node
+                .log_lines_with("Compiled the authorized runtime upgrade")
+                .is_empty()
+        })
+        .count();
+    assert!(
+        warmed >= 3,
+        "only {warmed} of 4 validators compiled the upgrade ahead"
+    );
 
     // The migration: the old item now holds its deposit from the seller.
     let bytes = storage_at(alice, &item_key(0), &Value::Null).expect("the item survives");

@@ -13,6 +13,7 @@ pub mod finality;
 pub mod runtime_api;
 pub mod schedule;
 pub mod traits;
+pub mod try_state;
 pub mod vrf;
 
 use sp_runtime::{

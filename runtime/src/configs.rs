@@ -193,6 +193,22 @@ parameter_types! {
     pub MaxCouncilProposalWeight: Weight = Perbill::from_percent(50) * RuntimeBlockWeights::get().max_block;
 }
 
+/// A council member who does not vote by a motion's end counts as voting
+/// nay, whatever the prime voted: with `PrimeDefaultVote` a prime and
+/// silent members would pass a Root motion with one aye.
+pub struct AbstentionIsNay;
+
+impl pallet_collective::DefaultVote for AbstentionIsNay {
+    fn default_vote(
+        _prime_vote: Option<bool>,
+        _yes_votes: pallet_collective::MemberCount,
+        _no_votes: pallet_collective::MemberCount,
+        _len: pallet_collective::MemberCount,
+    ) -> bool {
+        false
+    }
+}
+
 impl pallet_collective::Config<CouncilCollective> for Runtime {
     type RuntimeOrigin = RuntimeOrigin;
     type Proposal = RuntimeCall;
@@ -200,7 +216,7 @@ impl pallet_collective::Config<CouncilCollective> for Runtime {
     type MotionDuration = CouncilMotionDuration;
     type MaxProposals = ConstU32<100>;
     type MaxMembers = ConstU32<COUNCIL_MAX_MEMBERS>;
-    type DefaultVote = pallet_collective::PrimeDefaultVote;
+    type DefaultVote = AbstentionIsNay;
     type WeightInfo = pallet_collective::weights::SubstrateWeight<Runtime>;
     // Membership is managed by CouncilMembership; direct resets are root only.
     type SetMembersOrigin = EnsureRoot<AccountId>;
@@ -228,8 +244,10 @@ parameter_types! {
     pub const PreimageByteDeposit: Balance = DEPOSIT_PER_BYTE;
     pub const PreimageHoldReason: RuntimeHoldReason =
         RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
-    /// A deferred whitelisted dispatch may be relayed by anyone for a week.
-    pub const WhitelistDeferredDispatchExpiration: BlockNumber = 7 * DAYS;
+    /// No relaying: a council dispatch of a call that is not whitelisted
+    /// yet does nothing, instead of waiting for the whitelist and letting
+    /// any account trigger the Root call at a moment it picks.
+    pub const WhitelistDeferredDispatchExpiration: BlockNumber = 0;
 }
 
 impl pallet_preimage::Config for Runtime {

@@ -714,13 +714,73 @@ mod upgrade_by_the_council {
     }
 
     #[test]
-    fn a_dispatch_before_the_whitelist_is_only_deferred() {
+    fn a_dispatch_before_the_whitelist_cannot_be_relayed_later() {
         dev_ext().execute_with(|| {
             let call = authorize_upgrade(NEW_CODE);
             council_motion(dispatch_whitelisted(call.clone()), 2, &[Alice, Bob]);
             assert!(System::authorized_upgrade().is_none());
-            assert!(pallet_whitelist::DeferredDispatch::<Runtime>::contains_key(
-                hash_of(&call)
+
+            // Once the call is whitelisted, no account may trigger the
+            // deferred dispatch at a moment it picks.
+            council_motion(whitelist(&call), 2, &[Alice, Bob]);
+            initialize_next_block();
+            assert_ok!(Preimage::note_preimage(
+                RuntimeOrigin::signed(account(Eve)),
+                call.encode()
+            ));
+            assert!(
+                RuntimeCall::Whitelist(pallet_whitelist::Call::dispatch_whitelisted_call {
+                    call_hash: hash_of(&call),
+                    call_encoded_len: call.encoded_size() as u32,
+                    call_weight_witness: call.get_dispatch_info().call_weight,
+                })
+                .dispatch(RuntimeOrigin::signed(account(Eve)))
+                .is_err()
+            );
+            assert!(System::authorized_upgrade().is_none());
+        });
+    }
+
+    #[test]
+    fn a_prime_and_silent_members_cannot_pass_a_motion() {
+        dev_ext().execute_with(|| {
+            assert_ok!(CouncilMembership::set_prime(
+                RuntimeOrigin::root(),
+                account(Alice).into()
+            ));
+            let motion = whitelist(&authorize_upgrade(NEW_CODE));
+            let length = motion.encoded_size() as u32;
+            let weight = motion.get_dispatch_info().call_weight;
+            assert_ok!(Council::propose(
+                RuntimeOrigin::signed(account(Alice)),
+                2,
+                Box::new(motion.clone()),
+                length
+            ));
+            assert_ok!(Council::vote(
+                RuntimeOrigin::signed(account(Alice)),
+                hash_of(&motion),
+                0,
+                true
+            ));
+            System::set_block_number(
+                System::block_number() + configs::CouncilMotionDuration::get() + 1,
+            );
+            assert_ok!(Council::close(
+                RuntimeOrigin::signed(account(Eve)),
+                hash_of(&motion),
+                0,
+                weight,
+                length
+            ));
+            System::assert_has_event(
+                CouncilEvent::Disapproved {
+                    proposal_hash: hash_of(&motion),
+                }
+                .into(),
+            );
+            assert!(!pallet_whitelist::WhitelistedCall::<Runtime>::contains_key(
+                hash_of(&authorize_upgrade(NEW_CODE))
             ));
         });
     }
@@ -765,14 +825,48 @@ mod upgrade_by_the_council {
     }
 }
 
-/// The runtime's metadata may only change together with a higher
-/// `spec_version`: nodes and wallets cache metadata by spec version, and
-/// frame-system refuses an upgrade that does not raise it.
+/// The encoding of every call, without docs: what a signed transaction
+/// commits to, and what `transaction_version` promises is unchanged.
+fn call_types_hash() -> String {
+    use scale_info::{PortableRegistry, Registry, TypeDef};
+    let mut registry = Registry::new();
+    registry.register_type(&scale_info::meta_type::<RuntimeCall>());
+    let mut portable = PortableRegistry::from(registry);
+    for entry in &mut portable.types {
+        entry.ty.docs.clear();
+        let fields = match &mut entry.ty.type_def {
+            TypeDef::Composite(composite) => composite.fields.iter_mut().collect::<Vec<_>>(),
+            TypeDef::Variant(variant) => variant
+                .variants
+                .iter_mut()
+                .flat_map(|v| {
+                    v.docs.clear();
+                    v.fields.iter_mut()
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for field in fields {
+            field.docs.clear();
+        }
+    }
+    hex_of(&sp_io::hashing::blake2_256(&portable.encode()))
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes))
+}
+
+/// The runtime's metadata may only change with a higher `spec_version`
+/// (nodes and wallets cache metadata by it, and frame-system refuses an
+/// upgrade that does not raise it), and the calls' encoding only with a
+/// higher `transaction_version` (signers rely on it; `cpchain-node
+/// governance` signs for an older runtime when it matches).
 ///
-/// `runtime/VERSION_LOCK` records the pair of the last released runtime
-/// (the one in `runtime/releases/`). When a runtime is released, record
-/// its pair with
-/// `UPDATE_VERSION_LOCK=1 cargo test --release -p cpchain-runtime version_lock`.
+/// `runtime/VERSION_LOCK` records the last released runtime (the newest in
+/// `runtime/releases/`). When a runtime is released, record it with
+/// `UPDATE_VERSION_LOCK=1 cargo test --release -p cpchain-runtime version_lock`;
+/// that refuses to record a change without the version it needs.
 #[test]
 fn version_lock() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/VERSION_LOCK");
@@ -780,16 +874,9 @@ fn version_lock() {
     let metadata = dev_ext()
         .execute_with(|| Runtime::metadata_at_version(15))
         .expect("metadata v15 exists");
-    let hash = sp_core::hexdisplay::HexDisplay::from(&sp_io::hashing::blake2_256(&metadata[..]))
-        .to_string();
-    let current = format!(
-        "spec_version = {}\nmetadata_v15_blake2_256 = 0x{hash}\n",
-        VERSION.spec_version
-    );
-    if std::env::var_os("UPDATE_VERSION_LOCK").is_some() {
-        std::fs::write(path, &current).expect("VERSION_LOCK is writable");
-        return;
-    }
+    let metadata_hash = hex_of(&sp_io::hashing::blake2_256(&metadata[..]));
+    let calls_hash = call_types_hash();
+
     let recorded = std::fs::read_to_string(path).expect("runtime/VERSION_LOCK exists");
     let field = |name: &str| {
         recorded
@@ -798,20 +885,36 @@ fn version_lock() {
             .unwrap_or_else(|| panic!("VERSION_LOCK has no `{name}`"))
             .to_string()
     };
-    let locked_spec: u32 = field("spec_version").parse().expect("a number");
-    let locked_hash = field("metadata_v15_blake2_256");
+    let number = |name: &str| -> u32 { field(name).parse().expect("a number") };
+    let locked_spec = number("spec_version");
+    let locked_tx = number("transaction_version");
+    let command = "UPDATE_VERSION_LOCK=1 cargo test --release -p cpchain-runtime version_lock";
+
     assert!(
-        VERSION.spec_version >= locked_spec,
-        "spec_version {} is below the recorded {locked_spec}",
-        VERSION.spec_version
+        VERSION.spec_version >= locked_spec && VERSION.transaction_version >= locked_tx,
+        "the versions went down from VERSION_LOCK's"
     );
-    if locked_hash != format!("0x{hash}") {
-        assert!(
-            VERSION.spec_version > locked_spec,
-            "the runtime's metadata changed but spec_version is still {locked_spec}: raise it \
-             in runtime/src/lib.rs, then run \
-             `UPDATE_VERSION_LOCK=1 cargo test --release -p cpchain-runtime version_lock` \
-             when the runtime is released"
-        );
+    assert!(
+        field("metadata_v15_blake2_256") == metadata_hash || VERSION.spec_version > locked_spec,
+        "the runtime's metadata changed (now {metadata_hash}) but spec_version is still \
+         {locked_spec}: raise it in \
+         runtime/src/lib.rs (and run `{command}` when the runtime is released)"
+    );
+    assert!(
+        field("call_types_blake2_256") == calls_hash || VERSION.transaction_version > locked_tx,
+        "the encoding of the calls changed (now {calls_hash}) but transaction_version is still \
+         {locked_tx}: raise it in runtime/src/lib.rs (and run `{command}` when the runtime is \
+         released)"
+    );
+    if std::env::var_os("UPDATE_VERSION_LOCK").is_some() {
+        std::fs::write(
+            path,
+            format!(
+                "spec_version = {}\ntransaction_version = {}\nmetadata_v15_blake2_256 = \
+                 {metadata_hash}\ncall_types_blake2_256 = {calls_hash}\n",
+                VERSION.spec_version, VERSION.transaction_version
+            ),
+        )
+        .expect("VERSION_LOCK is writable");
     }
 }

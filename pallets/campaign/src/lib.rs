@@ -240,6 +240,11 @@ pub mod pallet {
 
     #[pallet::hooks]
     impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        #[cfg(feature = "try-runtime")]
+        fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+            Self::do_try_state()
+        }
+
         fn on_initialize(_: BlockNumberFor<T>) -> Weight {
             let current = T::Terms::current_term();
             let mut weight = T::DbWeight::get().reads(2);
@@ -445,6 +450,34 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
+    /// The campaign's invariants: each candidate's deposit hold equals its
+    /// recorded deposit, each RNode's bond hold its recorded bond, and every
+    /// listed candidate has a candidacy.
+    #[cfg(any(feature = "try-runtime", test))]
+    pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+        use cpchain_primitives::try_state::{ensure_holds, sum_by_account};
+        let deposits =
+            sum_by_account(CandidateInfoOf::<T>::iter().map(|(who, info)| (who, info.deposit)));
+        ensure_holds(
+            &deposits,
+            |who| T::Currency::balance_on_hold(&HoldReason::CampaignDeposit.into(), who),
+            "campaign: deposits held are not the candidates' deposits",
+        )?;
+        let bonds = sum_by_account(Rnodes::<T>::iter().map(|(who, info)| (who, info.bond)));
+        ensure_holds(
+            &bonds,
+            |who| T::Currency::balance_on_hold(&HoldReason::RnodeBond.into(), who),
+            "campaign: bonds held are not the RNodes' bonds",
+        )?;
+        ensure!(
+            Candidates::<T>::iter_values()
+                .flatten()
+                .all(|who| CandidateInfoOf::<T>::contains_key(&who)),
+            "campaign: a term lists a candidate without a candidacy"
+        );
+        Ok(())
+    }
+
     /// Whether `who` ranks among the top `MaxQualified` RNodes by RPT.
     pub fn is_qualified(who: &T::AccountId) -> bool {
         let top = MaxQualified::<T>::get() as usize;

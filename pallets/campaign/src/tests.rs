@@ -351,3 +351,20 @@ fn a_frozen_balance_cannot_pay_a_deposit() {
         assert_noop!(claim(1, 1), Error::<Test>::InsufficientFunds);
     });
 }
+
+#[test]
+fn try_state_holds_for_rnodes_and_candidates_and_catches_a_lost_deposit() {
+    use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+    new_test_ext().execute_with(|| {
+        join(1);
+        assert_ok!(claim(1, 2));
+        assert_ok!(Campaign::do_try_state());
+        assert_ok!(<Balances as MutateHold<u64>>::release(
+            &HoldReason::CampaignDeposit.into(),
+            &1,
+            1,
+            Precision::Exact
+        ));
+        assert!(Campaign::do_try_state().is_err());
+    });
+}

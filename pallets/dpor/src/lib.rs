@@ -490,6 +490,11 @@ pub mod pallet {
 
     #[pallet::hooks]
     impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        #[cfg(feature = "try-runtime")]
+        fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+            Self::do_try_state()
+        }
+
         fn on_initialize(n: BlockNumberFor<T>) -> Weight {
             let n: u32 = n.saturated_into();
             let mut weight = T::DbWeight::get().reads_writes(1, 0);
@@ -752,6 +757,22 @@ impl ImpeachmentRecord {
 }
 
 impl<T: Config> Pallet<T> {
+    /// The committee's invariant: the current and the next validator sets
+    /// have 3f+1 members, so that 2f+1 signatures make a certificate.
+    #[cfg(any(feature = "try-runtime", test))]
+    pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+        let three_f_plus_one = |n: usize| n % 3 == 1;
+        ensure!(
+            three_f_plus_one(Validators::<T>::get().len()),
+            "dpor: the validator set is not 3f+1"
+        );
+        ensure!(
+            NextValidators::<T>::get().is_none_or(|next| three_f_plus_one(next.len())),
+            "dpor: the next validator set is not 3f+1"
+        );
+        Ok(())
+    }
+
     /// The seed as the 32 bytes the VRF input and the election take.
     pub fn seed_bytes() -> [u8; 32] {
         let mut seed = [0u8; 32];

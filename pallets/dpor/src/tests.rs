@@ -802,3 +802,14 @@ mod equivocation {
         });
     }
 }
+
+#[test]
+fn try_state_requires_three_f_plus_one_validators() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(Dpor::do_try_state());
+        let mut validators = Validators::<Test>::get();
+        validators.pop();
+        Validators::<Test>::put(validators);
+        assert!(Dpor::do_try_state().is_err());
+    });
+}

@@ -307,6 +307,14 @@ pub mod pallet {
         Overflow,
     }
 
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        #[cfg(feature = "try-runtime")]
+        fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+            Self::do_try_state()
+        }
+    }
+
     #[pallet::call]
     impl<T: Config> Pallet<T> {
         /// Orders `item` from `seller` through `proxy`; holds price + fee.
@@ -536,6 +544,32 @@ impl RatingTotal {
 }
 
 impl<T: Config> Pallet<T> {
+    /// PDash's invariants: each buyer's escrow hold is the price and proxy
+    /// fee of its open orders; each seller's bond hold is the bonds of the
+    /// orders it confirmed.
+    #[cfg(any(feature = "try-runtime", test))]
+    pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+        use cpchain_primitives::try_state::{ensure_holds, sum_by_account};
+        use frame_support::traits::fungible::InspectHold;
+        let escrow = sum_by_account(
+            Orders::<T>::iter_values()
+                .map(|order| (order.buyer, order.price.saturating_add(order.proxy_fee))),
+        );
+        ensure_holds(
+            &escrow,
+            |who| T::Currency::balance_on_hold(&HoldReason::BuyerEscrow.into(), who),
+            "pdash: escrow held is not the open orders' prices and fees",
+        )?;
+        let bonds = sum_by_account(
+            Orders::<T>::iter_values().map(|order| (order.seller, order.seller_bond)),
+        );
+        ensure_holds(
+            &bonds,
+            |who| T::Currency::balance_on_hold(&HoldReason::SellerBond.into(), who),
+            "pdash: bonds held are not the open orders' seller bonds",
+        )
+    }
+
     fn deadline_after(blocks: BlockNumberFor<T>) -> BlockNumberFor<T> {
         frame_system::Pallet::<T>::block_number().saturating_add(blocks)
     }

@@ -445,3 +445,19 @@ fn deal_counts_keep_the_latest_deals_only() {
         );
     });
 }
+
+#[test]
+fn try_state_holds_through_the_flow_and_catches_a_lost_bond() {
+    use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+    new_test_ext().execute_with(|| {
+        to_delivered();
+        assert_ok!(Pdash::do_try_state());
+        assert_ok!(<Balances as MutateHold<u64>>::release(
+            &crate::HoldReason::SellerBond.into(),
+            &SELLER,
+            1,
+            Precision::Exact
+        ));
+        assert!(Pdash::do_try_state().is_err());
+    });
+}

@@ -339,6 +339,14 @@ pub mod pallet {
         Overflow,
     }
 
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        #[cfg(feature = "try-runtime")]
+        fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+            Self::do_try_state()
+        }
+    }
+
     #[pallet::call]
     impl<T: Config> Pallet<T> {
         /// Publishes the caller's encryption public key.
@@ -605,7 +613,47 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
-    /// The market's agent, from the proxy register.
+    /// The market's invariants: each buyer's escrow hold is its free
+    /// escrow plus the prices of its open orders; each seller's deposit
+    /// hold is the sum of its items' deposits; `ItemsOf` lists exactly each
+    /// seller's items.
+    #[cfg(any(feature = "try-runtime", test))]
+    pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+        use cpchain_primitives::try_state::{ensure_holds, sum_by_account};
+        use frame_support::traits::fungible::InspectHold;
+        let escrow = sum_by_account(
+            FreeEscrow::<T>::iter().chain(
+                Orders::<T>::iter_values()
+                    .filter(|order| order.state.is_open())
+                    .map(|order| (order.buyer, order.price)),
+            ),
+        );
+        ensure_holds(
+            &escrow,
+            |who| T::Currency::balance_on_hold(&HoldReason::Escrow.into(), who),
+            "private market: escrow held is not free escrow plus open orders",
+        )?;
+        let deposits =
+            sum_by_account(Items::<T>::iter_values().map(|item| (item.seller, item.deposit)));
+        ensure_holds(
+            &deposits,
+            |who| T::Currency::balance_on_hold(&HoldReason::ItemDeposit.into(), who),
+            "private market: deposits held are not the items' deposits",
+        )?;
+        let listed: usize = ItemsOf::<T>::iter()
+            .map(|(seller, ids)| {
+                ids.iter()
+                    .filter(|id| Items::<T>::get(**id).is_some_and(|item| item.seller == seller))
+                    .count()
+            })
+            .sum();
+        ensure!(
+            listed == Items::<T>::iter_keys().count(),
+            "private market: ItemsOf does not list exactly the items"
+        );
+        Ok(())
+    }
+
     /// The deposit an item holds from its seller: `ItemDepositBase` plus
     /// `ItemDepositPerByte` for each byte of its stored form.
     pub fn item_deposit(item: &Item<T>) -> BalanceOf<T> {
@@ -613,6 +661,7 @@ impl<T: Config> Pallet<T> {
         T::ItemDepositBase::get().saturating_add(T::ItemDepositPerByte::get().saturating_mul(bytes))
     }
 
+    /// The market's agent, from the proxy register.
     pub fn agent() -> Result<T::AccountId, DispatchError> {
         T::Proxies::real_of(&T::AgentProxy::get()).ok_or_else(|| Error::<T>::NoAgent.into())
     }

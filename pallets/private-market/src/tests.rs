@@ -549,3 +549,40 @@ mod storage_deposit {
         });
     }
 }
+
+#[test]
+fn try_state_holds_through_the_flow_and_catches_a_hold_released_behind_the_pallet() {
+    use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+    new_test_ext().execute_with(|| {
+        let id = delivered();
+        assert_ok!(Market::do_try_state());
+        assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), id));
+        assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), id));
+        assert_ok!(Market::do_try_state());
+
+        assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(BUYER), 100));
+        assert_ok!(<Balances as MutateHold<u64>>::release(
+            &HoldReason::Escrow.into(),
+            &BUYER,
+            1,
+            Precision::Exact
+        ));
+        assert!(Market::do_try_state().is_err());
+    });
+}
+
+#[test]
+fn try_state_catches_an_item_deposit_that_is_not_held() {
+    use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+    new_test_ext().execute_with(|| {
+        list();
+        assert_ok!(Market::do_try_state());
+        assert_ok!(<Balances as MutateHold<u64>>::release(
+            &HoldReason::ItemDeposit.into(),
+            &SELLER,
+            1,
+            Precision::Exact
+        ));
+        assert!(Market::do_try_state().is_err());
+    });
+}
