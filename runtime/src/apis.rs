@@ -347,7 +347,8 @@ impl_runtime_apis! {
             use frame_system_benchmarking::Pallet as SystemBench;
             #[allow(unused_imports)]
             use crate::{
-                Admission, Balances, Council, CouncilMembership, Pdash, Sudo, Timestamp,
+                Admission, Balances, Council, CouncilMembership, Pdash, Preimage, Sudo, Timestamp,
+                Whitelist,
             };
 
             let mut list = Vec::<BenchmarkList>::new();
@@ -365,7 +366,8 @@ impl_runtime_apis! {
             use frame_system_benchmarking::Pallet as SystemBench;
             #[allow(unused_imports)]
             use crate::{
-                Admission, Balances, Council, CouncilMembership, Pdash, Sudo, Timestamp,
+                Admission, Balances, Council, CouncilMembership, Pdash, Preimage, Sudo, Timestamp,
+                Whitelist,
             };
 
             let whitelist: Vec<TrackedStorageKey> = crate::AllPalletsWithSystem::whitelisted_storage_keys();
