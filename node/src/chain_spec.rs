@@ -1,4 +1,5 @@
-//! Chain specifications: the built-in `dev` and `local` chains, or a JSON file.
+//! Chain specifications: the built-in `dev`, `local` and `production`
+//! (template) chains, or a JSON file.
 
 use cpchain_primitives::{currency, SS58_PREFIX};
 use sc_service::{ChainType, Properties};
@@ -48,16 +49,33 @@ pub fn local_testnet_chain_spec() -> Result<ChainSpec, String> {
         .build())
 }
 
+/// The mainnet's shape with placeholder accounts (`--chain production`): a
+/// template for operators, who edit the accounts in (see
+/// `chain-specs/README.md`). A node refuses to run it unedited.
+pub fn production_chain_spec() -> Result<ChainSpec, String> {
+    Ok(ChainSpec::builder(wasm_binary()?, None)
+        .with_name("CPChain")
+        .with_id("cpchain")
+        .with_protocol_id("cpc")
+        .with_chain_type(ChainType::Live)
+        .with_genesis_config_preset_name(
+            cpchain_runtime::genesis_config_presets::PRODUCTION_RUNTIME_PRESET,
+        )
+        .with_properties(properties())
+        .build())
+}
+
 /// Resolves `--chain`: a built-in name, or the path of a chain spec JSON file.
 pub fn load(id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
     Ok(match id {
         "dev" | "development" => Box::new(development_chain_spec()?),
         "" | "local" | "local_testnet" => Box::new(local_testnet_chain_spec()?),
+        "production" => Box::new(production_chain_spec()?),
         path => {
             let path = std::path::PathBuf::from(path);
             if !path.is_file() {
                 return Err(format!(
-                    "--chain {}: no built-in chain has this name (try dev or local) \
+                    "--chain {}: no built-in chain has this name (try dev, local or production) \
                      and no chain spec file exists at this path",
                     path.display()
                 ));

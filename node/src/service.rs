@@ -144,6 +144,50 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
     })
 }
 
+/// A live chain whose committee or council still holds the `production`
+/// preset's placeholder accounts cannot work (nobody holds their keys), and
+/// was launched from an unedited spec: say so instead of stalling.
+fn refuse_placeholder_accounts(client: &FullClient) -> Result<(), ServiceError> {
+    use codec::Decode;
+    use cpchain_runtime::genesis_config_presets::is_placeholder;
+    use sc_client_api::StorageProvider;
+    use sp_api::ProvideRuntimeApi;
+
+    let best = client.info().best_hash;
+    let committee = client
+        .runtime_api()
+        .committee(best)
+        .map_err(|e| ServiceError::Other(format!("reading the DPoR committee: {e}")))?;
+    let council_key = [
+        sp_io::hashing::twox_128(b"Council"),
+        sp_io::hashing::twox_128(b"Members"),
+    ]
+    .concat();
+    let council: Vec<cpchain_primitives::AccountId> = client
+        .storage(best, &sp_storage::StorageKey(council_key))
+        .ok()
+        .flatten()
+        .and_then(|value| Decode::decode(&mut &value.0[..]).ok())
+        .unwrap_or_default();
+    let placeholders = committee
+        .validators
+        .iter()
+        .flat_map(|(who, key)| [AsRef::<[u8]>::as_ref(who), key.as_ref()])
+        .chain(committee.proposers.iter().map(|who| who.as_ref()))
+        .chain(council.iter().map(|who| who.as_ref()))
+        .filter(|key| is_placeholder(key))
+        .count();
+    if placeholders > 0 {
+        return Err(ServiceError::Other(format!(
+            "this live chain's committee or council holds {placeholders} placeholder keys of the \
+             `production` preset (0x0101…, 0x1111…): nobody can sign for them. Put your \
+             validators, proposers and council into the chain spec (see chain-specs/README.md) \
+             and build its raw form again"
+        )));
+    }
+    Ok(())
+}
+
 /// Starts a full node: with `sealing`, a development node sealing blocks on
 /// its own; without, a DPoR node (a validator or proposer when its keystore
 /// holds the keys, a follower otherwise).
@@ -167,6 +211,10 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
         transaction_pool,
         other: (mut telemetry, proven_warp_target),
     } = new_partial_with(&config, sealing.is_some())?;
+
+    if config.chain_spec.chain_type() == sc_service::ChainType::Live {
+        refuse_placeholder_accounts(&*client)?;
+    }
 
     let mut net_config =
         sc_network::config::FullNetworkConfiguration::<Block, <Block as BlockT>::Hash, N>::new(

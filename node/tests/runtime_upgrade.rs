@@ -40,24 +40,6 @@ fn released_runtime() -> (u32, PathBuf) {
     )))
 }
 
-/// The `local` chain spec, as this node builds it.
-fn local_spec() -> Value {
-    let (ok, text) = node_command(&[
-        "build-spec",
-        "--chain",
-        "local",
-        "--disable-default-bootnode",
-    ]);
-    assert!(ok, "{text}");
-    // build-spec prints the spec on stdout after any log lines on stderr.
-    let start = text.find("{\n").expect("a JSON spec");
-    serde_json::Deserializer::from_str(&text[start..])
-        .into_iter::<Value>()
-        .next()
-        .unwrap()
-        .expect("a JSON spec")
-}
-
 fn spec_version(node: &Node) -> u64 {
     node.rpc("state_getRuntimeVersion", json!([]))["specVersion"]
         .as_u64()
@@ -148,7 +130,7 @@ fn the_council_upgrades_the_runtime_of_a_network_without_sudo() {
 
     // The chain spec: the released runtime's code, and no sudo key.
     let base = TempDir::new("runtime-upgrade");
-    let mut spec = local_spec();
+    let mut spec = common::build_spec("local");
     let new_code = hex_decode(
         spec["genesis"]["runtimeGenesis"]["code"]
             .as_str()

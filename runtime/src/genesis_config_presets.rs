@@ -1,4 +1,5 @@
-//! Genesis presets: `development` (a single node) and `local_testnet`.
+//! Genesis presets: `development` (a single node), `local_testnet`, and
+//! `production`, the mainnet's shape with placeholder accounts.
 //!
 //! Both use the well-known dev keys, give sudo to Alice, make Dave PDash's
 //! agent and Ferdie the private market's agent (one account cannot act for
@@ -35,6 +36,27 @@ pub fn block_rewards() -> Vec<Balance> {
 
 /// A year of 3 s blocks.
 pub const BLOCKS_PER_YEAR: u32 = 365 * DAYS;
+
+/// A year of blocks at `period_ms`.
+pub fn blocks_per_year(period_ms: u64) -> u32 {
+    (365 * 24 * 3_600 * 1_000 / period_ms.max(1)) as u32
+}
+
+/// The `production` preset's name.
+pub const PRODUCTION_RUNTIME_PRESET: &str = "production";
+
+/// A placeholder key in the `production` preset: 32 copies of `byte`.
+/// Nobody holds its secret, so a chain launched without replacing it
+/// cannot be controlled by anyone; the node refuses to run such a live
+/// chain (see `cpchain-node`'s service).
+pub fn placeholder(byte: u8) -> [u8; 32] {
+    [byte; 32]
+}
+
+/// Whether `key` is a `production` placeholder.
+pub fn is_placeholder(key: &[u8]) -> bool {
+    key.len() == 32 && key.iter().all(|b| *b == key[0]) && (0x01..=0x3f).contains(&key[0])
+}
 
 /// The committee of a CPChain network.
 pub struct Committee {
@@ -81,7 +103,7 @@ pub fn cpchain_genesis(
             impeach_timeout_ms: committee.impeach_timeout_ms,
             low_rpt_seats: committee.term_len / 4,
             rewards: block_rewards(),
-            blocks_per_year: BLOCKS_PER_YEAR,
+            blocks_per_year: blocks_per_year(committee.period_ms),
         },
     })
 }
@@ -146,11 +168,54 @@ pub fn local_testnet_genesis() -> Value {
     )
 }
 
+/// The reference mainnet's shape: a 10 s period and a 10 s impeach timeout,
+/// terms of 12 proposers × 3 views, 7 validators (f = 2), no sudo key.
+/// Every account is a placeholder (see [`placeholder`]): operators put
+/// their council, validators (account and ed25519 consensus key),
+/// proposers, agents and balances in the chain spec this preset yields
+/// (`chain-specs/production.json`), then build its raw form.
+pub fn production_genesis() -> Value {
+    let account = |byte: u8| AccountId::from(placeholder(byte));
+    let validators = (0x01..=0x07)
+        .map(|i| {
+            (
+                account(i),
+                AuthorityId::from(sp_core::ed25519::Public::from_raw(placeholder(i + 0x10))),
+            )
+        })
+        .collect();
+    let default_proposers: Vec<AccountId> = (0x21..=0x2c).map(account).collect();
+    let council: Vec<AccountId> = (0x31..=0x35).map(account).collect();
+    let endowed = council
+        .iter()
+        .chain(default_proposers.iter())
+        .cloned()
+        .chain((0x01..=0x07).map(account))
+        .map(|who| (who, 1_000 * CPC))
+        .collect();
+    cpchain_genesis(
+        endowed,
+        None,
+        council,
+        account(0x3e),
+        account(0x3f),
+        Committee {
+            validators,
+            default_proposers,
+            term_len: 12,
+            view_len: 3,
+            period_ms: 10_000,
+            impeach_timeout_ms: 10_000,
+        },
+    )
+}
+
 /// The JSON of the preset `id`, if there is one.
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
     let patch = match id.as_ref() {
         DEV_RUNTIME_PRESET => development_config_genesis(),
         LOCAL_TESTNET_RUNTIME_PRESET => local_testnet_genesis(),
+        PRODUCTION_RUNTIME_PRESET => production_genesis(),
         _ => return None,
     };
     serde_json::to_vec(&patch).ok()
@@ -160,5 +225,6 @@ pub fn preset_names() -> Vec<PresetId> {
     vec![
         PresetId::from(DEV_RUNTIME_PRESET),
         PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET),
+        PresetId::from(PRODUCTION_RUNTIME_PRESET),
     ]
 }

@@ -918,3 +918,35 @@ fn version_lock() {
         .expect("VERSION_LOCK is writable");
     }
 }
+
+#[test]
+fn the_production_preset_has_the_mainnet_shape_and_only_placeholders() {
+    use genesis_config_presets::{is_placeholder, PRODUCTION_RUNTIME_PRESET};
+    new_test_ext(PRODUCTION_RUNTIME_PRESET).execute_with(|| {
+        assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
+        let validators = pallet_dpor::Validators::<Runtime>::get();
+        assert_eq!(validators.len(), 7, "f = 2");
+        let timing = pallet_dpor::Pallet::<Runtime>::timing().expect("timing is set");
+        assert_eq!(
+            (timing.period_ms, timing.impeach_timeout_ms),
+            (10_000, 10_000)
+        );
+        let schedule = pallet_dpor::CurrentSchedule::<Runtime>::get().expect("a schedule");
+        assert_eq!(
+            (schedule.schedule.term_len, schedule.schedule.view_len),
+            (12, 3)
+        );
+        assert_eq!(pallet_dpor::BlocksPerYear::<Runtime>::get(), 3_153_600);
+        let council = pallet_collective::Members::<Runtime, configs::CouncilCollective>::get();
+        assert!(!council.is_empty());
+        for who in council.iter().chain(validators.iter().map(|(who, _)| who)) {
+            let bytes: &[u8] = who.as_ref();
+            assert!(is_placeholder(bytes), "{who:?} is not a placeholder");
+        }
+        // No well-known development account has any say or funds.
+        for dev in [Alice, Bob, Charlie, Dave, Eve, Ferdie] {
+            assert!(!council.contains(&account(dev)));
+            assert_eq!(free_balance(dev), 0);
+        }
+    });
+}

@@ -540,3 +540,16 @@ pub fn is_impeach_block(node: &Node, hash: &str) -> bool {
     let sealed = logs.iter().any(|log| log[0] == 5);
     pre_runtime && !sealed
 }
+
+/// The chain spec `cpchain-node build-spec --chain <chain>` prints.
+pub fn build_spec(chain: &str) -> Value {
+    let (ok, text) = node_command(&["build-spec", "--chain", chain, "--disable-default-bootnode"]);
+    assert!(ok, "{text}");
+    // The spec is on stdout, before any log lines on stderr.
+    let start = text.find("{\n").expect("a JSON spec");
+    serde_json::Deserializer::from_str(&text[start..])
+        .into_iter::<Value>()
+        .next()
+        .unwrap()
+        .expect("a JSON spec")
+}
