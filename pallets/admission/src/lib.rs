@@ -162,6 +162,16 @@ pub mod pallet {
         MemoryProofInvalid,
     }
 
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        #[cfg(feature = "try-runtime")]
+        fn try_state(
+            _: BlockNumberFor<T>,
+        ) -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
+            Self::do_try_state()
+        }
+    }
+
     #[pallet::call]
     impl<T: Config> Pallet<T> {
         /// Sets the CPU proof difficulty (0..=256).
@@ -203,6 +213,23 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
+    /// Admission's invariant: the parameters are within the bounds their
+    /// setters enforce.
+    #[cfg(any(feature = "try-runtime", test))]
+    pub fn do_try_state() -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
+        ensure!(
+            CpuDifficulty::<T>::get() <= MAX_DIFFICULTY
+                && MemoryDifficulty::<T>::get() <= MAX_DIFFICULTY,
+            "admission: a difficulty is above the maximum"
+        );
+        let blocks = AcceptableBlocks::<T>::get();
+        ensure!(
+            blocks >= 1 && blocks <= T::MaxAcceptableBlocks::get(),
+            "admission: acceptable blocks out of range"
+        );
+        Ok(())
+    }
+
     /// Checks one proof of `who`.
     pub fn check_proof(
         kind: ProofKind,

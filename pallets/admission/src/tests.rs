@@ -187,3 +187,12 @@ fn an_unconfigured_chain_uses_the_originals_defaults() {
         assert_eq!(AcceptableBlocks::<Test>::get(), 10);
     });
 }
+
+#[test]
+fn try_state_catches_parameters_out_of_bounds() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(Admission::do_try_state());
+        AcceptableBlocks::<Test>::put(0);
+        assert!(Admission::do_try_state().is_err());
+    });
+}

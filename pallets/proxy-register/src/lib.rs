@@ -113,6 +113,16 @@ pub mod pallet {
         VersionOverflow,
     }
 
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        #[cfg(feature = "try-runtime")]
+        fn try_state(
+            _: BlockNumberFor<T>,
+        ) -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
+            Self::do_try_state()
+        }
+    }
+
     #[pallet::call]
     impl<T: Config> Pallet<T> {
         /// Binds `proxy` to `real`, keeping the previous binding in the history.
@@ -129,6 +139,28 @@ pub mod pallet {
     }
 
     impl<T: Config> Pallet<T> {
+        /// The register's invariants: the two directions agree, and each
+        /// proxy's latest history entry is its current binding.
+        #[cfg(any(feature = "try-runtime", test))]
+        pub fn do_try_state() -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
+            for (proxy, real) in RealContract::<T>::iter() {
+                ensure!(
+                    ProxyContract::<T>::get(&real).as_ref() == Some(&proxy),
+                    "proxy register: a binding is missing its reverse"
+                );
+                ensure!(
+                    OldContract::<T>::get(&proxy, ContractVersion::<T>::get(&proxy)).as_ref()
+                        == Some(&real),
+                    "proxy register: the latest version is not the current binding"
+                );
+            }
+            ensure!(
+                ProxyContract::<T>::iter_keys().count() == RealContract::<T>::iter_keys().count(),
+                "proxy register: a reverse entry has no binding"
+            );
+            Ok(())
+        }
+
         fn bind(proxy: T::AccountId, real: T::AccountId) -> DispatchResult {
             ensure!(proxy != real, Error::<T>::ProxyIsReal);
             let previous = RealContract::<T>::get(&proxy);

@@ -126,3 +126,14 @@ fn genesis_bindings_start_at_version_one() {
 fn an_invalid_genesis_binding_is_refused() {
     new_test_ext(vec![(PDASH, AGENT_V1), (MARKET, AGENT_V1)]);
 }
+
+#[test]
+fn try_state_holds_through_rebinding_and_catches_a_lost_reverse() {
+    new_test_ext(vec![]).execute_with(|| {
+        assert_ok!(register(PDASH, AGENT_V1));
+        assert_ok!(register(PDASH, AGENT_V2));
+        assert_ok!(ProxyRegister::do_try_state());
+        crate::ProxyContract::<Test>::remove(AGENT_V2);
+        assert!(ProxyRegister::do_try_state().is_err());
+    });
+}

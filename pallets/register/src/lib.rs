@@ -115,6 +115,16 @@ pub mod pallet {
         CountOverflow,
     }
 
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        #[cfg(feature = "try-runtime")]
+        fn try_state(
+            _: BlockNumberFor<T>,
+        ) -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
+            Self::do_try_state()
+        }
+    }
+
     #[pallet::call]
     impl<T: Config> Pallet<T> {
         /// Records that `uploader` uploaded a file. PDash's agent only.
@@ -163,6 +173,19 @@ pub mod pallet {
     }
 
     impl<T: Config> Pallet<T> {
+        /// The register's invariant: the all-time count covers the uploads
+        /// still listed.
+        #[cfg(any(feature = "try-runtime", test))]
+        pub fn do_try_state() -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
+            for (who, uploads) in Uploads::<T>::iter() {
+                ensure!(
+                    UploadCount::<T>::get(&who) as usize >= uploads.len(),
+                    "register: fewer uploads counted than listed"
+                );
+            }
+            Ok(())
+        }
+
         /// Every upload `who` ever recorded.
         pub fn upload_count(who: &T::AccountId) -> u32 {
             UploadCount::<T>::get(who)

@@ -150,3 +150,14 @@ fn a_full_list_drops_its_oldest_record_but_the_total_counts_all() {
         assert_eq!(Register::uploads_between(&ALICE, 1, 6), 4);
     });
 }
+
+#[test]
+fn try_state_catches_a_count_below_the_listed_uploads() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(upload_at(1, ALICE, b"a.csv"));
+        assert_ok!(upload_at(2, ALICE, b"b.csv"));
+        assert_ok!(Register::do_try_state());
+        crate::UploadCount::<Test>::insert(ALICE, 1);
+        assert!(Register::do_try_state().is_err());
+    });
+}

@@ -187,6 +187,13 @@ pub mod pallet {
 
     #[pallet::hooks]
     impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        #[cfg(feature = "try-runtime")]
+        fn try_state(
+            _: BlockNumberFor<T>,
+        ) -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
+            Self::do_try_state()
+        }
+
         fn on_initialize(_: BlockNumberFor<T>) -> Weight {
             // The block author is noted in this block's initialisation.
             T::WeightInfo::note_block_author()
@@ -244,6 +251,27 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
+    /// RPT's invariants: the window is in range and every activity log is
+    /// in block order, one entry per block.
+    #[cfg(any(feature = "try-runtime", test))]
+    pub fn do_try_state() -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
+        ensure!(
+            Self::window_in_range(Window::<T>::get()),
+            "rpt: the window is out of range"
+        );
+        ensure!(
+            TransactionsSent::<T>::iter_values()
+                .all(|log| log.windows(2).all(|pair| pair[0].0 < pair[1].0)),
+            "rpt: a transaction log is out of order"
+        );
+        ensure!(
+            BlocksProduced::<T>::iter_values()
+                .all(|log| log.windows(2).all(|pair| pair[0] < pair[1])),
+            "rpt: a block log is out of order"
+        );
+        Ok(())
+    }
+
     fn update_weights(
         origin: OriginFor<T>,
         weight: u8,

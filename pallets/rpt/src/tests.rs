@@ -290,3 +290,18 @@ fn a_genesis_weight_above_100_is_refused() {
     }
     .build_storage();
 }
+
+#[test]
+fn try_state_holds_with_activity_and_catches_a_window_out_of_range() {
+    new_test_ext(vec![]).execute_with(|| {
+        run_to(5);
+        Rpt::note_transaction(&1);
+        Rpt::note_transaction(&1);
+        run_to(6);
+        Rpt::note_transaction(&1);
+        Rpt::note_block_author(&2);
+        assert_ok!(Rpt::do_try_state());
+        Window::<Test>::put(0);
+        assert!(Rpt::do_try_state().is_err());
+    });
+}
