@@ -405,6 +405,36 @@ fn describe_stage(
     })
 }
 
+/// The weight the chain's runtime gives `call`: `close` must bound the
+/// weight that runtime computes, which may exceed this binary's figure.
+fn chain_call_weight(
+    reader: &ChainReader,
+    call: &RuntimeCall,
+) -> sc_cli::Result<frame_support::weights::Weight> {
+    let mut args = call.encode();
+    (call.encoded_size() as u32).encode_to(&mut args);
+    let answer = reader.call(
+        "state_call",
+        json!([
+            "TransactionPaymentCallApi_query_call_info",
+            hex_string_0x(&args)
+        ]),
+    )?;
+    let bytes = hex_bytes(answer.as_str().unwrap_or_default()).map_err(input)?;
+    let info =
+        pallet_transaction_payment::RuntimeDispatchInfo::<cpchain_primitives::Balance>::decode(
+            &mut &bytes[..],
+        )
+        .map_err(|e| {
+            input(format!(
+                "the chain's weight of the motion does not decode: {e}"
+            ))
+        })?;
+    // Its total weight includes the extrinsic overhead, so it covers the
+    // call's own weight, which is what `close` compares.
+    Ok(info.weight.max(call.get_dispatch_info().call_weight))
+}
+
 fn motion_name(step: u8) -> &'static str {
     match step {
         1 => "whitelist the authorization",
@@ -618,7 +648,7 @@ impl Session {
             RuntimeCall::Council(CouncilCall::close {
                 proposal_hash: BlakeTwo256::hash_of(call),
                 index: votes.index,
-                proposal_weight_bound: call.get_dispatch_info().call_weight,
+                proposal_weight_bound: chain_call_weight(self.reader(), call)?,
                 length_bound: call.encoded_size() as u32,
             }),
         )?;
