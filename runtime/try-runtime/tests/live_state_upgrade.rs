@@ -11,7 +11,6 @@
 //! the workspace's tests; `scripts/test.sh` runs this crate after them).
 
 use std::{
-    io::Read,
     net::TcpListener,
     path::PathBuf,
     process::{Child, Command, Stdio},
@@ -44,6 +43,11 @@ fn node_binary() -> PathBuf {
 
 #[path = "../../releases/newest.rs"]
 mod releases;
+
+// The node's own JSON-RPC client (std and serde_json only).
+#[path = "../../../node/src/rpc_client.rs"]
+mod rpc_client;
+use rpc_client::RpcClient;
 
 fn released_runtime() -> (u32, Vec<u8>) {
     let (spec, path) = releases::newest_release(&PathBuf::from(concat!(
@@ -155,29 +159,7 @@ impl DevNode {
     }
 
     fn try_rpc(&self, method: &str, params: Value) -> Result<Value, String> {
-        let body =
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.rpc_port))
-            .map_err(|e| e.to_string())?;
-        use std::io::Write;
-        write!(
-            stream,
-            "POST / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.rpc_port,
-            body.len()
-        )
-        .map_err(|e| e.to_string())?;
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .map_err(|e| e.to_string())?;
-        let json_start = response.find("\r\n\r\n").ok_or("no HTTP body")? + 4;
-        let answer: Value = serde_json::from_str(response[json_start..].trim())
-            .map_err(|e| format!("{e}: {response}"))?;
-        match answer.get("error") {
-            Some(error) => Err(error.to_string()),
-            None => Ok(answer["result"].clone()),
-        }
+        RpcClient::new(&format!("http://127.0.0.1:{}", self.rpc_port))?.call(method, params)
     }
 
     fn rpc(&self, method: &str, params: Value) -> Value {
