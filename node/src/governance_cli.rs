@@ -698,7 +698,27 @@ impl Session {
 
 #[cfg(test)]
 mod tests {
-    use super::two_thirds;
+    use super::{check_runtime_apis, two_thirds};
+
+    #[test]
+    fn a_runtime_without_the_apis_the_node_needs_is_refused() {
+        let mut version = cpchain_runtime::VERSION;
+        assert_eq!(check_runtime_apis(&version), Ok(()));
+        let without_dpor: Vec<([u8; 8], u32)> = version
+            .apis
+            .iter()
+            .filter(|(id, _)| {
+                *id != <dyn cpchain_primitives::runtime_api::DporApi<
+                    cpchain_runtime::Block,
+                    cpchain_primitives::AccountId,
+                > as sp_api::RuntimeApiInfo>::ID
+            })
+            .cloned()
+            .collect();
+        version.apis = without_dpor.into();
+        let refusal = check_runtime_apis(&version).unwrap_err();
+        assert!(refusal.contains("DporApi"), "{refusal}");
+    }
 
     #[test]
     fn the_threshold_is_two_thirds_rounded_up() {
