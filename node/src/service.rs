@@ -249,6 +249,27 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
             client.clone(),
         ))
     });
+    // DPoR nodes keep a handle on sync's block requests, to fetch the
+    // certificates of blocks they finalized without their own.
+    let block_requests = sealing.is_none().then(|| {
+        let provider = sc_network_sync::service::network::NetworkServiceProvider::new();
+        let relay = sc_network_sync::block_request_handler::BlockRequestHandler::new::<N>(
+            provider.handle(),
+            &config.protocol_id(),
+            config.chain_spec.fork_id(),
+            client.clone(),
+            config.network.default_peers_set.in_peers as usize
+                + config.network.default_peers_set.out_peers as usize,
+        );
+        (provider, relay)
+    });
+    let (block_request_provider, block_relay, block_downloader) = match block_requests {
+        Some((provider, relay)) => {
+            let downloader = relay.downloader.clone();
+            (Some(provider), Some(relay), Some(downloader))
+        }
+        None => (None, None, None),
+    };
     let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
         sc_service::build_network(sc_service::BuildNetworkParams {
             config: &config,
@@ -270,10 +291,18 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                     ),
                 ))
             }),
-            block_relay: None,
+            block_relay,
             metrics,
             gap_sync_body_policy: None,
         })?;
+
+    if let Some(provider) = block_request_provider {
+        task_manager.spawn_handle().spawn_blocking(
+            "dpor-block-request-service",
+            Some("networking"),
+            provider.run(Arc::new(network.clone())),
+        );
+    }
 
     if config.offchain_worker.enabled {
         let offchain_workers =
@@ -329,6 +358,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     let dpor_network = network.clone();
     let dpor_sync = sync_service.clone();
     let keystore = keystore_container.keystore();
+    let dpor_backend = backend.clone();
     sc_service::spawn_tasks(sc_service::SpawnTasksParams {
         network,
         client: client.clone(),
@@ -366,9 +396,24 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
             .map(cpchain_consensus_dpor::metrics::Metrics::register)
             .transpose()
             .map_err(|e| ServiceError::Other(format!("DPoR metrics: {e}")))?;
+        if let Some(downloader) = block_downloader {
+            let backfill =
+                cpchain_consensus_dpor::communication::backfill::CertificateBackfill::new(
+                    client.clone(),
+                    dpor_backend.clone(),
+                    downloader,
+                    dpor_sync.clone(),
+                );
+            task_manager.spawn_handle().spawn(
+                "dpor-certificate-backfill",
+                Some("dpor"),
+                backfill.run(),
+            );
+        }
         let worker = cpchain_consensus_dpor::worker::run::<_, FullBackend, _, _>(
             cpchain_consensus_dpor::worker::WorkerParams {
                 client: client.clone(),
+                backend: dpor_backend,
                 block_import: client,
                 env,
                 keystore,

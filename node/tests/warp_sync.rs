@@ -72,6 +72,23 @@ fn replace_alice_by_eve(alice: &Node) {
     );
 }
 
+/// The blocks up to `up_to` that `node` holds without a DPoR justification.
+fn blocks_without_certificate(node: &Node, up_to: u64) -> Vec<u64> {
+    (1..=up_to)
+        .filter(|number| {
+            let hash = node.rpc("chain_getBlockHash", json!([number]));
+            let block = node.rpc("chain_getBlock", json!([hash]));
+            !block["justifications"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|justification| {
+                    justification[0] == json!(cpchain_primitives::digest::DPOR_ENGINE_ID)
+                })
+        })
+        .collect()
+}
+
 fn proof_of(node: &Node, number: u64) -> FinalityProof {
     let answer = node.rpc("dpor_proveFinality", json!([number]));
     let bytes = hex_decode(answer["proof"].as_str().expect("a hex proof"));
@@ -82,7 +99,16 @@ fn proof_of(node: &Node, number: u64) -> FinalityProof {
 fn a_new_node_warp_syncs_across_a_validator_change_and_proofs_need_no_state() {
     let base = TempDir::new("cpchain-warp");
     let spec = common::local_spec_with_period(&base, PERIOD_MS);
-    let nodes = common::start_network(&base, "warp", &spec, &NAMES, |_| Vec::new());
+    // Ferdie finalizes the first blocks without storing their
+    // certificates, as a node does that loses the race between its own
+    // certificate and a later block's from sync; she must fetch them.
+    let nodes = common::start_network(&base, "warp", &spec, &NAMES, |name| {
+        if name == "ferdie" {
+            vec![("CPCHAIN_TEST_LOSE_CERTIFICATES".into(), "20".into())]
+        } else {
+            Vec::new()
+        }
+    });
     let alice = &nodes[0];
     alice.wait_for("block #2 final", Duration::from_secs(120), |node| {
         node.finalized_number().filter(|n| *n >= 2)
@@ -94,6 +120,23 @@ fn a_new_node_warp_syncs_across_a_validator_change_and_proofs_need_no_state() {
         node.finalized_number().filter(|n| *n >= BLOCKS)
     });
     eprintln!("500 blocks final after {:?}", started.elapsed());
+
+    // Every node serves the history with a certificate per block, Ferdie
+    // too: a syncing node refuses history without them and drops the peer
+    // that sent it.
+    for node in &nodes {
+        node.wait_for(
+            "a certificate for every final block",
+            Duration::from_secs(60),
+            |node| {
+                let missing = blocks_without_certificate(node, BLOCKS);
+                if !missing.is_empty() {
+                    eprintln!("{}: no certificate for {missing:?}", node.log.display());
+                }
+                missing.is_empty().then_some(())
+            },
+        );
+    }
 
     // A proof from the genesis validators alone.
     let genesis_validators: Vec<AuthorityId> = [

@@ -11,6 +11,9 @@
 //!   for the next height instead of this one: a valid proof by the right
 //!   key over the wrong input, as a proposer picking among its outputs
 //!   would.
+//! - `CPCHAIN_TEST_LOSE_CERTIFICATES=n`: finalize blocks #1 to #n without
+//!   storing their certificates, as a node does that loses the race
+//!   between its own certificate and a later block's from sync.
 
 use cpchain_lbft::{Crypto, Message, Phase, SignedVote};
 use cpchain_primitives::{Hash, OpaqueBlock as Block};
@@ -25,6 +28,13 @@ pub fn double_seal() -> bool {
 
 pub fn forged_vrf() -> bool {
     std::env::var("CPCHAIN_TEST_FORGED_VRF").is_ok_and(|v| v == "1")
+}
+
+pub fn lose_certificate(height: u64) -> bool {
+    std::env::var("CPCHAIN_TEST_LOSE_CERTIFICATES")
+        .ok()
+        .and_then(|n| n.parse::<u64>().ok())
+        .is_some_and(|n| height <= n)
 }
 
 pub fn double_vote() -> bool {

@@ -70,8 +70,10 @@ const MAX_RESENT_PER_HEIGHT: usize = 512;
 pub const MAX_CLOCK_DRIFT_MS: u64 = 2_000;
 
 /// What the worker needs.
-pub struct WorkerParams<C, BI, E> {
+pub struct WorkerParams<C, BE, BI, E> {
     pub client: Arc<C>,
+    /// Stores certificates of blocks that became final without them.
+    pub backend: Arc<BE>,
     /// Imports the node's own blocks (the client).
     pub block_import: BI,
     /// Builds the node's proposals (`sc_basic_authorship::ProposerFactory`).
@@ -147,7 +149,7 @@ where
 }
 
 /// Runs DPoR until the node stops.
-pub async fn run<C, BE, BI, E>(params: WorkerParams<C, BI, E>)
+pub async fn run<C, BE, BI, E>(params: WorkerParams<C, BE, BI, E>)
 where
     BE: Backend<Block> + 'static,
     C: DporClient<BE>,
@@ -164,6 +166,7 @@ where
 
 struct Worker<C, BE, BI, E> {
     client: Arc<C>,
+    backend: Arc<BE>,
     block_import: BI,
     env: E,
     keystore: KeystorePtr,
@@ -207,7 +210,6 @@ struct Worker<C, BE, BI, E> {
     proposed_at: HashMap<Hash, Instant>,
     /// A block was finalized: start the next height.
     advance: bool,
-    _backend: std::marker::PhantomData<BE>,
 }
 
 impl<C, BE, BI, E> Worker<C, BE, BI, E>
@@ -219,7 +221,7 @@ where
     E: Environment<Block> + Send + 'static,
     E::Proposer: Proposer<Block>,
 {
-    fn new(params: WorkerParams<C, BI, E>) -> Result<Self, String> {
+    fn new(params: WorkerParams<C, BE, BI, E>) -> Result<Self, String> {
         let client = params.client;
         let finalized = client.info().finalized_hash;
         let config = client
@@ -272,6 +274,7 @@ where
         }
         Ok(Self {
             client,
+            backend: params.backend,
             block_import: params.block_import,
             env: params.env,
             keystore: params.keystore,
@@ -303,7 +306,6 @@ where
             telemetry: params.telemetry,
             proposed_at: HashMap::new(),
             advance: false,
-            _backend: std::marker::PhantomData,
         })
     }
 
@@ -989,6 +991,7 @@ where
     async fn finalize(&mut self, height: u64, hash: Hash, justification: DporJustification) {
         let finalized = self.client.info().finalized_number;
         if u64::from(finalized) >= height {
+            self.keep_certificate(height, hash, &justification);
             return;
         }
         // Before the database, which may lose it in a crash (RULE P2).
@@ -997,6 +1000,14 @@ where
             .remember_final(justification.certificate(height, hash))
         {
             log::warn!(target: LOG_TARGET, "{e}");
+        }
+        #[cfg(feature = "byzantine-test")]
+        if crate::byzantine::lose_certificate(height) {
+            log::warn!(target: LOG_TARGET, "byzantine-test: finalizing #{height} without its certificate");
+            if self.client.finalize_block(hash, None, true).is_ok() {
+                self.advance = true;
+            }
+            return;
         }
         let result =
             self.client
@@ -1026,8 +1037,43 @@ where
             }
             // A certificate imported meanwhile (sync's justification
             // requests) may have finalized a later block already.
-            Err(_) if u64::from(self.client.info().finalized_number) >= height => {}
+            Err(_) if u64::from(self.client.info().finalized_number) >= height => {
+                self.keep_certificate(height, hash, &justification);
+            }
             Err(e) => log::error!(target: LOG_TARGET, "Cannot finalize #{height} ({hash}): {e}"),
+        }
+    }
+
+    /// Stores the certificate of a block that a later block's certificate
+    /// finalized first (sync imported that one meanwhile): without it, this
+    /// node would serve the block uncertified, and a node syncing history
+    /// from it would drop it as a bad peer.
+    fn keep_certificate(&self, height: u64, hash: Hash, justification: &DporJustification) {
+        let canonical = u32::try_from(height)
+            .ok()
+            .and_then(|number| self.client.hash(number).ok().flatten());
+        if canonical != Some(hash) {
+            return;
+        }
+        let stored = self
+            .client
+            .justifications(hash)
+            .ok()
+            .flatten()
+            .is_some_and(|all| all.get(DPOR_ENGINE_ID).is_some());
+        if stored {
+            return;
+        }
+        match self
+            .backend
+            .append_justification(hash, (DPOR_ENGINE_ID, justification.encode()))
+        {
+            Ok(()) => {
+                log::debug!(target: LOG_TARGET, "#{height}: stored the certificate of a block already final")
+            }
+            Err(e) => {
+                log::debug!(target: LOG_TARGET, "#{height}: cannot store its certificate: {e}")
+            }
         }
     }
 

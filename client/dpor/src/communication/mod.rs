@@ -6,8 +6,11 @@
 //! missed a certificate (it was offline, or its only peer relayed it while
 //! the link was down) asks for it through sync's justification requests
 //! ([`request::certificates_to_request`]); a node far behind gets blocks
-//! with their certificates from sync.
+//! with their certificates from sync. A node that finalized blocks without
+//! their own certificates fetches them afterwards ([`backfill`]), so that
+//! it serves the whole history certified.
 
+pub mod backfill;
 pub mod gossip;
 pub mod request;
 pub mod wire;
