@@ -21,6 +21,19 @@ declare -A PALLET_DIRS=(
     [pallet_dpor]=dpor
     [pallet_private_market]=private-market
 )
+# Records in weights.rs which benchmarking.rs it was generated from; the
+# runtime test `weights_come_from_the_current_benchmarks` compares it.
+record_benchmarks_hash() {
+    local dir="pallets/$1/src" hash
+    hash=$(b2sum -l 256 "$dir/benchmarking.rs" | cut -d' ' -f1)
+    sed -i '/^\/\/! benchmarking.rs blake2-256: /d' "$dir/weights.rs"
+    sed -i "s|^//! Regenerate with \`scripts/benchmark-pallets.sh\`.\$|&\n//! benchmarking.rs blake2-256: 0x$hash|" "$dir/weights.rs"
+    grep -q "^//! benchmarking.rs blake2-256: 0x$hash\$" "$dir/weights.rs" || {
+        echo "benchmark: could not record the benchmarks' hash in $dir/weights.rs" >&2
+        exit 1
+    }
+}
+
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=("${!PALLET_DIRS[@]}")
 
@@ -44,4 +57,5 @@ for pallet in "${pallets[@]}"; do
         --wasm-execution compiled \
         --template scripts/pallet-weight-template.hbs \
         --output "pallets/$dir/src/weights.rs"
+    record_benchmarks_hash "$dir"
 done

@@ -442,6 +442,10 @@ fn motion_name(step: u8) -> &'static str {
     }
 }
 
+/// The pallets whose calls `governance` signs: an upgrade's motions, their
+/// whitelisted call and its dispatch.
+const GOVERNANCE_PALLETS: &[&str] = &["System", "Council", "Whitelist"];
+
 struct Session {
     client: SigningClient,
 }
@@ -450,7 +454,7 @@ impl Session {
     fn open(args: &AccountArgs) -> sc_cli::Result<Self> {
         let mut client = SigningClient::open(args)?;
         // The chain runs the runtime being replaced, not this binary's.
-        client.sign_for_chain_spec = true;
+        client.sign_for_older_runtime = Some(GOVERNANCE_PALLETS);
         Ok(Self { client })
     }
 

@@ -2,6 +2,7 @@
 
 mod benchmarking;
 mod builtin_rpc;
+mod call_compat;
 mod campaign_cli;
 mod chain_spec;
 mod cli;

@@ -205,10 +205,11 @@ pub struct SigningClient {
     pub reader: ChainReader,
     pub signer: Signer,
     pub account: AccountId,
-    /// Sign for the chain's spec version when it differs from this
-    /// binary's but the transaction version matches: what `governance`
-    /// needs, since it upgrades a chain that still runs the old runtime.
-    pub sign_for_chain_spec: bool,
+    /// Sign for the chain's runtime when it differs from this binary's,
+    /// if the calls of these pallets, the only ones signed, encode alike in
+    /// both (`call_compat`): what `governance` needs, since it upgrades a
+    /// chain that still runs the old runtime.
+    pub sign_for_older_runtime: Option<&'static [&'static str]>,
 }
 
 impl SigningClient {
@@ -220,12 +221,30 @@ impl SigningClient {
             reader,
             signer,
             account,
-            sign_for_chain_spec: false,
+            sign_for_older_runtime: None,
         })
     }
 
     pub fn call(&self, method: &str, params: Value) -> sc_cli::Result<Value> {
         self.reader.call(method, params)
+    }
+
+    /// Which of `pallets` have calls that encode otherwise in the chain's
+    /// runtime than in this binary's.
+    fn differing_pallets(&self, pallets: &[&str]) -> sc_cli::Result<Vec<String>> {
+        let answer = self.call(
+            "state_call",
+            json!(["Metadata_metadata_at_version", "0x0f000000"]),
+        )?;
+        let bytes = answer
+            .as_str()
+            .and_then(|hex| hex_bytes(hex).ok())
+            .ok_or_else(|| input("state_call gave no metadata".into()))?;
+        let theirs = crate::call_compat::decode_v15(&bytes).map_err(input)?;
+        let ours = crate::call_compat::own_v15().map_err(input)?;
+        Ok(crate::call_compat::differing_pallets(
+            &ours, &theirs, pallets,
+        ))
     }
 
     pub fn address(&self) -> String {
@@ -240,14 +259,31 @@ impl SigningClient {
             .as_u64()
             .and_then(|v| u32::try_from(v).ok())
             .ok_or_else(|| input("state_getRuntimeVersion gave no specVersion".into()))?;
-        let same_calls =
-            version["transactionVersion"].as_u64() == Some(u64::from(VERSION.transaction_version));
-        if chain_spec != VERSION.spec_version && !(self.sign_for_chain_spec && same_calls) {
-            return Err(input(format!(
-                "the node runs runtime spec version {chain_spec} (transaction version {}), \
-                 this binary signs for {} (transaction version {}); use a matching cpchain-node",
-                version["transactionVersion"], VERSION.spec_version, VERSION.transaction_version
-            )));
+        let chain_tx = version["transactionVersion"]
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| input("state_getRuntimeVersion gave no transactionVersion".into()))?;
+        let mismatch = |why: String| {
+            input(format!(
+                "the node runs runtime spec version {chain_spec} (transaction version \
+                 {chain_tx}), this binary signs for {} (transaction version {}){why}; use a \
+                 matching cpchain-node",
+                VERSION.spec_version, VERSION.transaction_version
+            ))
+        };
+        if chain_spec != VERSION.spec_version {
+            let Some(pallets) = self.sign_for_older_runtime else {
+                return Err(mismatch(String::new()));
+            };
+            if chain_tx != VERSION.transaction_version {
+                let differing = self.differing_pallets(pallets)?;
+                if !differing.is_empty() {
+                    return Err(mismatch(format!(
+                        ", and the calls of {} differ",
+                        differing.join(", ")
+                    )));
+                }
+            }
         }
         let genesis = self.reader.hash_of(0)?;
         let nonce = self
@@ -263,7 +299,7 @@ impl SigningClient {
                 self.signer.public(),
                 nonce,
                 genesis,
-                chain_spec,
+                (chain_spec, chain_tx),
                 |payload| self.signer.sign(payload),
             )
             .ok_or_else(|| input("the keystore did not sign".into()))?

@@ -107,11 +107,15 @@ fn list_item_on(node: &Node, seller: Sr25519Keyring, old_spec: u32) {
             plaintext_hash: [5; 32],
         });
     let pair = seller.pair();
-    let xt =
-        cpchain_runtime::sign_extrinsic_at(call, seller.public(), nonce, genesis, old_spec, |p| {
-            Some(sp_core::Pair::sign(&pair, p))
-        })
-        .unwrap();
+    let xt = cpchain_runtime::sign_extrinsic_at(
+        call,
+        seller.public(),
+        nonce,
+        genesis,
+        (old_spec, 1),
+        |p| Some(sp_core::Pair::sign(&pair, p)),
+    )
+    .unwrap();
     node.rpc("author_submitExtrinsic", json!([hex_encode(&xt.encode())]));
 }
 

@@ -123,6 +123,11 @@ impl<AccountId> ImpeachmentCounter<AccountId> for () {
 /// The campaign candidates of a term, for the election.
 pub trait CandidateSource<AccountId> {
     fn candidates_of(term: u32) -> alloc::vec::Vec<AccountId>;
+
+    /// Makes `candidates` the candidates of `term`, for the benchmarks of
+    /// the pallets that read them.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn set_candidates_for_benchmarks(_term: u32, _candidates: alloc::vec::Vec<AccountId>) {}
 }
 
 impl<AccountId> CandidateSource<AccountId> for () {

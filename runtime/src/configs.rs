@@ -5,7 +5,7 @@ use crate::{
     AccountId, Admission, Balance, Balances, Block, BlockNumber, Campaign, Council, Dpor, Hash,
     Nonce, PalletInfo, Pdash, Preimage, ProxyRegister, Register, Rpt, Runtime, RuntimeCall,
     RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, DAYS,
-    VERSION,
+    MILLISECS_PER_YEAR, VERSION,
 };
 use frame_support::PalletId;
 use frame_support::{
@@ -14,8 +14,8 @@ use frame_support::{
     parameter_types,
     traits::{
         fungible::{Balanced, Credit, HoldConsideration},
-        ConstU128, ConstU32, ConstU8, EitherOfDiverse, Get, LinearStoragePrice, OnUnbalanced,
-        VariantCountOf,
+        ConstU128, ConstU32, ConstU64, ConstU8, EitherOfDiverse, Get, LinearStoragePrice,
+        OnUnbalanced, VariantCountOf,
     },
     weights::{
         constants::{
@@ -139,11 +139,17 @@ impl pallet_balances::Config for Runtime {
     type DoneSlashHandler = ();
 }
 
-/// Fee per unit of ref-time weight: a balance transfer (about 10^11 weight
-/// units with its base extrinsic weight) costs about 0.001 CPC in weight fee.
-pub const FEE_PER_WEIGHT_UNIT: Balance = 10_000;
-/// Fee per encoded byte of an extrinsic.
-pub const FEE_PER_BYTE: Balance = MICRO_CPC;
+/// Fee per unit of ref-time weight. A block full of normal extrinsics
+/// (1.5 s of weight) costs 15 CPC before the fee multiplier rises, more
+/// than a block reward of the original (12.65 CPC per 10 s block), so that
+/// stuffing blocks costs more than proposers earn (the runtime test
+/// `stuffing_blocks_costs_more_than_proposers_earn` prints an hour's
+/// figures). A signed balance transfer (149 bytes) costs 0.0062 CPC, 0.0056
+/// of it for its weight with the base extrinsic's (the same test prints it).
+pub const FEE_PER_WEIGHT_UNIT: Balance = 10_000_000;
+/// Fee per encoded byte of an extrinsic: a block filled by length (3.75 MiB
+/// of normal extrinsics) costs 15.7 CPC, more than a block reward too.
+pub const FEE_PER_BYTE: Balance = 4 * MICRO_CPC;
 
 parameter_types! {
     /// Fees rise once blocks are more than a quarter full, as on Polkadot.
@@ -568,6 +574,7 @@ impl pallet_dpor::Config for Runtime {
     type MaxValidators = MaxValidators;
     type MaxProposers = ConstU32<32>;
     type MaxRewardYears = ConstU32<20>;
+    type MillisecsPerYear = ConstU64<MILLISECS_PER_YEAR>;
     type ProposerAccount = sp_runtime::traits::ConvertInto;
     type ProposerKey = AccountSealKey;
     type MaxCandidates = <Runtime as pallet_campaign::Config>::MaxRnodes;

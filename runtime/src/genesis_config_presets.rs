@@ -13,7 +13,7 @@ use crate::{
     configs::{MarketAgentProxy, PdashProxy},
     currency::{CPC, MILLI_CPC},
     AccountId, Balance, BalancesConfig, CouncilMembershipConfig, DporConfig, ProxyRegisterConfig,
-    RuntimeGenesisConfig, SudoConfig, DAYS,
+    RuntimeGenesisConfig, SudoConfig, MILLISECS_PER_YEAR,
 };
 use alloc::{vec, vec::Vec};
 use cpchain_primitives::dpor_crypto::AuthorityId;
@@ -25,21 +25,15 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 /// What each endowed dev account starts with.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * CPC;
 
-/// The original's block rewards: 12.65, 9.51, 7.13, 5.39 and 4.03 CPC per
-/// block in years one to five.
-pub fn block_rewards() -> Vec<Balance> {
+/// The original's yearly issuance in years one to five: its block rewards
+/// of 12.65, 9.51, 7.13, 5.39 and 4.03 CPC per 10 s block, a year of
+/// them. Each block is paid its share by its period.
+pub fn yearly_issuance() -> Vec<Balance> {
+    let original_blocks_per_year = (MILLISECS_PER_YEAR / 10_000) as Balance;
     [12_650, 9_510, 7_130, 5_390, 4_030]
         .iter()
-        .map(|milli| milli * MILLI_CPC)
+        .map(|milli| milli * MILLI_CPC * original_blocks_per_year)
         .collect()
-}
-
-/// A year of 3 s blocks.
-pub const BLOCKS_PER_YEAR: u32 = 365 * DAYS;
-
-/// A year of blocks at `period_ms`.
-pub fn blocks_per_year(period_ms: u64) -> u32 {
-    (365 * 24 * 3_600 * 1_000 / period_ms.max(1)) as u32
 }
 
 /// The `production` preset's name.
@@ -102,8 +96,7 @@ pub fn cpchain_genesis(
             period_ms: committee.period_ms,
             impeach_timeout_ms: committee.impeach_timeout_ms,
             low_rpt_seats: committee.term_len / 4,
-            rewards: block_rewards(),
-            blocks_per_year: blocks_per_year(committee.period_ms),
+            rewards: yearly_issuance(),
         },
     })
 }

@@ -80,6 +80,8 @@ pub const MILLISECS_PER_BLOCK: u64 = 3_000;
 pub const MINUTES: BlockNumber = 60_000 / (MILLISECS_PER_BLOCK as BlockNumber);
 pub const HOURS: BlockNumber = MINUTES * 60;
 pub const DAYS: BlockNumber = HOURS * 24;
+/// A reward year: 365 days.
+pub const MILLISECS_PER_YEAR: u64 = 365 * 24 * 3_600 * 1_000;
 
 /// The address format of an extrinsic's sender.
 pub type Address = sp_runtime::MultiAddress<AccountId, ()>;
@@ -116,6 +118,8 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 pub type Migrations = (
     // 104: private-market items hold a storage deposit.
     pallet_private_market::migrations::v1::MigrateV0ToV1<Runtime>,
+    // 104: the reward schedule holds yearly issuance, whatever the period.
+    pallet_dpor::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 
 pub type Executive = frame_executive::Executive<
@@ -220,19 +224,26 @@ pub fn tx_extension_for(nonce: Nonce, tip: Balance) -> TxExtension {
 pub fn tx_extension_implicit(
     genesis_hash: Hash,
 ) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
-    tx_extension_implicit_at(genesis_hash, VERSION.spec_version)
+    tx_extension_implicit_at(
+        genesis_hash,
+        VERSION.spec_version,
+        VERSION.transaction_version,
+    )
 }
 
-/// [`tx_extension_implicit`] for a chain whose runtime has `spec_version`:
-/// the calls encode alike across spec versions of one `transaction_version`.
+/// [`tx_extension_implicit`] for a chain whose runtime has `spec_version`
+/// and `transaction_version`, for calls that encode alike in both runtimes
+/// (the same `transaction_version`, or calls of pallets that did not
+/// change: `cpchain-node governance` checks).
 pub fn tx_extension_implicit_at(
     genesis_hash: Hash,
     spec_version: u32,
+    transaction_version: u32,
 ) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
     (
         (),
         spec_version,
-        VERSION.transaction_version,
+        transaction_version,
         genesis_hash,
         genesis_hash,
         (),
@@ -274,7 +285,7 @@ pub fn sign_extrinsic_with(
         signer,
         nonce,
         genesis_hash,
-        VERSION.spec_version,
+        (VERSION.spec_version, VERSION.transaction_version),
         sign,
     )
 }
@@ -287,7 +298,7 @@ pub fn sign_extrinsic_at(
     signer: sp_core::sr25519::Public,
     nonce: Nonce,
     genesis_hash: Hash,
-    spec_version: u32,
+    (spec_version, transaction_version): (u32, u32),
     sign: impl FnOnce(&[u8]) -> Option<sp_core::sr25519::Signature>,
 ) -> Option<UncheckedExtrinsic> {
     use codec::Encode;
@@ -296,7 +307,7 @@ pub fn sign_extrinsic_at(
     let payload = SignedPayload::from_raw(
         call.clone(),
         tx_extension.clone(),
-        tx_extension_implicit_at(genesis_hash, spec_version),
+        tx_extension_implicit_at(genesis_hash, spec_version, transaction_version),
     );
     let signature = payload.using_encoded(sign)?;
     Some(UncheckedExtrinsic::new_signed(

@@ -156,7 +156,8 @@ fn the_block_proposer_is_rewarded_by_the_committee() {
         initialize_next_block();
         let issuance = Balances::total_issuance();
         Executive::finalize_block();
-        let reward = 12_650 * crate::currency::MILLI_CPC;
+        // The original's 12.65 CPC per 10 s block, at the dev chain's 3 s.
+        let reward = 12_650 * crate::currency::MILLI_CPC * 3 / 10;
         assert_eq!(free_balance(Alice), DEV_ENDOWMENT + reward);
         assert_eq!(Balances::total_issuance(), issuance + reward);
         assert!(!pallet_rpt::BlocksProduced::<Runtime>::get(account(Alice)).is_empty());
@@ -949,4 +950,136 @@ fn the_production_preset_has_the_mainnet_shape_and_only_placeholders() {
             assert_eq!(free_balance(dev), 0);
         }
     });
+}
+
+/// What filling every block with normal transactions for an hour costs, at
+/// the chain's period, with the fee multiplier rising block by block as
+/// the runtime raises it; and what proposers earn meanwhile.
+fn an_hour_of_full_blocks() -> (Balance, Balance) {
+    use frame_support::{
+        dispatch::DispatchClass,
+        weights::{Weight, WeightToFee as _},
+    };
+    use sp_runtime::{traits::Convert, FixedPointNumber};
+    type WeightToFee = <Runtime as pallet_transaction_payment::Config>::WeightToFee;
+    type LengthToFee = <Runtime as pallet_transaction_payment::Config>::LengthToFee;
+    type Update = <Runtime as pallet_transaction_payment::Config>::FeeMultiplierUpdate;
+    let normal_weight = configs::RuntimeBlockWeights::get()
+        .get(DispatchClass::Normal)
+        .max_total
+        .expect("normal extrinsics have a limit");
+    let normal_length = *configs::RuntimeBlockLength::get()
+        .max
+        .get(DispatchClass::Normal);
+    let period_ms = Dpor::timing().expect("timing").period_ms;
+    let blocks = (3_600_000 / period_ms) as u32;
+    let mut multiplier = pallet_transaction_payment::NextFeeMultiplier::<Runtime>::get();
+    let (mut paid, mut earned) = (0, 0);
+    for _ in 0..blocks {
+        // The cheaper way to fill a block: by weight or by length.
+        let by_weight = multiplier.saturating_mul_int(WeightToFee::weight_to_fee(&normal_weight));
+        let by_length = LengthToFee::weight_to_fee(&Weight::from_parts(normal_length as u64, 0));
+        paid += by_weight.min(by_length);
+        earned += Dpor::block_reward();
+        System::set_block_consumed_resources(normal_weight, normal_length as usize);
+        multiplier = Update::convert(multiplier);
+    }
+    (paid, earned)
+}
+
+/// Review finding (issue 15): at 10,000 planck per unit of weight a full
+/// block cost about 0.015 CPC, so blocks could be stuffed for hours for
+/// almost nothing. A full block, by weight or by length, now costs more
+/// than a block reward of the original (12.65 CPC), and an hour of them
+/// more than the proposers earn in that hour.
+#[test]
+fn stuffing_blocks_costs_more_than_proposers_earn() {
+    use frame_support::{
+        dispatch::DispatchClass,
+        weights::{Weight, WeightToFee as _},
+    };
+    type WeightToFee = <Runtime as pallet_transaction_payment::Config>::WeightToFee;
+    type LengthToFee = <Runtime as pallet_transaction_payment::Config>::LengthToFee;
+    let original_reward = 12_650 * crate::currency::MILLI_CPC;
+    let normal_weight = configs::RuntimeBlockWeights::get()
+        .get(DispatchClass::Normal)
+        .max_total
+        .unwrap();
+    let normal_length = *configs::RuntimeBlockLength::get()
+        .max
+        .get(DispatchClass::Normal);
+    assert!(WeightToFee::weight_to_fee(&normal_weight) >= original_reward);
+    assert!(
+        LengthToFee::weight_to_fee(&Weight::from_parts(normal_length as u64, 0)) >= original_reward
+    );
+    dev_ext().execute_with(|| {
+        let transfer = sign_extrinsic(
+            RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+                dest: account(Bob).into(),
+                value: CPC,
+            }),
+            &Alice.pair(),
+            0,
+            System::block_hash(0),
+        );
+        let info = transfer.get_dispatch_info();
+        let fee = TransactionPayment::compute_fee(transfer.encoded_size() as u32, &info, 0);
+        eprintln!(
+            "a transfer ({} bytes) costs {} µCPC",
+            transfer.encoded_size(),
+            fee / crate::currency::MICRO_CPC
+        );
+    });
+    for preset in [
+        DEV_RUNTIME_PRESET,
+        genesis_config_presets::PRODUCTION_RUNTIME_PRESET,
+    ] {
+        new_test_ext(preset).execute_with(|| {
+            initialize_next_block();
+            let (paid, earned) = an_hour_of_full_blocks();
+            eprintln!(
+                "{preset}: an hour of full blocks costs {} CPC; proposers earn {} CPC",
+                paid / CPC,
+                earned / CPC
+            );
+            assert!(paid > earned, "{paid} <= {earned}");
+        });
+    }
+}
+
+/// Each pallet's weights.rs records the blake2-256 of the benchmarking.rs
+/// it was generated from (`scripts/benchmark-pallets.sh` writes it), so
+/// that weights older than a change to their benchmarks fail here instead
+/// of under-charging on chain (issue 15 found campaign's so).
+#[test]
+fn weights_come_from_the_current_benchmarks() {
+    let pallets = concat!(env!("CARGO_MANIFEST_DIR"), "/../pallets");
+    let mut stale = Vec::new();
+    for (name, dir) in [
+        ("pallet_admission", "admission"),
+        ("pallet_campaign", "campaign"),
+        ("pallet_dpor", "dpor"),
+        ("pallet_pdash", "pdash"),
+        ("pallet_private_market", "private-market"),
+        ("pallet_proxy_register", "proxy-register"),
+        ("pallet_register", "register"),
+        ("pallet_rpt", "rpt"),
+    ] {
+        let read = |file: &str| {
+            std::fs::read(format!("{pallets}/{dir}/src/{file}"))
+                .unwrap_or_else(|e| panic!("{dir}/src/{file}: {e}"))
+        };
+        let benchmarks = hex_of(&sp_io::hashing::blake2_256(&read("benchmarking.rs")));
+        let weights = String::from_utf8(read("weights.rs")).expect("UTF-8");
+        let recorded = weights
+            .lines()
+            .find_map(|line| line.strip_prefix("//! benchmarking.rs blake2-256: "));
+        if recorded != Some(benchmarks.as_str()) {
+            stale.push(format!(
+                "pallets/{dir}/src/weights.rs records {recorded:?}, its benchmarks are \
+                 {benchmarks}: run `scripts/benchmark-pallets.sh {name}`"
+            ));
+        }
+    }
+    assert!(stale.is_empty(), "{stale:#?}");
 }

@@ -5,6 +5,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
+//! benchmarking.rs blake2-256: 0x827dbb8178c493cbd29fe99a9cf6587a6a52fb12d1959510be4de4a11fcf8811
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node

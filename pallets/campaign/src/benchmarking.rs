@@ -106,10 +106,12 @@ mod benchmarks {
         let origin =
             T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 
-        #[extrinsic_call]
-        _(origin as T::RuntimeOrigin, 7);
+        let max = T::MaxRnodes::get();
 
-        assert_eq!(MaxQualified::<T>::get(), 7);
+        #[extrinsic_call]
+        _(origin as T::RuntimeOrigin, max);
+
+        assert_eq!(MaxQualified::<T>::get(), max);
         Ok(())
     }
 

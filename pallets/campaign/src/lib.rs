@@ -560,6 +560,11 @@ impl<T: Config> CandidateSource<T::AccountId> for Pallet<T> {
     fn candidates_of(term: u32) -> Vec<T::AccountId> {
         Candidates::<T>::get(term).into_inner()
     }
+
+    #[cfg(feature = "runtime-benchmarks")]
+    fn set_candidates_for_benchmarks(term: u32, candidates: Vec<T::AccountId>) {
+        Candidates::<T>::insert(term, BoundedVec::truncate_from(candidates));
+    }
 }
 
 impl<T: Config> RptPopulation<T::AccountId> for Pallet<T> {

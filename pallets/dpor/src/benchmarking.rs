@@ -81,8 +81,10 @@ mod benchmarks {
 
     /// A checkpoint block, the worst case: the proposer's reward, the draw
     /// of the election fixed at the previous checkpoint (`p` seats among
-    /// `MaxCandidates` scored candidates), and fixing the next one (the
-    /// candidates' ranking is weighed by the RPT pallet).
+    /// `MaxCandidates` scored candidates), and fixing the next one from
+    /// `MaxCandidates` candidates, none barred and each with an
+    /// equivocation record, which is read (the candidates' ranking is
+    /// weighed by the RPT pallet).
     #[benchmark]
     fn on_finalize(p: Linear<1, 32>) -> Result<(), BenchmarkError> {
         let seats = p.min(T::MaxProposers::get());
@@ -107,6 +109,26 @@ mod benchmarks {
             draw_at: checkpoint,
             scored: BoundedVec::truncate_from(scored),
         });
+        let fixed: Vec<T::AccountId> = (0..T::MaxCandidates::get())
+            .map(|i| account("next candidate", i, 0))
+            .collect();
+        for who in &fixed {
+            ProposerEquivocations::<T>::insert(
+                who,
+                ImpeachmentRecord {
+                    count: 1,
+                    last_term: 0,
+                },
+            );
+        }
+        let fixed_for = AnchoredSchedule {
+            schedule,
+            first_block: 1,
+            first_term: 0,
+        }
+        .term_of(checkpoint)
+        .saturating_add(ELECTION_LAG);
+        T::Candidates::set_candidates_for_benchmarks(fixed_for, fixed);
         let block: BlockNumberFor<T> = checkpoint.into();
         frame_system::Pallet::<T>::set_block_number(block);
 
@@ -120,10 +142,12 @@ mod benchmarks {
             seats,
             "the draw filled every seat"
         );
+        let next = NextElection::<T>::get().ok_or(BenchmarkError::Weightless)?;
+        assert_eq!(next.term, ELECTION_LAG, "the next election is fixed");
         assert_eq!(
-            NextElection::<T>::get().map(|election| election.term),
-            Some(ELECTION_LAG),
-            "the next election is fixed"
+            next.scored.len() as u32,
+            T::MaxCandidates::get(),
+            "every candidate was scored"
         );
         Ok(())
     }

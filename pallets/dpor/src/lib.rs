@@ -30,9 +30,16 @@
 //!   knows. What is left to each proposer between the checkpoint and the
 //!   draw is to publish or withhold; see the README for what that bit is
 //!   worth and what it costs.
-//! - **Rewards.** The proposer of each block is minted the block reward of
-//!   the chain's current year (the original's 12.65, 9.51, 7.13, 5.39, 4.03
-//!   CPC per block for years one to five; none after the list ends).
+//! - **Rewards.** Governance sets each year's issuance ([`RewardSchedule`];
+//!   the presets take the original's: 12.65, 9.51, 7.13, 5.39 and 4.03 CPC
+//!   per 10 s block in years one to five, none after the list ends). The
+//!   proposer of each block is minted the year's issuance times the period
+//!   over the year (`MillisecsPerYear`), so that a year mints the same
+//!   whatever the period: the original's per-block figures at a 3 s period
+//!   would mint 3.3 times as much. Years are counted in block periods
+//!   ([`RewardYear`]: each block adds the period in force), so a change of
+//!   period by `set_timing` neither skips nor repeats part of a year;
+//!   [`BlocksPerYear`] follows the period for those who read it.
 //! - **Impeachment.** A block whose DPoR pre-runtime digest marks it as the
 //!   committee's impeach block pays no reward, and its scheduled proposer
 //!   is recorded as impeached ([`ImpeachedBlocks`]). Its RPT is multiplied
@@ -66,6 +73,7 @@ pub use weights::WeightInfo;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod election;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -168,13 +176,34 @@ pub struct Timing {
     pub impeach_timeout_ms: u64,
 }
 
+/// Where the chain stands in its reward years.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Debug,
+    Default,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+)]
+pub struct RewardClock {
+    /// The year, from 0: the index into the reward schedule.
+    pub year: u32,
+    /// The block periods summed since the year began.
+    pub elapsed_ms: u64,
+}
+
 #[frame_support::pallet]
 pub mod pallet {
     use super::*;
 
     /// The layout of this pallet's storage; raise it with a migration in
     /// `migrations.rs` whenever stored types change.
-    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
     #[pallet::pallet]
     #[pallet::storage_version(STORAGE_VERSION)]
@@ -200,6 +229,9 @@ pub mod pallet {
         /// The most reward years.
         #[pallet::constant]
         type MaxRewardYears: Get<u32>;
+        /// The length of a reward year.
+        #[pallet::constant]
+        type MillisecsPerYear: Get<u64>;
         /// The account of a proposer's sealing key, as the digest names it.
         type ProposerAccount: Convert<cpchain_primitives::AccountId, Self::AccountId>;
         /// The sealing key, which also proves the VRF, of a proposer's
@@ -251,13 +283,18 @@ pub mod pallet {
     #[pallet::storage]
     pub type LowRptSeats<T> = StorageValue<_, u32, ValueQuery>;
 
-    /// The block reward of each year, first year first.
+    /// What each year mints in block rewards, first year first.
     #[pallet::storage]
     pub type RewardSchedule<T: Config> =
         StorageValue<_, BoundedVec<BalanceOf<T>, T::MaxRewardYears>, ValueQuery>;
 
+    /// Blocks in a year at the current period; follows `set_timing`.
     #[pallet::storage]
     pub type BlocksPerYear<T> = StorageValue<_, u32, ValueQuery>;
+
+    /// The current reward year, and how far into it the chain is.
+    #[pallet::storage]
+    pub type RewardYear<T> = StorageValue<_, RewardClock, ValueQuery>;
 
     /// Each proposer's latest impeached blocks within
     /// `IMPEACHMENT_WINDOW`, oldest first; nine are enough to zero its RPT,
@@ -342,8 +379,8 @@ pub mod pallet {
         pub period_ms: u64,
         pub impeach_timeout_ms: u64,
         pub low_rpt_seats: u32,
+        /// What each year mints in block rewards.
         pub rewards: Vec<BalanceOf<T>>,
-        pub blocks_per_year: u32,
     }
 
     #[pallet::genesis_build]
@@ -398,7 +435,7 @@ pub mod pallet {
                 BoundedVec::try_from(self.rewards.clone())
                     .unwrap_or_else(|_| panic!("dpor: more reward years than MaxRewardYears")),
             );
-            BlocksPerYear::<T>::put(self.blocks_per_year.max(1));
+            BlocksPerYear::<T>::put(Pallet::<T>::blocks_per_year(&timing));
         }
     }
 
@@ -497,7 +534,8 @@ pub mod pallet {
 
         fn on_initialize(n: BlockNumberFor<T>) -> Weight {
             let n: u32 = n.saturated_into();
-            let mut weight = T::DbWeight::get().reads_writes(1, 0);
+            // The schedule; the reward clock and the timing it advances by.
+            let mut weight = T::DbWeight::get().reads_writes(3, 1);
             if let Some(mut anchored) = CurrentSchedule::<T>::get() {
                 if n > 1 && anchored.is_term_start(n) {
                     weight = weight.saturating_add(Self::start_term(anchored, n));
@@ -539,6 +577,7 @@ pub mod pallet {
             if ImpeachedNow::<T>::take().is_none() {
                 Self::reward(n);
             }
+            Self::advance_reward_clock();
             if let Some(anchored) = CurrentSchedule::<T>::get() {
                 let checkpoint = anchored.is_checkpoint(n);
                 if NextElection::<T>::get()
@@ -597,6 +636,7 @@ pub mod pallet {
             };
             Self::check_timing(&timing)?;
             ConsensusTiming::<T>::put(timing);
+            BlocksPerYear::<T>::put(Self::blocks_per_year(&timing));
             Self::deposit_event(Event::TimingChanged { timing });
             Ok(())
         }
@@ -619,7 +659,11 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Sets the block reward of each year and the length of a year in blocks.
+        /// Sets what each year mints in block rewards, from the chain's
+        /// first year on, as block rewards at `blocks_per_year` blocks a
+        /// year (the original's: 12.65 CPC at 3,153,600 blocks of 10 s):
+        /// year `i` mints `rewards[i] * blocks_per_year`, whatever this
+        /// chain's period. Years already past are kept for the record.
         #[pallet::call_index(4)]
         #[pallet::weight(T::WeightInfo::set_setting())]
         pub fn set_rewards(
@@ -629,11 +673,20 @@ pub mod pallet {
         ) -> DispatchResult {
             T::GovernanceOrigin::ensure_origin(origin)?;
             ensure!(blocks_per_year > 0, Error::<T>::BadBlocksPerYear);
-            let rewards: BoundedVec<_, T::MaxRewardYears> = rewards
-                .try_into()
-                .map_err(|_| Error::<T>::TooManyRewardYears)?;
-            RewardSchedule::<T>::put(rewards);
-            BlocksPerYear::<T>::put(blocks_per_year);
+            ensure!(
+                rewards.len() <= T::MaxRewardYears::get() as usize,
+                Error::<T>::TooManyRewardYears
+            );
+            let yearly = rewards
+                .into_iter()
+                .map(|reward| {
+                    let reward: u128 = reward.saturated_into();
+                    reward
+                        .saturating_mul(u128::from(blocks_per_year))
+                        .saturated_into()
+                })
+                .collect::<Vec<BalanceOf<T>>>();
+            RewardSchedule::<T>::put(BoundedVec::truncate_from(yearly));
             Self::deposit_event(Event::RewardsChanged);
             Ok(())
         }
@@ -983,10 +1036,17 @@ impl<T: Config> Pallet<T> {
 
     fn check_timing(timing: &Timing) -> Result<(), Error<T>> {
         ensure!(
-            timing.period_ms > 0 && timing.impeach_timeout_ms > 0,
+            timing.period_ms > 0
+                && timing.impeach_timeout_ms > 0
+                && timing.period_ms <= T::MillisecsPerYear::get(),
             Error::<T>::BadTiming
         );
         Ok(())
+    }
+
+    /// Blocks in a reward year at `timing`'s period.
+    pub fn blocks_per_year(timing: &Timing) -> u32 {
+        (T::MillisecsPerYear::get() / timing.period_ms.max(1)).saturated_into()
     }
 
     /// Applies pending changes at the first block `n` of a term.
@@ -1135,20 +1195,42 @@ impl<T: Config> Pallet<T> {
         ProposersOf::<T>::truncate_from(proposers)
     }
 
-    /// The block reward at block `n`: the year's entry, none after the list.
-    pub fn reward_at(n: u32) -> BalanceOf<T> {
-        let year = n.saturating_sub(1) / BlocksPerYear::<T>::get().max(1);
-        RewardSchedule::<T>::get()
-            .get(year as usize)
-            .copied()
-            .unwrap_or_else(Zero::zero)
+    /// The reward of the block being built: its year's issuance times
+    /// the period over the year; none after the schedule ends.
+    pub fn block_reward() -> BalanceOf<T> {
+        let year = RewardYear::<T>::get().year;
+        let Some(yearly) = RewardSchedule::<T>::get().get(year as usize).copied() else {
+            return Zero::zero();
+        };
+        let period_ms = ConsensusTiming::<T>::get().map_or(0, |timing| timing.period_ms);
+        let yearly: u128 = yearly.saturated_into();
+        let reward = yearly.saturating_mul(u128::from(period_ms))
+            / u128::from(T::MillisecsPerYear::get().max(1));
+        reward.saturated_into()
+    }
+
+    /// Counts the block's period into the reward year, which ends once a
+    /// year's worth of periods has passed.
+    fn advance_reward_clock() {
+        let period_ms = ConsensusTiming::<T>::get().map_or(0, |timing| timing.period_ms);
+        if period_ms == 0 {
+            return;
+        }
+        let year_ms = T::MillisecsPerYear::get().max(1);
+        RewardYear::<T>::mutate(|clock| {
+            clock.elapsed_ms = clock.elapsed_ms.saturating_add(period_ms);
+            while clock.elapsed_ms >= year_ms {
+                clock.elapsed_ms -= year_ms;
+                clock.year = clock.year.saturating_add(1);
+            }
+        });
     }
 
     fn reward(n: u32) {
         let Some(proposer) = Self::proposer_of(n) else {
             return;
         };
-        let reward = Self::reward_at(n);
+        let reward = Self::block_reward();
         if reward.is_zero() {
             return;
         }

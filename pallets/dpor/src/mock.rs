@@ -6,7 +6,11 @@ use cpchain_primitives::{
     dpor_crypto::AuthorityId,
     traits::{CandidateSource, RptProvider},
 };
-use frame_support::{derive_impl, traits::ConstU32, weights::Weight};
+use frame_support::{
+    derive_impl,
+    traits::{ConstU32, ConstU64},
+    weights::Weight,
+};
 use sp_core::crypto::UncheckedFrom;
 use sp_runtime::BuildStorage;
 use std::{cell::RefCell, collections::BTreeMap};
@@ -44,6 +48,11 @@ impl CandidateSource<u64> for TestCandidates {
     fn candidates_of(term: u32) -> Vec<u64> {
         CANDIDATES.with(|c| c.borrow().get(&term).cloned().unwrap_or_default())
     }
+
+    #[cfg(feature = "runtime-benchmarks")]
+    fn set_candidates_for_benchmarks(term: u32, candidates: Vec<u64>) {
+        set_candidates(term, &candidates);
+    }
 }
 
 pub struct TestRpt;
@@ -73,6 +82,7 @@ impl pallet_dpor::Config for Test {
     type MaxValidators = ConstU32<10>;
     type MaxProposers = ConstU32<8>;
     type MaxRewardYears = ConstU32<5>;
+    type MillisecsPerYear = ConstU64<YEAR_MS>;
     type ProposerAccount = TestSealers;
     type ProposerKey = TestSealers;
     type MaxCandidates = ConstU32<64>;
@@ -138,8 +148,13 @@ pub const TERM: u64 = (TERM_LEN * VIEW_LEN) as u64;
 /// proposers): one block of each proposer later.
 pub const DRAWN: u64 = TERM + TERM_LEN as u64;
 pub const DEFAULTS: [u64; 2] = [100, 101];
-pub const REWARDS: [u64; 2] = [50, 30];
+/// A short reward year: 20 blocks of 3 s.
+pub const YEAR_MS: u64 = 60_000;
 pub const BLOCKS_PER_YEAR: u32 = 20;
+/// What the first two years mint.
+pub const YEARLY: [u64; 2] = [1_000, 600];
+/// Their block rewards at 3 s.
+pub const REWARDS: [u64; 2] = [50, 30];
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
     CANDIDATES.with(|c| c.borrow_mut().clear());
@@ -156,8 +171,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
             period_ms: 3_000,
             impeach_timeout_ms: 3_000,
             low_rpt_seats: 0,
-            rewards: REWARDS.to_vec(),
-            blocks_per_year: BLOCKS_PER_YEAR,
+            rewards: YEARLY.to_vec(),
         },
     }
     .build_storage()

@@ -47,9 +47,75 @@ fn each_block_rewards_its_proposer_by_the_years_schedule() {
             }
             .into(),
         );
-        assert_eq!(Dpor::reward_at(BLOCKS_PER_YEAR), REWARDS[0]);
-        assert_eq!(Dpor::reward_at(BLOCKS_PER_YEAR + 1), REWARDS[1]);
-        assert_eq!(Dpor::reward_at(2 * BLOCKS_PER_YEAR + 1), 0);
+        // The year's last block pays the first year's reward, the next
+        // the second's; none after the schedule.
+        let year = u64::from(BLOCKS_PER_YEAR);
+        run_to(year - 1);
+        assert_eq!(Dpor::block_reward(), REWARDS[0]);
+        run_to(year);
+        assert_eq!(Balances::total_issuance(), YEARLY[0]);
+        assert_eq!(Dpor::block_reward(), REWARDS[1]);
+        run_to(2 * year);
+        assert_eq!(Balances::total_issuance(), YEARLY[0] + YEARLY[1]);
+        assert_eq!(Dpor::block_reward(), 0);
+    });
+}
+
+/// Review finding (issue 15): block rewards were the original's figures
+/// per 10 s block, paid per block whatever the period, so a 3 s chain
+/// minted 3.3 times the yearly issuance, and `set_timing` left the year's
+/// length in blocks behind. A year now mints its issuance at any period,
+/// also when the period changes within it.
+#[test]
+fn a_year_mints_its_issuance_whatever_the_period() {
+    new_test_ext().execute_with(|| {
+        // 4 blocks of 3 s: 12 of the year's 60 s.
+        run_to(4);
+        assert_eq!(Balances::total_issuance(), 4 * REWARDS[0]);
+        assert_ok!(Dpor::set_timing(RuntimeOrigin::root(), 6_000, 6_000));
+        assert_eq!(BlocksPerYear::<Test>::get(), 10);
+        // Twice the period, twice the reward: the other 48 s in 8 blocks.
+        assert_eq!(Dpor::block_reward(), 2 * REWARDS[0]);
+        run_to(11);
+        assert_eq!(Dpor::block_reward(), 2 * REWARDS[0]);
+        run_to(12);
+        assert_eq!(Balances::total_issuance(), YEARLY[0]);
+        assert_eq!(
+            RewardYear::<Test>::get(),
+            RewardClock {
+                year: 1,
+                elapsed_ms: 0
+            }
+        );
+        assert_eq!(Dpor::block_reward(), YEARLY[1] * 6_000 / YEAR_MS);
+    });
+}
+
+#[test]
+fn the_v1_migration_turns_per_block_rewards_into_yearly_issuance_once() {
+    use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+    new_test_ext().execute_with(|| {
+        // Version 0's state at block 25: per-block rewards for the
+        // original's 10 s blocks, years of 20 blocks.
+        StorageVersion::new(0).put::<Dpor>();
+        RewardSchedule::<Test>::put(BoundedVec::truncate_from(vec![50, 30]));
+        RewardYear::<Test>::kill();
+        BlocksPerYear::<Test>::put(20);
+        System::set_block_number(25);
+        crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+        // 6 blocks of 10 s in the mock's 60 s year.
+        assert_eq!(RewardSchedule::<Test>::get().to_vec(), vec![300, 180]);
+        // Blocks 1 to 24: one year of 20 blocks, and 4 of the next.
+        let clock = RewardClock {
+            year: 1,
+            elapsed_ms: 12_000,
+        };
+        assert_eq!(RewardYear::<Test>::get(), clock);
+        assert_eq!(BlocksPerYear::<Test>::get(), 20);
+        assert_eq!(Dpor::on_chain_storage_version(), 1);
+        crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+        assert_eq!(RewardSchedule::<Test>::get().to_vec(), vec![300, 180]);
+        assert_eq!(RewardYear::<Test>::get(), clock);
     });
 }
 
@@ -356,8 +422,14 @@ fn timing_and_rewards_are_governed() {
             Dpor::set_timing(RuntimeOrigin::root(), 0, 1),
             Error::<Test>::BadTiming
         );
+        // A period longer than the reward year would pay more than a year.
+        assert_noop!(
+            Dpor::set_timing(RuntimeOrigin::root(), YEAR_MS + 1, 1),
+            Error::<Test>::BadTiming
+        );
         assert_ok!(Dpor::set_timing(RuntimeOrigin::root(), 10_000, 10_000));
         assert_eq!(Dpor::timing().unwrap().period_ms, 10_000);
+        assert_eq!(BlocksPerYear::<Test>::get(), 6);
 
         assert_noop!(
             Dpor::set_rewards(RuntimeOrigin::signed(1), vec![1], 1),
@@ -371,8 +443,11 @@ fn timing_and_rewards_are_governed() {
             Dpor::set_rewards(RuntimeOrigin::root(), vec![1; 6], 10),
             Error::<Test>::TooManyRewardYears
         );
-        assert_ok!(Dpor::set_rewards(RuntimeOrigin::root(), vec![9], 10));
-        assert_eq!((Dpor::reward_at(10), Dpor::reward_at(11)), (9, 0));
+        // 600 a block at 10 blocks a year: 6,000 a year, so 1,000 for
+        // each of this chain's 6 blocks of 10 s.
+        assert_ok!(Dpor::set_rewards(RuntimeOrigin::root(), vec![600], 10));
+        assert_eq!(RewardSchedule::<Test>::get().to_vec(), vec![6_000]);
+        assert_eq!(Dpor::block_reward(), 1_000);
 
         assert_noop!(
             Dpor::set_default_proposers(RuntimeOrigin::root(), vec![]),

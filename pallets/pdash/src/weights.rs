@@ -5,6 +5,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
+//! benchmarking.rs blake2-256: 0x4ac3eb5cba94cd86e31c37f4a1e3a0f14921d51df50127d93c97f2eedf471ded
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node

@@ -6,6 +6,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
+//! benchmarking.rs blake2-256: 0xb4701eed450575a51de1dc84b2f1f5a945bbed272c06a4adc7ee9d17c5a49e11
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node

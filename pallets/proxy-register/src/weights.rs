@@ -5,6 +5,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
+//! benchmarking.rs blake2-256: 0x0fba73d0f73423ba6734803504c4e91c75b72341b327bf1c82ff5d99a6e430aa
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node

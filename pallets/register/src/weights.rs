@@ -5,6 +5,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
+//! benchmarking.rs blake2-256: 0xbe8c245c1a601a078303a3532a488ff327c29efdda327bfa3a12334937e92837
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node

@@ -6,6 +6,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
+//! benchmarking.rs blake2-256: 0xeabd7f54421239189cf8262812359457defec6ff973ee10aa1c0551e67e4dfe8
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node

@@ -198,7 +198,7 @@ impl DevNode {
             .unwrap() as u32;
         let pair = who.pair();
         let xt =
-            cpchain_runtime::sign_extrinsic_at(call, who.public(), nonce, genesis, spec, |p| {
+            cpchain_runtime::sign_extrinsic_at(call, who.public(), nonce, genesis, (spec, 1), |p| {
                 Some(sp_core::Pair::sign(&pair, p))
             })
             .unwrap();
