@@ -9,7 +9,9 @@
 //! `System`'s) are unchanged. This compares those pallets' calls in the
 //! chain's metadata and in this binary's: their pallet index, and each
 //! call's index, name and fields, the fields' types described by their
-//! structure. A call held inside a call (a council proposal) is the
+//! structure; and the envelope the signature also covers (the extrinsic's
+//! version, address, signature and transaction extensions, with what each
+//! adds to the signed payload). A call held inside a call (a council proposal) is the
 //! runtime's call type, which stands for itself here: the calls a proposal
 //! may hold are compared pallet by pallet, among those named.
 
@@ -40,21 +42,54 @@ pub fn own_v15() -> Result<RuntimeMetadataV15, String> {
     decode_v15(&Some(metadata.to_vec()).encode())
 }
 
-/// The pallets of `pallets` whose calls differ between `ours` and
-/// `theirs`; empty if a call of these pallets encodes alike in both.
+/// What differs between `ours` and `theirs` among the calls of `pallets`
+/// and the signed envelope around them (the extrinsic's version, address,
+/// signature and transaction extensions, which the signature covers too);
+/// empty if a transaction with a call of these pallets, signed by this
+/// binary, means the same to both.
 pub fn differing_pallets(
     ours: &RuntimeMetadataV15,
     theirs: &RuntimeMetadataV15,
     pallets: &[&str],
 ) -> Vec<String> {
-    pallets
+    let mut differing: Vec<String> = pallets
         .iter()
         .filter(|pallet| {
             let ours = pallet_calls(ours, pallet);
             ours.is_none() || ours != pallet_calls(theirs, pallet)
         })
         .map(|pallet| pallet.to_string())
-        .collect()
+        .collect();
+    if envelope(ours) != envelope(theirs) {
+        differing.push("the transaction envelope (address, signature or extensions)".into());
+    }
+    differing
+}
+
+/// What a signed transaction's bytes around its call depend on.
+fn envelope(metadata: &RuntimeMetadataV15) -> String {
+    let extrinsic = &metadata.extrinsic;
+    let runtime_call = metadata.outer_enums.call_enum_ty.id;
+    let describe = |id: u32| describe(&metadata.types, id, runtime_call, &mut Vec::new());
+    let extensions: Vec<String> = extrinsic
+        .signed_extensions
+        .iter()
+        .map(|extension| {
+            format!(
+                "{}:{}:{}",
+                extension.identifier,
+                describe(extension.ty.id),
+                describe(extension.additional_signed.id)
+            )
+        })
+        .collect();
+    format!(
+        "v{} {} {} [{}]",
+        extrinsic.version,
+        describe(extrinsic.address_ty.id),
+        describe(extrinsic.signature_ty.id),
+        extensions.join(";")
+    )
 }
 
 /// What the encoding of `pallet`'s calls depends on, in `metadata`.
@@ -194,6 +229,16 @@ mod tests {
         assert_eq!(
             differing_pallets(&ours, &theirs, &["System", "Whitelist"]),
             vec!["Whitelist"]
+        );
+
+        // A transaction extension more: signed payloads differ.
+        let mut theirs = ours.clone();
+        let extra = theirs.extrinsic.signed_extensions[0].clone();
+        theirs.extrinsic.signed_extensions.push(extra);
+        assert_eq!(
+            differing_pallets(&ours, &theirs, &["System"]).len(),
+            1,
+            "the envelope differs"
         );
     }
 }
