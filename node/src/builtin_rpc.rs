@@ -18,7 +18,7 @@ use jsonrpsee::{
     types::{error::ErrorObject, ErrorObjectOwned},
 };
 use serde::{Deserialize, Serialize};
-use sp_api::{ApiError, ProvideRuntimeApi};
+use sp_api::{ApiError, ApiExt, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
 
 /// The admission check's current settings.
@@ -289,6 +289,14 @@ where
         }
         let at = self.at(at);
         let api = self.client.runtime_api();
+        // Runtimes before `RptApi` version 2 (spec 104) rank per account.
+        let batched = api
+            .api_version::<dyn RptApi<Block, AccountId>>(at)
+            .map_err(runtime_error)?
+            .is_some_and(|version| version >= 2);
+        if batched {
+            return api.rpts_of(at, accounts).map_err(runtime_error);
+        }
         accounts
             .into_iter()
             .map(|who| api.rpt_of(at, who).map_err(runtime_error))

@@ -38,9 +38,13 @@ sp_api::decl_runtime_apis! {
 sp_api::decl_runtime_apis! {
     /// Reads of RPT, the reputation that ranks campaign candidates. Called
     /// at a block, it evaluates with that block's state, weights and window.
+    #[api_version(2)]
     pub trait RptApi<AccountId: Codec> {
         /// `who`'s RPT, by dimension, ranked against the population.
         fn rpt_of(who: AccountId) -> RptBreakdown;
+        /// `rpt_of` each of `accounts`, the population ranked once.
+        #[api_version(2)]
+        fn rpts_of(accounts: Vec<AccountId>) -> Vec<RptBreakdown>;
         /// The population, highest RPT first.
         fn ranking() -> Vec<(AccountId, RptBreakdown)>;
         /// The dimension weights and the window in blocks.

@@ -151,6 +151,9 @@ impl_runtime_apis! {
         fn rpt_of(who: AccountId) -> RptBreakdown {
             Rpt::rpt_breakdown(&who)
         }
+        fn rpts_of(accounts: Vec<AccountId>) -> Vec<RptBreakdown> {
+            Rpt::rpt_breakdowns(&accounts)
+        }
         fn ranking() -> Vec<(AccountId, RptBreakdown)> {
             Rpt::ranking()
         }

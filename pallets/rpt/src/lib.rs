@@ -395,6 +395,20 @@ impl<T: Config> Pallet<T> {
             .unwrap_or_default()
     }
 
+    /// [`Self::rpt_breakdown`] of each of `whos`, ranking the population
+    /// once: a member's is read from that ranking, and only an account
+    /// outside the population is ranked on its own against it.
+    pub fn rpt_breakdowns(whos: &[T::AccountId]) -> Vec<RptBreakdown> {
+        let accounts = Self::population();
+        let breakdowns = Self::breakdowns_of(&accounts);
+        whos.iter()
+            .map(|who| match accounts.binary_search(who) {
+                Ok(index) => breakdowns.get(index).copied().unwrap_or_default(),
+                Err(_) => Self::rpt_breakdown(who),
+            })
+            .collect()
+    }
+
     /// The population with its RPT, highest first, ties in account order.
     pub fn ranking() -> Vec<(T::AccountId, RptBreakdown)> {
         let accounts = Self::population();

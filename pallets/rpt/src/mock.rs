@@ -80,8 +80,14 @@ impl cpchain_primitives::traits::ImpeachmentCounter<u64> for TestCounters {
 }
 impl RptPopulation<u64> for TestCounters {
     fn members() -> Vec<u64> {
+        POPULATION_READS.with(|reads| *reads.borrow_mut() += 1);
         ACTIVITY.with(|a| a.borrow().population.clone())
     }
+}
+
+thread_local! {
+    /// How often the population was read: once per ranking.
+    pub static POPULATION_READS: RefCell<u32> = const { RefCell::new(0) };
 }
 
 pub const MAX_WINDOW: u32 = 50;

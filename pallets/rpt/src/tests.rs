@@ -305,3 +305,23 @@ fn try_state_holds_with_activity_and_catches_a_window_out_of_range() {
         assert!(Rpt::do_try_state().is_err());
     });
 }
+
+/// `rpt_getRpts` made one runtime call per account, and each ranked the
+/// whole population (issue 15). The batch ranks it once and gives each
+/// account what `rpt_breakdown` gives it alone, outsiders included.
+#[test]
+fn a_batch_ranks_the_population_once_and_agrees_with_single_reads() {
+    new_test_ext(vec![(1, 1_000), (2, 500), (3, 250), (4, 10), (9, 700)]).execute_with(|| {
+        set_population(&[1, 2, 3, 4]);
+        let whos = [4, 9, 1, 2, 7, 3];
+        let single: Vec<RptBreakdown> = whos.iter().map(Rpt::rpt_breakdown).collect();
+        POPULATION_READS.with(|reads| *reads.borrow_mut() = 0);
+        let batch = Rpt::rpt_breakdowns(&whos);
+        assert_eq!(batch, single);
+        // Once for the members, once for each of the two outsiders.
+        assert_eq!(POPULATION_READS.with(|reads| *reads.borrow()), 3);
+        POPULATION_READS.with(|reads| *reads.borrow_mut() = 0);
+        Rpt::rpt_breakdowns(&[1, 2, 3, 4]);
+        assert_eq!(POPULATION_READS.with(|reads| *reads.borrow()), 1);
+    });
+}
