@@ -317,10 +317,21 @@ impl frame_support::traits::FindAuthor<AccountId> for ScheduledProposer {
     }
 }
 
-/// Pays each block's fees and tips to its proposer. Without one (a chain
-/// with no committee) or when the proposer cannot take them, they are burned.
+/// Burns each transaction's fee and pays its tip to the block's proposer.
+/// A proposer paid the fees would get back what it spends filling its own
+/// blocks, so stuffing them would cost it nothing while raising everyone's
+/// fee multiplier. Without a proposer (a chain with no committee), or when
+/// the proposer cannot take it, the tip is burned too.
 pub struct FeesToProposer;
 impl OnUnbalanced<Credit<AccountId, Balances>> for FeesToProposer {
+    fn on_unbalanceds(mut fee_then_tip: impl Iterator<Item = Credit<AccountId, Balances>>) {
+        // `FungibleAdapter` gives the fee first, then the tip.
+        drop(fee_then_tip.next());
+        for tip in fee_then_tip {
+            Self::on_unbalanced(tip);
+        }
+    }
+
     fn on_nonzero_unbalanced(credit: Credit<AccountId, Balances>) {
         if let Some(proposer) = Dpor::proposer_of(System::block_number()) {
             let _ = <Balances as Balanced<AccountId>>::resolve(&proposer, credit);

@@ -110,7 +110,7 @@ fn presets_are_listed_and_unknown_ones_refused() {
 }
 
 #[test]
-fn a_signed_transfer_executes_and_pays_its_fee_to_the_proposer() {
+fn a_signed_transfer_burns_its_fee_and_pays_its_tip_to_the_proposer() {
     dev_ext().execute_with(|| {
         initialize_next_block();
         // The development committee's one proposer.
@@ -119,34 +119,66 @@ fn a_signed_transfer_executes_and_pays_its_fee_to_the_proposer() {
             Some(account(Alice))
         );
         let value = 10 * CPC;
+        let tip = 3 * crate::currency::MILLI_CPC;
         let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
             dest: account(Bob).into(),
             value,
         });
         let genesis_hash = System::block_hash(0);
-        let xt = sign_extrinsic(call, &Charlie.pair(), 0, genesis_hash);
+        let extension = tx_extension_for(0, tip);
+        let payload = SignedPayload::from_raw(
+            call.clone(),
+            extension.clone(),
+            tx_extension_implicit(genesis_hash),
+        );
+        let signature = payload.using_encoded(|bytes| sp_core::Pair::sign(&Charlie.pair(), bytes));
+        let xt = UncheckedExtrinsic::new_signed(
+            call,
+            account(Charlie).into(),
+            Signature::from(signature),
+            extension,
+        );
         // The transaction extensions' weight is part of the fee.
         let info = xt.get_dispatch_info();
         let len = xt.encoded_size() as u32;
-        let expected_fee = TransactionPayment::compute_fee(len, &info, 0);
-        assert!(expected_fee > 0, "a transfer must cost a fee");
+        let fee = TransactionPayment::compute_fee(len, &info, 0);
+        assert!(fee > 0, "a transfer must cost a fee");
 
         let issuance_before = Balances::total_issuance();
         assert_ok!(Executive::apply_extrinsic(xt).expect("transaction is valid"));
 
-        assert_eq!(free_balance(Charlie), DEV_ENDOWMENT - value - expected_fee);
+        assert_eq!(free_balance(Charlie), DEV_ENDOWMENT - value - fee - tip);
         assert_eq!(free_balance(Bob), DEV_ENDOWMENT + value);
-        assert_eq!(free_balance(Alice), DEV_ENDOWMENT + expected_fee);
+        assert_eq!(free_balance(Alice), DEV_ENDOWMENT + tip);
         assert_eq!(System::account_nonce(account(Charlie)), 1);
-        assert_eq!(Balances::total_issuance(), issuance_before);
+        assert_eq!(Balances::total_issuance(), issuance_before - fee);
         System::assert_has_event(
             pallet_transaction_payment::Event::TransactionFeePaid {
                 who: account(Charlie),
-                actual_fee: expected_fee,
-                tip: 0,
+                actual_fee: fee + tip,
+                tip,
             }
             .into(),
         );
+    });
+}
+
+/// Review finding: with fees paid to the block's proposer, a proposer
+/// filling its own blocks paid its fees back to itself, and stuffing cost
+/// it nothing while raising everyone's fee multiplier. The fee is burned;
+/// only tips go to the proposer.
+#[test]
+fn a_proposer_pays_the_fees_of_its_own_transactions() {
+    dev_ext().execute_with(|| {
+        initialize_next_block();
+        let call = RuntimeCall::System(SystemCall::remark {
+            remark: vec![0; 1_000],
+        });
+        let xt = sign_extrinsic(call, &Alice.pair(), 0, System::block_hash(0));
+        let fee =
+            TransactionPayment::compute_fee(xt.encoded_size() as u32, &xt.get_dispatch_info(), 0);
+        assert_ok!(Executive::apply_extrinsic(xt).expect("transaction is valid"));
+        assert_eq!(free_balance(Alice), DEV_ENDOWMENT - fee);
     });
 }
 

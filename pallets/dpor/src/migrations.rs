@@ -35,17 +35,19 @@ pub mod v1 {
             });
             // Version 0 counted years in blocks: the blocks before this one
             // made `done / blocks_per_year` years, and part of the next.
+            // Migrations run before the block is initialized, so the block
+            // number is still the parent's: the blocks done.
             let old_blocks_per_year = BlocksPerYear::<T>::get().max(1);
-            let done: u32 = frame_system::Pallet::<T>::block_number()
-                .saturated_into::<u32>()
-                .saturating_sub(1);
+            let done: u32 = frame_system::Pallet::<T>::block_number().saturated_into();
             let timing = ConsensusTiming::<T>::get();
             let year_ms = T::MillisecsPerYear::get();
-            let into_year = u64::from(done % old_blocks_per_year);
+            let into_year = u128::from(done % old_blocks_per_year);
+            let elapsed_ms: u64 = (into_year.saturating_mul(u128::from(year_ms))
+                / u128::from(old_blocks_per_year))
+            .saturated_into();
             RewardYear::<T>::put(RewardClock {
                 year: done / old_blocks_per_year,
-                elapsed_ms: (into_year.saturating_mul(year_ms) / u64::from(old_blocks_per_year))
-                    .min(year_ms.saturating_sub(1)),
+                elapsed_ms: elapsed_ms.min(year_ms.saturating_sub(1)),
             });
             if let Some(timing) = timing {
                 BlocksPerYear::<T>::put(Pallet::<T>::blocks_per_year(&timing));

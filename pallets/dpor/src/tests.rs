@@ -95,13 +95,14 @@ fn a_year_mints_its_issuance_whatever_the_period() {
 fn the_v1_migration_turns_per_block_rewards_into_yearly_issuance_once() {
     use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
     new_test_ext().execute_with(|| {
-        // Version 0's state at block 25: per-block rewards for the
-        // original's 10 s blocks, years of 20 blocks.
+        // Version 0's state when block 25 runs the migration (before the
+        // block is initialized: the number is the parent's): per-block
+        // rewards for the original's 10 s blocks, years of 20 blocks.
         StorageVersion::new(0).put::<Dpor>();
         RewardSchedule::<Test>::put(BoundedVec::truncate_from(vec![50, 30]));
         RewardYear::<Test>::kill();
         BlocksPerYear::<Test>::put(20);
-        System::set_block_number(25);
+        System::set_block_number(24);
         crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
         // 6 blocks of 10 s in the mock's 60 s year.
         assert_eq!(RewardSchedule::<Test>::get().to_vec(), vec![300, 180]);

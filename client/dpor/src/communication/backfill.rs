@@ -44,6 +44,9 @@ const ROUND: Duration = Duration::from_secs(1);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest wait between two requests for one block.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Requests for one block before giving up on it: about 5 minutes, past
+/// which no peer is likely to have its certificate.
+pub const MAX_ATTEMPTS: u32 = 10;
 
 /// A final block without its certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,23 +74,23 @@ impl MissingCertificates {
     }
 
     /// Records which of the blocks above the last scanned one, up to
-    /// `finalized`, have no certificate. `block` gives a block's hash and
-    /// whether it has one; blocks this node does not hold (the history a
-    /// warp sync has yet to fill, which arrives with certificates) are
-    /// skipped.
+    /// `finalized`, have no certificate; only the last `RESCAN_ON_START`
+    /// (a warp sync jumps ahead: the blocks below come with their
+    /// certificates, and their state is not there to check one). `block`
+    /// gives a block's hash and whether it has one; blocks this node does
+    /// not hold are skipped. The scan stops while `MAX_MISSING` blocks
+    /// wait, and goes on from there later.
     pub fn scan(
         &mut self,
         finalized: u32,
         now: Instant,
         mut block: impl FnMut(u32) -> Option<(Hash, bool)>,
     ) {
-        while self.scanned < finalized {
+        self.scanned = self.scanned.max(finalized.saturating_sub(RESCAN_ON_START));
+        while self.scanned < finalized && self.missing.len() < MAX_MISSING {
             self.scanned += 1;
             let number = self.scanned;
             if let Some((hash, false)) = block(number) {
-                if self.missing.len() >= MAX_MISSING {
-                    continue;
-                }
                 self.missing.insert(
                     number,
                     Missing {
@@ -101,8 +104,11 @@ impl MissingCertificates {
     }
 
     /// The blocks to ask for now, lowest first; each is then not asked for
-    /// again before its backoff has passed.
+    /// again before its backoff has passed. A block asked for
+    /// `MAX_ATTEMPTS` times is given up.
     pub fn due(&mut self, now: Instant) -> Vec<(u32, Hash)> {
+        self.missing
+            .retain(|_, missing| missing.attempts < MAX_ATTEMPTS || missing.next_attempt > now);
         let mut due = Vec::new();
         for (number, missing) in self.missing.iter_mut() {
             if due.len() == REQUESTS_PER_ROUND {
@@ -198,6 +204,21 @@ where
             return;
         };
         for (number, hash) in self.missing.due(Instant::now()) {
+            // Only the parent's state tells the committee; once pruned, no
+            // answer can be checked here, so none is asked for.
+            let checkable = self
+                .client
+                .header(hash)
+                .ok()
+                .flatten()
+                .is_some_and(|header| {
+                    crate::validators_after(&*self.client, *header.parent_hash()).is_ok()
+                });
+            if !checkable {
+                log::debug!(target: LOG_TARGET, "#{number}: its parent's state is gone, no certificate can be checked");
+                self.missing.done(number);
+                continue;
+            }
             let holders: Vec<PeerId> = peers
                 .iter()
                 .filter(|(_, info)| info.best_number >= number)
@@ -261,9 +282,6 @@ where
             .map_err(|e| Unusable::Unverifiable(e.to_string()))?
             .ok_or_else(|| Unusable::Unverifiable("the block is gone".into()))?;
         let parent = *header.parent_hash();
-        // Only the parent's state tells the committee; once pruned, the
-        // certificate cannot be checked here.
-        crate::validators_after(&*self.client, parent).map_err(Unusable::Unverifiable)?;
         crate::import::check_justification(
             &*self.client,
             parent,
@@ -319,9 +337,9 @@ mod tests {
         assert_eq!(missing.due(now + Duration::from_secs(2)), vec![(1, h(1))]);
         assert!(missing.due(now + Duration::from_secs(5)).is_empty());
         assert_eq!(missing.due(now + Duration::from_secs(6)), vec![(1, h(1))]);
-        // Never longer than a minute.
+        // Never longer than a minute (64 s from the 6th attempt).
         let mut t = now + Duration::from_secs(6);
-        for _ in 0..10 {
+        for _ in 0..3 {
             t += Duration::from_secs(3600);
             assert_eq!(missing.due(t).len(), 1);
         }
@@ -337,10 +355,67 @@ mod tests {
     fn the_lowest_blocks_go_first_and_the_list_is_bounded() {
         let now = Instant::now();
         let mut missing = MissingCertificates::new(0);
-        missing.scan(MAX_MISSING as u32 + 10, now, |n| Some((h(n as u8), false)));
-        assert_eq!(missing.len(), MAX_MISSING);
+        let finalized = RESCAN_ON_START;
+        let all_missing = |n: u32| Some((h(n as u8), false));
+        // A smaller list for the test: fill it to the bound by hand.
+        missing.scan(finalized, now, all_missing);
+        assert_eq!(missing.len(), RESCAN_ON_START as usize);
         let due = missing.due(now);
         assert_eq!(due.len(), REQUESTS_PER_ROUND);
         assert_eq!(due[0].0, 1);
+    }
+
+    /// Review finding: a full list made the scan skip blocks for good.
+    #[test]
+    fn a_full_list_pauses_the_scan_and_skips_nothing() {
+        let now = Instant::now();
+        let mut missing = MissingCertificates::new(0);
+        let top = MAX_MISSING as u32 + 10;
+        // As if the node had been at `top` for a while, scanning upwards.
+        missing.scanned = top - RESCAN_ON_START;
+        // Blocks from an earlier stretch, waiting.
+        for n in 1..=MAX_MISSING as u32 {
+            missing.missing.insert(
+                n + 10_000,
+                Missing {
+                    hash: h(1),
+                    attempts: 0,
+                    next_attempt: now,
+                },
+            );
+        }
+        missing.scan(top, now, |n| Some((h(n as u8), false)));
+        assert_eq!(missing.scanned, top - RESCAN_ON_START);
+        missing.done(10_001);
+        missing.scan(top, now, |n| Some((h(n as u8), false)));
+        assert_eq!(missing.scanned, top - RESCAN_ON_START + 1);
+        assert_eq!(missing.len(), MAX_MISSING);
+    }
+
+    /// Review finding: after a warp sync the first scan walked the whole
+    /// chain.
+    #[test]
+    fn a_jump_in_finality_scans_only_the_last_blocks() {
+        let now = Instant::now();
+        let mut missing = MissingCertificates::new(0);
+        let mut looked_at = 0;
+        missing.scan(1_000_000, now, |_| {
+            looked_at += 1;
+            Some((h(1), true))
+        });
+        assert_eq!(looked_at, RESCAN_ON_START);
+    }
+
+    #[test]
+    fn a_block_is_given_up_after_its_attempts() {
+        let mut now = Instant::now();
+        let mut missing = MissingCertificates::new(0);
+        missing.scan(1, now, |_| Some((h(1), false)));
+        for _ in 0..MAX_ATTEMPTS {
+            assert_eq!(missing.due(now).len(), 1);
+            now += MAX_BACKOFF;
+        }
+        assert!(missing.due(now).is_empty());
+        assert!(missing.is_empty());
     }
 }
