@@ -476,6 +476,9 @@ impl pallet_private_market::Config for Runtime {
     type ItemDepositPerByte = ConstU128<DEPOSIT_PER_BYTE>;
     type MaxItemsPerSeller = ConstU32<64>;
     type MaxOrdersPerItem = ConstU32<64>;
+    // One open order per buyer and item: a second copy of the same item
+    // adds nothing, and more would let one buyer squat several slots.
+    type MaxOpenOrdersPerBuyer = ConstU32<1>;
     type DeliveryTimeout = ConstU32<DAYS>;
     type CheckTimeout = ConstU32<{ 3 * DAYS }>;
     type ReleaseTimeout = ConstU32<{ 3 * DAYS }>;
