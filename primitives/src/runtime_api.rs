@@ -152,7 +152,7 @@ pub struct MarketOrder<AccountId, Balance> {
     pub price: Balance,
     pub buyer_key: [u8; 32],
     pub key_for_buyer: Option<Vec<u8>>,
-    /// placed, delivered, confirmed, disputed, paid or refunded.
+    /// placed, delivered, confirmed, disputed, paid, refunded or rejected.
     pub state: Vec<u8>,
     /// The block the current state began.
     pub since: u32,

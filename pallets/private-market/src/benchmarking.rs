@@ -171,7 +171,8 @@ mod benchmarks {
     }
 
     /// The item's order list is full; only its last order is finished, so
-    /// making room scans the whole list.
+    /// making room (and counting the buyer's open orders) scans the whole
+    /// list.
     #[benchmark]
     fn place_order() -> Result<(), BenchmarkError> {
         let (item, seller) = listed::<T>()?;
@@ -264,6 +265,20 @@ mod benchmarks {
             Orders::<T>::get(id).map(|o| o.state),
             Some(OrderState::Paid)
         );
+        Ok(())
+    }
+
+    /// The seller rejects an order it has not delivered.
+    #[benchmark]
+    fn reject_order() -> Result<(), BenchmarkError> {
+        let (id, buyer, seller) = order_in::<T>(OrderState::Placed)?;
+        #[extrinsic_call]
+        _(RawOrigin::Signed(seller), id);
+        assert_eq!(
+            Orders::<T>::get(id).map(|o| o.state),
+            Some(OrderState::Rejected)
+        );
+        assert_eq!(FreeEscrow::<T>::get(buyer), price::<T>());
         Ok(())
     }
 

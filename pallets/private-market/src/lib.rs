@@ -28,10 +28,20 @@
 //! | dispute resolved by P or governance for A | paid to A |
 //! | dispute resolved for B | back to B's free escrow |
 //! | dispute unresolved `DisputeTimeout` later; anyone calls `claim_timeout` | back to B's free escrow |
+//! | A rejects it before delivering (`reject_order`) | back to B's free escrow |
 //!
 //! B withdraws free escrow at any time. A can cancel an item with no open
-//! order. Finished orders stay readable (state `Paid` or `Refunded`) until
-//! their item is cancelled or `MaxOrdersPerItem` pushes them out.
+//! order. Finished orders stay readable (state `Paid`, `Refunded` or
+//! `Rejected`) until their item is cancelled or `MaxOrdersPerItem` pushes
+//! them out.
+//!
+//! Order slots: an item takes at most `MaxOrdersPerItem` orders, and one
+//! buyer holds at most `MaxOpenOrdersPerBuyer` open orders on an item
+//! (`BuyerOrderLimit`), so a buyer cannot squat every slot. Sybil buyers
+//! can still fill them, one each, for the price held per slot; A rejects
+//! any order it has not delivered, which refunds its buyer in full and
+//! makes room for the next order. A cannot reject after delivering, so a
+//! buyer holding the key keeps the confirm-or-dispute path.
 //!
 //! Agent P is the account the proxy register binds to `AgentProxy`; a new
 //! agent takes over by re-registering, without changing this pallet.
@@ -121,6 +131,9 @@ pub enum OrderState {
     Paid,
     /// The price went back to the buyer's escrow.
     Refunded,
+    /// The seller rejected the order before delivering; the price went
+    /// back to the buyer's escrow.
+    Rejected,
 }
 
 #[derive(
@@ -143,7 +156,10 @@ pub struct Order<T: Config> {
 
 impl OrderState {
     fn is_open(self) -> bool {
-        !matches!(self, OrderState::Paid | OrderState::Refunded)
+        !matches!(
+            self,
+            OrderState::Paid | OrderState::Refunded | OrderState::Rejected
+        )
     }
 
     /// The state's name, for readers.
@@ -155,6 +171,7 @@ impl OrderState {
             OrderState::Disputed => "disputed",
             OrderState::Paid => "paid",
             OrderState::Refunded => "refunded",
+            OrderState::Rejected => "rejected",
         }
     }
 }
@@ -210,6 +227,10 @@ pub mod pallet {
         type MaxItemsPerSeller: Get<u32>;
         #[pallet::constant]
         type MaxOrdersPerItem: Get<u32>;
+        /// Open orders one buyer may hold on one item, so that a buyer
+        /// cannot take all `MaxOrdersPerItem` slots.
+        #[pallet::constant]
+        type MaxOpenOrdersPerBuyer: Get<u32>;
         #[pallet::constant]
         type DeliveryTimeout: Get<BlockNumberFor<Self>>;
         #[pallet::constant]
@@ -307,6 +328,13 @@ pub mod pallet {
             buyer: T::AccountId,
             price: BalanceOf<T>,
         },
+        /// The seller rejected an order it had not delivered; `BuyerRefunded`
+        /// comes with it.
+        OrderRejected {
+            order: OrderId,
+            item: ItemId,
+            buyer: T::AccountId,
+        },
     }
 
     #[pallet::error]
@@ -332,6 +360,9 @@ pub mod pallet {
         TooManyItems,
         /// The item has too many orders; wait for some to finish.
         TooManyOrders,
+        /// The caller already holds `MaxOpenOrdersPerBuyer` open orders on
+        /// this item; wait for one to end.
+        BuyerOrderLimit,
         /// The item has orders that have not ended.
         OpenOrders,
         /// Sellers cannot buy their own items.
@@ -341,6 +372,13 @@ pub mod pallet {
 
     #[pallet::hooks]
     impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        fn integrity_test() {
+            assert!(
+                T::MaxOpenOrdersPerBuyer::get() >= 1,
+                "private market: MaxOpenOrdersPerBuyer 0 would refuse every order"
+            );
+        }
+
         #[cfg(feature = "try-runtime")]
         fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
             Self::do_try_state()
@@ -477,7 +515,7 @@ pub mod pallet {
             ensure!(free >= listed.price, Error::<T>::InsufficientEscrow);
             let id = NextOrderId::<T>::get();
             let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
-            Self::make_room(item)?;
+            Self::make_room(item, &buyer)?;
             OrdersOf::<T>::try_mutate(item, |orders| orders.try_push(id))
                 .map_err(|_| Error::<T>::TooManyOrders)?;
             Self::set_free_escrow(&buyer, free.saturating_sub(listed.price));
@@ -582,8 +620,24 @@ pub mod pallet {
             if pay_seller {
                 Self::pay_seller(order, o)
             } else {
-                Self::refund_buyer(order, o)
+                Self::refund_buyer(order, o, OrderState::Refunded)
             }
+        }
+
+        /// The seller turns down an order it has not delivered: the price
+        /// goes back to the buyer's free escrow, in full, and the order is
+        /// finished (`Rejected`), which makes room for the next order.
+        #[pallet::call_index(12)]
+        #[pallet::weight(T::WeightInfo::reject_order())]
+        pub fn reject_order(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
+            ensure!(o.seller == who, Error::<T>::WrongParty);
+            ensure!(o.state == OrderState::Placed, Error::<T>::WrongState);
+            let (item, buyer) = (o.item, o.buyer.clone());
+            Self::refund_buyer(order, o, OrderState::Rejected)?;
+            Self::deposit_event(Event::OrderRejected { order, item, buyer });
+            Ok(())
         }
 
         /// Applies the timeout rule of the order's state (see the module
@@ -598,7 +652,7 @@ pub mod pallet {
                 OrderState::Delivered => T::CheckTimeout::get(),
                 OrderState::Confirmed => T::ReleaseTimeout::get(),
                 OrderState::Disputed => T::DisputeTimeout::get(),
-                OrderState::Paid | OrderState::Refunded => {
+                OrderState::Paid | OrderState::Refunded | OrderState::Rejected => {
                     return Err(Error::<T>::WrongState.into())
                 }
             };
@@ -606,7 +660,7 @@ pub mod pallet {
             ensure!(now > o.since.saturating_add(timeout), Error::<T>::TooEarly);
             match o.state {
                 OrderState::Delivered | OrderState::Confirmed => Self::pay_seller(order, o),
-                _ => Self::refund_buyer(order, o),
+                _ => Self::refund_buyer(order, o, OrderState::Refunded),
             }
         }
     }
@@ -687,21 +741,34 @@ impl<T: Config> Pallet<T> {
         })
     }
 
-    /// Drops the oldest finished order of `item` when its list is full.
-    fn make_room(item: ItemId) -> DispatchResult {
-        let orders = OrdersOf::<T>::get(item);
+    /// Checks that `buyer` may hold one more open order on `item`, and
+    /// drops the item's oldest finished order when its list is full. One
+    /// pass reads each of the item's orders once.
+    fn make_room(item: ItemId, buyer: &T::AccountId) -> DispatchResult {
+        let mut orders = OrdersOf::<T>::get(item);
+        let (mut open_by_buyer, mut finished) = (0u32, None);
+        for (index, id) in orders.iter().enumerate() {
+            match Orders::<T>::get(id) {
+                Some(o) if o.state.is_open() => {
+                    if o.buyer == *buyer {
+                        open_by_buyer = open_by_buyer.saturating_add(1);
+                    }
+                }
+                _ => {
+                    finished.get_or_insert(index);
+                }
+            }
+        }
+        ensure!(
+            open_by_buyer < T::MaxOpenOrdersPerBuyer::get(),
+            Error::<T>::BuyerOrderLimit
+        );
         if (orders.len() as u32) < T::MaxOrdersPerItem::get() {
             return Ok(());
         }
-        let finished = orders
-            .iter()
-            .position(|id| Orders::<T>::get(id).is_none_or(|o| !o.state.is_open()))
-            .ok_or(Error::<T>::TooManyOrders)?;
-        let id = orders[finished];
-        Orders::<T>::remove(id);
-        OrdersOf::<T>::mutate(item, |orders| {
-            orders.remove(finished);
-        });
+        let finished = finished.ok_or(Error::<T>::TooManyOrders)?;
+        Orders::<T>::remove(orders.remove(finished));
+        OrdersOf::<T>::insert(item, orders);
         Ok(())
     }
 
@@ -727,12 +794,14 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    fn refund_buyer(order: OrderId, mut o: Order<T>) -> DispatchResult {
+    /// Returns the price to the buyer's free escrow and ends the order in
+    /// `end` (`Refunded` or `Rejected`).
+    fn refund_buyer(order: OrderId, mut o: Order<T>, end: OrderState) -> DispatchResult {
         let free = FreeEscrow::<T>::get(&o.buyer)
             .checked_add(&o.price)
             .ok_or(Error::<T>::Overflow)?;
         Self::set_free_escrow(&o.buyer, free);
-        o.state = OrderState::Refunded;
+        o.state = end;
         o.since = frame_system::Pallet::<T>::block_number();
         let (buyer, price) = (o.buyer.clone(), o.price);
         Orders::<T>::insert(order, o);

@@ -77,6 +77,7 @@ impl pallet_private_market::Config for Test {
     type ItemDepositPerByte = frame_support::traits::ConstU64<1>;
     type MaxItemsPerSeller = ConstU32<2>;
     type MaxOrdersPerItem = ConstU32<2>;
+    type MaxOpenOrdersPerBuyer = ConstU32<1>;
     type DeliveryTimeout = frame_support::traits::ConstU64<DELIVERY_TIMEOUT>;
     type CheckTimeout = frame_support::traits::ConstU64<CHECK_TIMEOUT>;
     type ReleaseTimeout = frame_support::traits::ConstU64<RELEASE_TIMEOUT>;

@@ -44,6 +44,18 @@ fn order(item: ItemId) -> OrderId {
     id
 }
 
+/// `who` deposits the price and orders `item`.
+fn order_by(who: u64, item: ItemId) -> OrderId {
+    let id = NextOrderId::<Test>::get();
+    assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(who), PRICE));
+    assert_ok!(Market::place_order(
+        RuntimeOrigin::signed(who),
+        item,
+        [who as u8; 32]
+    ));
+    id
+}
+
 fn delivered() -> OrderId {
     let id = order(list());
     assert_ok!(Market::deliver_key(
@@ -415,18 +427,19 @@ fn listings_and_orders_are_bounded() {
             ),
             Error::<Test>::TooManyItems
         );
-        // Two open orders fill the item's list; a finished one makes room.
+        // Two open orders (of two buyers) fill the item's list; a finished
+        // one makes room.
         let first = order(item);
-        let _second = order(item);
-        assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(BUYER), PRICE));
+        let _second = order_by(OTHER, item);
+        assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(AGENT), PRICE));
         assert_noop!(
-            Market::place_order(RuntimeOrigin::signed(BUYER), item, [2; 32]),
+            Market::place_order(RuntimeOrigin::signed(AGENT), item, [2; 32]),
             Error::<Test>::TooManyOrders
         );
         run_to(2 + DELIVERY_TIMEOUT);
         assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(BUYER), first));
         assert_ok!(Market::place_order(
-            RuntimeOrigin::signed(BUYER),
+            RuntimeOrigin::signed(AGENT),
             item,
             [2; 32]
         ));
@@ -585,4 +598,204 @@ fn try_state_catches_an_item_deposit_that_is_not_held() {
         ));
         assert!(Market::do_try_state().is_err());
     });
+}
+
+/// Order-slot squatting (issue 15): one buyer holds at most
+/// `MaxOpenOrdersPerBuyer` open orders on an item, and the seller may
+/// reject an order it has not delivered, which refunds the buyer in full.
+mod squatting {
+    use super::*;
+
+    /// Sybil accounts of the attacker.
+    const SYBILS: [u64; 2] = [10, 11];
+
+    fn fund(who: u64) {
+        assert_ok!(Balances::force_set_balance(
+            RuntimeOrigin::root(),
+            who,
+            START
+        ));
+    }
+
+    /// Everything `who` owns: free balance and the market's escrow hold.
+    fn owned(who: u64) -> u64 {
+        free(who) + held(who)
+    }
+
+    fn reject(order: OrderId) -> DispatchResult {
+        Market::reject_order(RuntimeOrigin::signed(SELLER), order)
+    }
+
+    #[test]
+    fn one_buyer_cannot_hold_a_second_open_order_on_an_item() {
+        new_test_ext().execute_with(|| {
+            let item = list();
+            let other_item = list();
+            let first = order(item);
+            assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(BUYER), PRICE));
+            assert_noop!(
+                Market::place_order(RuntimeOrigin::signed(BUYER), item, [2; 32]),
+                Error::<Test>::BuyerOrderLimit
+            );
+            // The refusal took no slot: another buyer still orders.
+            let _ = order_by(OTHER, item);
+            // Delivered is still open.
+            assert_ok!(Market::deliver_key(
+                RuntimeOrigin::signed(SELLER),
+                first,
+                bounded(b"k")
+            ));
+            assert_noop!(
+                Market::place_order(RuntimeOrigin::signed(BUYER), item, [2; 32]),
+                Error::<Test>::BuyerOrderLimit
+            );
+            // The limit is per item.
+            assert_ok!(Market::place_order(
+                RuntimeOrigin::signed(BUYER),
+                other_item,
+                [2; 32]
+            ));
+            // Once the first order ends, the buyer may order the item again.
+            assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), first));
+            assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), first));
+            assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(BUYER), PRICE));
+            // The item's list is full (two orders); the paid one makes room.
+            assert_ok!(Market::place_order(
+                RuntimeOrigin::signed(BUYER),
+                item,
+                [2; 32]
+            ));
+            assert_ok!(Market::do_try_state());
+        });
+    }
+
+    #[test]
+    fn sybils_filling_every_slot_are_rejected_and_an_honest_buyer_buys() {
+        new_test_ext().execute_with(|| {
+            SYBILS.iter().copied().for_each(fund);
+            let item = list();
+            let squatted: Vec<OrderId> = SYBILS.iter().map(|s| order_by(*s, item)).collect();
+            // The attacker's cost while squatting: the price held per slot.
+            for sybil in SYBILS {
+                assert_eq!((held(sybil), owned(sybil)), (PRICE, START));
+            }
+            assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(OTHER), PRICE));
+            assert_noop!(
+                Market::place_order(RuntimeOrigin::signed(OTHER), item, [4; 32]),
+                Error::<Test>::TooManyOrders
+            );
+
+            assert_ok!(reject(squatted[0]));
+            System::assert_has_event(
+                Event::OrderRejected {
+                    order: squatted[0],
+                    item,
+                    buyer: SYBILS[0],
+                }
+                .into(),
+            );
+            assert_eq!(state(squatted[0]), OrderState::Rejected);
+            assert!(Market::pending_orders(&SELLER)
+                .iter()
+                .all(|(id, _)| *id != squatted[0]));
+
+            // The freed slot goes to the honest buyer, who gets the item.
+            assert_ok!(Market::place_order(
+                RuntimeOrigin::signed(OTHER),
+                item,
+                [4; 32]
+            ));
+            let honest = squatted[1] + 1;
+            assert_ok!(Market::deliver_key(
+                RuntimeOrigin::signed(SELLER),
+                honest,
+                bounded(b"k")
+            ));
+            assert_ok!(Market::confirm(RuntimeOrigin::signed(OTHER), honest));
+            assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), honest));
+            assert_ok!(reject(squatted[1]));
+
+            // The victim seller got exactly the honest price; the attacker
+            // got everything back and can withdraw it.
+            assert_eq!(seller_funds(), START + PRICE);
+            assert_eq!(owned(OTHER), START - PRICE);
+            for sybil in SYBILS {
+                assert_ok!(Market::withdraw_escrow(RuntimeOrigin::signed(sybil), PRICE));
+                assert_eq!((free(sybil), held(sybil)), (START, 0));
+            }
+            assert_ok!(Market::do_try_state());
+        });
+    }
+
+    #[test]
+    fn the_seller_cannot_reject_to_take_lock_or_block_a_buyers_funds() {
+        new_test_ext().execute_with(|| {
+            let item = list();
+            let id = order(item);
+            // Only the seller rejects.
+            for who in [BUYER, OTHER, AGENT] {
+                assert_noop!(
+                    Market::reject_order(RuntimeOrigin::signed(who), id),
+                    Error::<Test>::WrongParty
+                );
+            }
+            assert_noop!(
+                Market::reject_order(RuntimeOrigin::root(), id),
+                DispatchError::BadOrigin
+            );
+            assert_noop!(
+                Market::reject_order(RuntimeOrigin::none(), id),
+                DispatchError::BadOrigin
+            );
+            assert_noop!(reject(77), Error::<Test>::UnknownOrder);
+
+            assert_ok!(reject(id));
+            // Not a unit taken: the price is the buyer's free escrow again.
+            assert_eq!(seller_funds(), START);
+            assert_eq!(
+                (owned(BUYER), FreeEscrow::<Test>::get(BUYER)),
+                (START, PRICE)
+            );
+            // A rejected order is finished: nothing more happens to it.
+            assert_noop!(reject(id), Error::<Test>::WrongState);
+            assert_noop!(
+                Market::claim_timeout(RuntimeOrigin::signed(BUYER), id),
+                Error::<Test>::WrongState
+            );
+            assert_noop!(
+                Market::deliver_key(RuntimeOrigin::signed(SELLER), id, bounded(b"k")),
+                Error::<Test>::WrongState
+            );
+            // Not locked: the item goes away and the buyer withdraws.
+            assert_ok!(Market::cancel_item(RuntimeOrigin::signed(SELLER), item));
+            assert_ok!(Market::withdraw_escrow(RuntimeOrigin::signed(BUYER), PRICE));
+            assert_eq!((free(BUYER), held(BUYER)), (START, 0));
+            assert_ok!(Market::do_try_state());
+        });
+    }
+
+    #[test]
+    fn a_delivered_order_cannot_be_rejected_so_the_buyer_keeps_its_recourse() {
+        new_test_ext().execute_with(|| {
+            let id = delivered();
+            assert_noop!(reject(id), Error::<Test>::WrongState);
+            assert_ok!(Market::dispute(RuntimeOrigin::signed(BUYER), id));
+            assert_noop!(reject(id), Error::<Test>::WrongState);
+            assert_ok!(Market::resolve_dispute(RuntimeOrigin::root(), id, false));
+            assert_eq!((owned(BUYER), seller_funds()), (START, START));
+
+            let paid = order(0);
+            assert_ok!(Market::deliver_key(
+                RuntimeOrigin::signed(SELLER),
+                paid,
+                bounded(b"k")
+            ));
+            assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), paid));
+            assert_noop!(reject(paid), Error::<Test>::WrongState);
+            assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), paid));
+            assert_noop!(reject(paid), Error::<Test>::WrongState);
+            assert_eq!(seller_funds(), START + PRICE);
+            assert_ok!(Market::do_try_state());
+        });
+    }
 }

@@ -95,5 +95,29 @@ mod benchmarks {
         assert_eq!(breakdowns.len() as u32, p);
     }
 
+    /// `n` accounts with full logs whose older half has left the largest
+    /// window, the sweep starting at the maps' first entries: each log is
+    /// read, trimmed and written back.
+    #[benchmark]
+    fn sweep(n: Linear<0, { T::MaxSweepPerBlock::get() }>) {
+        for i in 0..n {
+            frame_system::Pallet::<T>::set_block_number(1u32.into());
+            fill_logs::<T>(&account("sender", i, 0));
+        }
+        let max = T::MaxWindow::get();
+        frame_system::Pallet::<T>::set_block_number((max + max / 2).into());
+        Sweep::<T>::kill();
+        let visited;
+
+        #[block]
+        {
+            visited = Pallet::<T>::sweep_stale_logs(n);
+        }
+
+        assert_eq!(visited, n);
+        let kept = max - max / 2;
+        assert!(TransactionsSent::<T>::iter_values().all(|log| log.len() as u32 == kept));
+    }
+
     impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(vec![]), crate::mock::Test);
 }

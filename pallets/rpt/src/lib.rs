@@ -18,6 +18,13 @@
 //! impeachment factor; `Impeachments`, the dpor pallet); see the README for
 //! the ranking rule and how it differs from the original.
 //!
+//! The activity logs keep the last `MaxWindow` blocks only. Each write of a
+//! log drops its older records, and an idle-time sweep
+//! ([`Pallet::sweep_stale_logs`], at most `MaxSweepPerBlock` logs a block,
+//! resuming where the previous block stopped) drops them from logs nobody
+//! writes any more, so an account that stopped sending or producing loses
+//! its entry.
+//!
 //! Everything is read from the state of the block being evaluated: a
 //! runtime API call at block `n` uses `n`'s balances, logs, weights and
 //! window, so every node gets the same figure for `n`. (The original read the
@@ -40,16 +47,60 @@ mod tests;
 pub mod weights;
 
 use alloc::vec::Vec;
+use codec::FullCodec;
 use cpchain_primitives::{
     traits::{DealCounter, ImpeachmentCounter, RptPopulation, RptProvider, UploadCounter},
     RptBreakdown, RptWeights,
 };
-use frame_support::{pallet_prelude::*, traits::fungible::Inspect};
+use frame_support::{
+    pallet_prelude::*,
+    storage::{IterableStorageMap, StorageMap as StorageMapT},
+    traits::fungible::Inspect,
+};
 use frame_system::pallet_prelude::*;
 use sp_runtime::traits::{Saturating, UniqueSaturatedInto};
 
 /// The raw values of one account: AB, TX, DC, BM, PR.
 pub type RawValues = [u128; 5];
+
+/// Where the idle sweep of stale activity logs resumes: in which log map,
+/// after which account (from the map's first when `None`).
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub enum SweepCursor<AccountId> {
+    Transactions(Option<AccountId>),
+    Blocks(Option<AccountId>),
+}
+
+impl<AccountId> Default for SweepCursor<AccountId> {
+    fn default() -> Self {
+        SweepCursor::Transactions(None)
+    }
+}
+
+impl<AccountId> SweepCursor<AccountId> {
+    /// The account the cursor is after, if any.
+    fn after(&self) -> Option<&AccountId> {
+        match self {
+            SweepCursor::Transactions(after) | SweepCursor::Blocks(after) => after.as_ref(),
+        }
+    }
+
+    /// The beginning of the other map.
+    fn next_map(self) -> Self {
+        match self {
+            SweepCursor::Transactions(_) => SweepCursor::Blocks(None),
+            SweepCursor::Blocks(_) => SweepCursor::Transactions(None),
+        }
+    }
+
+    /// After `who` in the same map.
+    fn same_map(self, who: AccountId) -> Self {
+        match self {
+            SweepCursor::Transactions(_) => SweepCursor::Transactions(Some(who)),
+            SweepCursor::Blocks(_) => SweepCursor::Blocks(Some(who)),
+        }
+    }
+}
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -83,6 +134,10 @@ pub mod pallet {
         /// The largest window, in blocks; it bounds the activity logs.
         #[pallet::constant]
         type MaxWindow: Get<u32>;
+        /// At most this many activity logs are swept for stale records in
+        /// a block (in `on_idle`, and only as far as the weight left allows).
+        #[pallet::constant]
+        type MaxSweepPerBlock: Get<u32>;
         /// Who may change weights and the window: governance.
         type UpdateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
         type WeightInfo: WeightInfo;
@@ -127,6 +182,10 @@ pub mod pallet {
         BoundedVec<BlockNumberFor<T>, T::MaxWindow>,
         ValueQuery,
     >;
+
+    /// Where the idle sweep resumes in the next block.
+    #[pallet::storage]
+    pub type Sweep<T: Config> = StorageValue<_, SweepCursor<T::AccountId>, ValueQuery>;
 
     #[pallet::genesis_config]
     pub struct GenesisConfig<T: Config> {
@@ -197,6 +256,33 @@ pub mod pallet {
         fn on_initialize(_: BlockNumberFor<T>) -> Weight {
             // The block author is noted in this block's initialisation.
             T::WeightInfo::note_block_author()
+        }
+
+        /// Sweeps as many activity logs as the weight left affords, at most
+        /// `MaxSweepPerBlock`, and gives the weight of what it did.
+        fn on_idle(_: BlockNumberFor<T>, remaining: Weight) -> Weight {
+            let base = T::WeightInfo::sweep(0);
+            let per_log = T::WeightInfo::sweep(1).saturating_sub(base);
+            let Some(left) = remaining.checked_sub(&base) else {
+                return Weight::zero();
+            };
+            let affordable = |left: u64, each: u64| left.checked_div(each).unwrap_or(u64::MAX);
+            let limit = affordable(left.ref_time(), per_log.ref_time())
+                .min(affordable(left.proof_size(), per_log.proof_size()))
+                .min(T::MaxSweepPerBlock::get().into()) as u32;
+            if limit == 0 {
+                return Weight::zero();
+            }
+            T::WeightInfo::sweep(Self::sweep_stale_logs(limit))
+        }
+
+        fn integrity_test() {
+            // The weight of a sweep grows with the logs it visits; on_idle
+            // divides the weight left by that growth.
+            assert!(
+                T::WeightInfo::sweep(1).all_gt(T::WeightInfo::sweep(0)),
+                "rpt: sweep(n) must grow with n"
+            );
         }
     }
 
@@ -293,6 +379,109 @@ impl<T: Config> Pallet<T> {
     /// Blocks older than this have left every possible window.
     fn log_horizon(now: BlockNumberFor<T>) -> BlockNumberFor<T> {
         now.saturating_sub(T::MaxWindow::get().into())
+    }
+
+    /// Visits up to `limit` activity logs from where the previous sweep
+    /// stopped, drops their records older than the largest window and
+    /// removes logs left empty; a log inside the window is left as it is.
+    /// The logs form one cycle, `TransactionsSent` then `BlocksProduced`;
+    /// a call walks at most once around it, so it visits no log twice.
+    /// Gives the number of logs visited.
+    pub fn sweep_stale_logs(limit: u32) -> u32 {
+        let horizon = Self::log_horizon(frame_system::Pallet::<T>::block_number());
+        let start = Sweep::<T>::get();
+        let mut cursor = start.clone();
+        let mut visited = 0u32;
+        // The rest of the starting map, the other map, then the starting
+        // map's beginning up to where this call began.
+        for pass in 0..3 {
+            let budget = limit.saturating_sub(visited);
+            if budget == 0 {
+                break;
+            }
+            let until = match (pass, start.after()) {
+                (2, None) => break,
+                (2, Some(who)) => Some(who),
+                _ => None,
+            };
+            let (seen, last) = match &cursor {
+                SweepCursor::Transactions(after) => Self::sweep_map::<TransactionsSent<T>, _>(
+                    after.as_ref(),
+                    until,
+                    budget,
+                    |(block, _)| *block > horizon,
+                ),
+                SweepCursor::Blocks(after) => Self::sweep_map::<BlocksProduced<T>, _>(
+                    after.as_ref(),
+                    until,
+                    budget,
+                    |block| *block > horizon,
+                ),
+            };
+            visited = visited.saturating_add(seen);
+            if seen == budget {
+                // The budget is spent: the next call resumes after the
+                // last log visited.
+                if let Some(who) = last {
+                    cursor = cursor.same_map(who);
+                }
+                break;
+            }
+            // The map ended, or on the third pass this call came back to
+            // where it began.
+            cursor = if pass < 2 {
+                cursor.next_map()
+            } else {
+                start.clone()
+            };
+        }
+        if cursor != start {
+            Sweep::<T>::put(cursor);
+        }
+        visited
+    }
+
+    /// Visits up to `budget` logs of the map `M`, after `after` and up to
+    /// `until` (both in the map's order), keeping the records `keep`
+    /// accepts and removing logs left empty. Gives the logs visited and the
+    /// last of them.
+    fn sweep_map<M, E>(
+        after: Option<&T::AccountId>,
+        until: Option<&T::AccountId>,
+        budget: u32,
+        keep: impl Fn(&E) -> bool,
+    ) -> (u32, Option<T::AccountId>)
+    where
+        M: IterableStorageMap<T::AccountId, BoundedVec<E, T::MaxWindow>>
+            + StorageMapT<T::AccountId, BoundedVec<E, T::MaxWindow>>,
+        E: FullCodec,
+    {
+        let logs = match after {
+            Some(who) => M::iter_from(M::hashed_key_for(who)),
+            None => M::iter(),
+        };
+        let until = until.map(M::hashed_key_for);
+        let batch: Vec<_> = logs
+            .take_while(|(who, _)| {
+                until
+                    .as_ref()
+                    .is_none_or(|until| M::hashed_key_for(who) <= *until)
+            })
+            .take(budget as usize)
+            .collect();
+        let seen = batch.len() as u32;
+        let mut last = None;
+        for (who, mut log) in batch {
+            let before = log.len();
+            log.retain(|record| keep(record));
+            if log.is_empty() {
+                M::remove(&who);
+            } else if log.len() != before {
+                M::insert(&who, log);
+            }
+            last = Some(who);
+        }
+        (seen, last)
     }
 
     /// Counts one signed transaction of `who` in the current block.

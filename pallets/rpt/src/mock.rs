@@ -92,6 +92,8 @@ thread_local! {
 
 pub const MAX_WINDOW: u32 = 50;
 pub const MAX_POPULATION: u32 = 8;
+/// Activity logs the idle sweep visits per block at most.
+pub const SWEEP_LIMIT: u32 = 4;
 
 parameter_types! {
     pub const MaxWindow: u32 = MAX_WINDOW;
@@ -106,6 +108,7 @@ impl pallet_rpt::Config for Test {
     type Impeachments = TestCounters;
     type MaxPopulation = ConstU32<MAX_POPULATION>;
     type MaxWindow = MaxWindow;
+    type MaxSweepPerBlock = ConstU32<SWEEP_LIMIT>;
     type UpdateOrigin = frame_system::EnsureRoot<u64>;
     type WeightInfo = ();
 }

@@ -325,3 +325,162 @@ fn a_batch_ranks_the_population_once_and_agrees_with_single_reads() {
         assert_eq!(POPULATION_READS.with(|reads| *reads.borrow()), 1);
     });
 }
+
+mod sweep {
+    use super::*;
+    use frame_support::{
+        dispatch::DispatchClass,
+        traits::{Hooks, OnFinalize, OnIdle, OnInitialize},
+    };
+
+    /// Ends the current block as the executive does: `on_idle` with the
+    /// weight the block left, then `on_finalize`.
+    fn end_block() -> Weight {
+        let n = System::block_number();
+        let weights: frame_system::limits::BlockWeights =
+            <Test as frame_system::Config>::BlockWeights::get();
+        let max = weights.max_block;
+        let remaining = max.saturating_sub(System::block_weight().total());
+        let used = AllPalletsWithSystem::on_idle(n, remaining);
+        System::register_extra_weight_unchecked(used, DispatchClass::Mandatory);
+        AllPalletsWithSystem::on_finalize(n);
+        used
+    }
+
+    /// Starts block `n` as the executive does.
+    fn start_block(n: u64) {
+        System::initialize(&n, &Default::default(), &Default::default());
+        AllPalletsWithSystem::on_initialize(n);
+    }
+
+    /// Ends the current block and runs every block up to `n`, ending all
+    /// but `n`, whose extrinsics come next.
+    fn run_blocks_to(n: u64) {
+        while System::block_number() < n {
+            end_block();
+            start_block(System::block_number() + 1);
+        }
+    }
+
+    #[test]
+    fn a_one_time_sender_leaves_no_entry_once_the_largest_window_passes() {
+        new_test_ext(vec![(1, 100), (2, 200), (3, 300)]).execute_with(|| {
+            set_population(&[1, 2, 3]);
+            Rpt::note_transaction(&1);
+            Rpt::note_transaction(&3);
+            // Outside the scored window (20) at block 51, inside the largest.
+            run_blocks_to(25);
+            Rpt::note_transaction(&2);
+            run_blocks_to(45);
+            Rpt::note_transaction(&3);
+            // Block 1 is inside the largest window up to block 50 ...
+            run_blocks_to(MAX_WINDOW as u64);
+            end_block();
+            assert!(TransactionsSent::<Test>::contains_key(1));
+
+            // ... and outside it from block 51 on.
+            start_block(MAX_WINDOW as u64 + 1);
+            let before: Vec<_> = [2, 3]
+                .map(|who| (TransactionsSent::<Test>::get(who), Rpt::rpt_breakdown(&who)))
+                .into();
+            end_block();
+            assert!(!TransactionsSent::<Test>::contains_key(1));
+            // Accounts with records in the largest window keep them, and
+            // their scores do not move; 3's record of block 1 is gone.
+            let after: Vec<_> = [2, 3]
+                .map(|who| (TransactionsSent::<Test>::get(who), Rpt::rpt_breakdown(&who)))
+                .into();
+            assert_eq!(after[0], before[0]);
+            assert_eq!(after[1].0.to_vec(), vec![(45, 1)]);
+            assert_eq!(after[1].1, before[1].1);
+            assert_eq!(Rpt::raw_values(&3)[1], 1);
+        });
+    }
+
+    #[test]
+    fn an_author_who_stopped_producing_leaves_no_entry() {
+        new_test_ext(vec![]).execute_with(|| {
+            Rpt::note_block_author(&7);
+            run_blocks_to(30);
+            Rpt::note_block_author(&8);
+            run_blocks_to(MAX_WINDOW as u64 + 1);
+            let kept = BlocksProduced::<Test>::get(8);
+            end_block();
+            assert!(!BlocksProduced::<Test>::contains_key(7));
+            assert_eq!(BlocksProduced::<Test>::get(8), kept);
+            assert_eq!(kept.into_inner(), vec![30]);
+        });
+    }
+
+    #[test]
+    fn the_sweep_stays_within_the_weight_left_and_reports_what_it_used() {
+        new_test_ext(vec![]).execute_with(|| {
+            for who in 100..110 {
+                Rpt::note_transaction(&who);
+            }
+            run_to(MAX_WINDOW as u64 + 1);
+            let n = System::block_number();
+            let sweep = <() as WeightInfo>::sweep;
+            let count = || TransactionsSent::<Test>::iter_keys().count();
+            // Too little for one log: nothing done, nothing charged.
+            let short = sweep(1) - Weight::from_parts(1, 0);
+            assert_eq!(<Rpt as Hooks<u64>>::on_idle(n, short), Weight::zero());
+            assert_eq!(count(), 10);
+            // Enough for two logs: two swept, their weight charged.
+            assert_eq!(<Rpt as Hooks<u64>>::on_idle(n, sweep(2)), sweep(2));
+            assert_eq!(count(), 8);
+            // Plenty: the bound stops it.
+            assert_eq!(
+                <Rpt as Hooks<u64>>::on_idle(n, Weight::MAX),
+                sweep(SWEEP_LIMIT)
+            );
+            assert_eq!(count(), 8 - SWEEP_LIMIT as usize);
+        });
+    }
+
+    #[test]
+    fn a_sweep_visits_each_log_at_most_once_and_resumes_where_it_stopped() {
+        new_test_ext(vec![]).execute_with(|| {
+            for who in 100..105 {
+                Rpt::note_transaction(&who);
+            }
+            for who in 200..203 {
+                Rpt::note_block_author(&who);
+            }
+            // Nothing is stale yet: the sweep visits and keeps every log.
+            assert_eq!(Rpt::sweep_stale_logs(2), 2);
+            assert!(matches!(
+                Sweep::<Test>::get(),
+                SweepCursor::Transactions(Some(_))
+            ));
+            let cursor = Sweep::<Test>::get();
+            // A bound above the logs: once around the cycle from the
+            // cursor, back to it.
+            assert_eq!(Rpt::sweep_stale_logs(100), 8);
+            assert_eq!(Sweep::<Test>::get(), cursor);
+            assert_eq!(Rpt::sweep_stale_logs(5), 5);
+            assert!(matches!(Sweep::<Test>::get(), SweepCursor::Blocks(Some(_))));
+            assert_eq!(TransactionsSent::<Test>::iter_keys().count(), 5);
+            assert_eq!(BlocksProduced::<Test>::iter_keys().count(), 3);
+        });
+    }
+
+    #[test]
+    fn a_block_sweeps_at_most_its_bound_of_stale_logs() {
+        new_test_ext(vec![]).execute_with(|| {
+            let senders = 3 * SWEEP_LIMIT as u64 + 1;
+            for who in 100..100 + senders {
+                Rpt::note_transaction(&who);
+            }
+            run_blocks_to(MAX_WINDOW as u64 + 1);
+            let mut left = senders;
+            while left > 0 {
+                end_block();
+                let now = TransactionsSent::<Test>::iter_keys().count() as u64;
+                assert_eq!(now, left.saturating_sub(SWEEP_LIMIT as u64));
+                left = now;
+                start_block(System::block_number() + 1);
+            }
+        });
+    }
+}
