@@ -145,6 +145,14 @@ pub enum MarketCmd {
         #[arg(long)]
         order: u64,
     },
+    /// Turn down an order not delivered yet (the seller): the buyer's
+    /// escrow is refunded in full and the order slot is freed.
+    Reject {
+        #[command(flatten)]
+        account: AccountArgs,
+        #[arg(long)]
+        order: u64,
+    },
     /// Step 8 (the agent): pay the seller of a confirmed order.
     Release {
         #[command(flatten)]
@@ -629,12 +637,14 @@ impl MarketCmd {
                 json!({ "order": order, "events": event_names(&included), "block": included.block })
             }
             MarketCmd::Dispute { account, order }
+            | MarketCmd::Reject { account, order }
             | MarketCmd::Release { account, order }
             | MarketCmd::ClaimTimeout { account, order } => {
                 let client = SigningClient::open(account)?;
                 let order = *order;
                 let call = match self {
                     MarketCmd::Dispute { .. } => MarketCall::dispute { order },
+                    MarketCmd::Reject { .. } => MarketCall::reject_order { order },
                     MarketCmd::Release { .. } => MarketCall::release { order },
                     _ => MarketCall::claim_timeout { order },
                 };

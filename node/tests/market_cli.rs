@@ -255,6 +255,19 @@ fn the_eight_steps_settle_to_the_unit_and_outsiders_learn_nothing() {
     market.ok(b, &["dispute", "--order", &second]);
     let resolved = market.ok(p, &["resolve", "--order", &second]);
     assert_eq!(resolved["state"], "refunded", "{resolved}");
+    // A third, which A turns down before delivering: B is refunded in
+    // full, and only the seller may do so.
+    let third = market.ok(b, &order_item)["order"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    market.refused(
+        b,
+        &["reject", "--order", &third],
+        "PrivateMarket(WrongParty)",
+    );
+    let rejected = market.ok(a, &["reject", "--order", &third]);
+    assert_eq!(rejected["state"], "rejected", "{rejected}");
     // The unsold item goes; B takes its escrow back.
     market.ok(a, &["cancel", "--item", &item]);
     let withdrawn = market.ok(b, &["withdraw", "--amount", "2.5cpc"]);
