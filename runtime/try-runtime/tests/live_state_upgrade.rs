@@ -197,11 +197,15 @@ impl DevNode {
             .as_u64()
             .unwrap() as u32;
         let pair = who.pair();
-        let xt =
-            cpchain_runtime::sign_extrinsic_at(call, who.public(), nonce, genesis, (spec, 1), |p| {
-                Some(sp_core::Pair::sign(&pair, p))
-            })
-            .unwrap();
+        let xt = cpchain_runtime::sign_extrinsic_at(
+            call,
+            who.public(),
+            nonce,
+            genesis,
+            (spec, 1),
+            |p| Some(sp_core::Pair::sign(&pair, p)),
+        )
+        .unwrap();
         self.rpc("author_submitExtrinsic", json!([hex(&xt.encode())]));
     }
 
