@@ -984,18 +984,15 @@ fn the_production_preset_has_the_mainnet_shape_and_only_placeholders() {
     });
 }
 
-/// What filling every block with normal transactions for an hour costs, at
-/// the chain's period, with the fee multiplier rising block by block as
-/// the runtime raises it; and what proposers earn meanwhile.
-fn an_hour_of_full_blocks() -> (Balance, Balance) {
+/// What normal extrinsics may fill of a block (weight, length), and the
+/// fee of filling it by weight (before the fee multiplier) or by length.
+fn full_block() -> (frame_support::weights::Weight, u32, Balance, Balance) {
     use frame_support::{
         dispatch::DispatchClass,
         weights::{Weight, WeightToFee as _},
     };
-    use sp_runtime::{traits::Convert, FixedPointNumber};
     type WeightToFee = <Runtime as pallet_transaction_payment::Config>::WeightToFee;
     type LengthToFee = <Runtime as pallet_transaction_payment::Config>::LengthToFee;
-    type Update = <Runtime as pallet_transaction_payment::Config>::FeeMultiplierUpdate;
     let normal_weight = configs::RuntimeBlockWeights::get()
         .get(DispatchClass::Normal)
         .max_total
@@ -1003,14 +1000,28 @@ fn an_hour_of_full_blocks() -> (Balance, Balance) {
     let normal_length = *configs::RuntimeBlockLength::get()
         .max
         .get(DispatchClass::Normal);
+    (
+        normal_weight,
+        normal_length,
+        WeightToFee::weight_to_fee(&normal_weight),
+        LengthToFee::weight_to_fee(&Weight::from_parts(normal_length.into(), 0)),
+    )
+}
+
+/// What filling every block with normal transactions for an hour costs, at
+/// the chain's period, with the fee multiplier rising block by block as
+/// the runtime raises it; and what proposers earn meanwhile.
+fn an_hour_of_full_blocks() -> (Balance, Balance) {
+    use sp_runtime::{traits::Convert, FixedPointNumber};
+    type Update = <Runtime as pallet_transaction_payment::Config>::FeeMultiplierUpdate;
+    let (normal_weight, normal_length, weight_fee, by_length) = full_block();
     let period_ms = Dpor::timing().expect("timing").period_ms;
     let blocks = (3_600_000 / period_ms) as u32;
     let mut multiplier = pallet_transaction_payment::NextFeeMultiplier::<Runtime>::get();
     let (mut paid, mut earned) = (0, 0);
     for _ in 0..blocks {
         // The cheaper way to fill a block: by weight or by length.
-        let by_weight = multiplier.saturating_mul_int(WeightToFee::weight_to_fee(&normal_weight));
-        let by_length = LengthToFee::weight_to_fee(&Weight::from_parts(normal_length as u64, 0));
+        let by_weight = multiplier.saturating_mul_int(weight_fee);
         paid += by_weight.min(by_length);
         earned += Dpor::block_reward();
         System::set_block_consumed_resources(normal_weight, normal_length as usize);
@@ -1026,24 +1037,10 @@ fn an_hour_of_full_blocks() -> (Balance, Balance) {
 /// more than the proposers earn in that hour.
 #[test]
 fn stuffing_blocks_costs_more_than_proposers_earn() {
-    use frame_support::{
-        dispatch::DispatchClass,
-        weights::{Weight, WeightToFee as _},
-    };
-    type WeightToFee = <Runtime as pallet_transaction_payment::Config>::WeightToFee;
-    type LengthToFee = <Runtime as pallet_transaction_payment::Config>::LengthToFee;
     let original_reward = 12_650 * crate::currency::MILLI_CPC;
-    let normal_weight = configs::RuntimeBlockWeights::get()
-        .get(DispatchClass::Normal)
-        .max_total
-        .unwrap();
-    let normal_length = *configs::RuntimeBlockLength::get()
-        .max
-        .get(DispatchClass::Normal);
-    assert!(WeightToFee::weight_to_fee(&normal_weight) >= original_reward);
-    assert!(
-        LengthToFee::weight_to_fee(&Weight::from_parts(normal_length as u64, 0)) >= original_reward
-    );
+    let (_, _, by_weight, by_length) = full_block();
+    assert!(by_weight >= original_reward);
+    assert!(by_length >= original_reward);
     dev_ext().execute_with(|| {
         let transfer = sign_extrinsic(
             RuntimeCall::Balances(BalancesCall::transfer_keep_alive {

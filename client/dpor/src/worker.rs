@@ -1055,13 +1055,7 @@ where
         if canonical != Some(hash) {
             return;
         }
-        let stored = self
-            .client
-            .justifications(hash)
-            .ok()
-            .flatten()
-            .is_some_and(|all| all.get(DPOR_ENGINE_ID).is_some());
-        if stored {
+        if crate::communication::backfill::has_certificate(&*self.client, hash) {
             return;
         }
         match self

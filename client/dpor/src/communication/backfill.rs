@@ -13,7 +13,6 @@
 
 use std::{
     collections::BTreeMap,
-    marker::PhantomData,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -139,6 +138,15 @@ impl MissingCertificates {
     }
 }
 
+/// Whether the stored block `hash` holds its own DPoR certificate.
+pub fn has_certificate<C: BlockBackend<Block>>(client: &C, hash: Hash) -> bool {
+    client
+        .justifications(hash)
+        .ok()
+        .flatten()
+        .is_some_and(|all| all.get(DPOR_ENGINE_ID).is_some())
+}
+
 /// Fetches and stores the certificates of final blocks that lack them.
 pub struct CertificateBackfill<C, BE> {
     client: Arc<C>,
@@ -148,7 +156,6 @@ pub struct CertificateBackfill<C, BE> {
     chain_id: Vec<u8>,
     missing: MissingCertificates,
     next_peer: usize,
-    _backend: PhantomData<BE>,
 }
 
 impl<C, BE> CertificateBackfill<C, BE>
@@ -174,7 +181,6 @@ where
             downloader,
             sync,
             next_peer: 0,
-            _backend: PhantomData,
         }
     }
 
@@ -190,12 +196,7 @@ where
         self.missing
             .scan(client.info().finalized_number, Instant::now(), |number| {
                 let hash = client.hash(number).ok().flatten()?;
-                let certified = client
-                    .justifications(hash)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|all| all.get(DPOR_ENGINE_ID).is_some());
-                Some((hash, certified))
+                Some((hash, has_certificate(&**client, hash)))
             });
         if self.missing.is_empty() {
             return;
