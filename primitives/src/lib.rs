@@ -8,8 +8,10 @@
 extern crate alloc;
 
 pub mod digest;
+pub mod dispute;
 pub mod equivocation;
 pub mod finality;
+pub mod recent;
 pub mod runtime_api;
 pub mod schedule;
 pub mod traits;
