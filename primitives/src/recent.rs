@@ -20,10 +20,7 @@ pub fn push_evicting<T, S: Get<u32>>(log: &mut BoundedVec<T, S>, entry: T) -> Op
 
 /// How many of `blocks` lie in `from..=to`, both ends included.
 pub fn count_between<B: PartialOrd>(blocks: impl IntoIterator<Item = B>, from: &B, to: &B) -> u32 {
-    blocks
-        .into_iter()
-        .filter(|n| from <= n && n <= to)
-        .count() as u32
+    blocks.into_iter().filter(|n| from <= n && n <= to).count() as u32
 }
 
 #[cfg(test)]
