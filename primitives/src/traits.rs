@@ -99,6 +99,21 @@ pub trait RptProvider<AccountId> {
 
     /// The most `ranking` (or `rpt_of`) costs, for the caller's weight.
     fn ranking_weight() -> sp_runtime::Weight;
+
+    /// The population and `who` ranked together, highest first, ties in
+    /// account order: where `who` would stand if it joined. Costs at most
+    /// [`Self::ranking_weight`].
+    fn ranking_with(who: &AccountId) -> alloc::vec::Vec<(AccountId, u32)>
+    where
+        AccountId: Clone + Ord,
+    {
+        let mut ranking = Self::ranking();
+        if !ranking.iter().any(|(member, _)| member == who) {
+            ranking.push((who.clone(), Self::rpt_of(who)));
+            ranking.sort_by(|(a, rpt_a), (b, rpt_b)| rpt_b.cmp(rpt_a).then_with(|| a.cmp(b)));
+        }
+        ranking
+    }
 }
 
 /// How far back a proposer's impeached blocks weigh on its RPT: the

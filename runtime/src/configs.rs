@@ -579,6 +579,20 @@ impl pallet_campaign::BenchmarkHelper<AccountId, BlockNumber> for AnyNonceAdmits
         };
         (proof, proof)
     }
+
+    /// RPT ranks the account balance: a joiner richer than every RNode
+    /// (whose other dimensions are as empty as theirs) outranks them.
+    fn rank_above_rnodes(who: &AccountId) {
+        use frame_support::traits::fungible::{Inspect, Mutate};
+        let richest = pallet_campaign::Rnodes::<Runtime>::iter_keys()
+            .map(|rnode| Balances::total_balance(&rnode))
+            .max()
+            .unwrap_or_default();
+        let _ = Balances::set_balance(
+            who,
+            richest.saturating_mul(2).saturating_add(RnodeBond::get()),
+        );
+    }
 }
 
 parameter_types! {

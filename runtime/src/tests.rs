@@ -1112,3 +1112,20 @@ fn weights_come_from_the_current_benchmarks() {
     }
     assert!(stale.is_empty(), "{stale:#?}");
 }
+
+/// RNode entries take state like any other entry; the bond, held for as
+/// long as the entry exists, must cover the per-byte price the runtime
+/// charges for state elsewhere.
+#[test]
+fn an_rnode_bond_covers_the_storage_deposit_of_its_entry() {
+    use codec::MaxEncodedLen;
+    let key_bytes = 16 + AccountId::max_encoded_len();
+    let value_bytes = pallet_campaign::RnodeInfo::<Balance, BlockNumber>::max_encoded_len();
+    let deposit = configs::DEPOSIT_PER_ENTRY
+        + configs::DEPOSIT_PER_BYTE * (key_bytes + value_bytes) as Balance;
+    assert!(
+        configs::RnodeBond::get() >= deposit,
+        "RnodeBond {} is below its entry's storage deposit {deposit}",
+        configs::RnodeBond::get()
+    );
+}

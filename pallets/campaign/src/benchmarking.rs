@@ -36,15 +36,28 @@ fn candidate<T: Config>(name: &'static str, terms: u32) -> Result<T::AccountId, 
 mod benchmarks {
     use super::*;
 
+    /// Every slot taken and the joiner outranking them: its join
+    /// displaces the lowest RNode. The ranking itself is RPT's weight.
     #[benchmark]
-    fn join_rnode() {
+    fn join_rnode() -> Result<(), BenchmarkError> {
+        for i in 0..T::MaxRnodes::get() {
+            let member = funded::<T>("member", i);
+            let bond = T::RnodeBond::get();
+            T::Currency::hold(&HoldReason::RnodeBond.into(), &member, bond)
+                .map_err(|_| BenchmarkError::Stop("member bond"))?;
+            let joined_at = frame_system::Pallet::<T>::block_number();
+            Rnodes::<T>::insert(&member, RnodeInfo { bond, joined_at });
+        }
         let who = funded::<T>("rnode", 0);
+        T::BenchmarkHelper::rank_above_rnodes(&who);
         let (cpu, memory) = T::BenchmarkHelper::valid_proofs(&who);
 
         #[extrinsic_call]
         _(RawOrigin::Signed(who.clone()), cpu, memory);
 
         assert!(Rnodes::<T>::contains_key(&who));
+        assert_eq!(Rnodes::<T>::count(), T::MaxRnodes::get());
+        Ok(())
     }
 
     #[benchmark]

@@ -5,6 +5,14 @@
 //! 1. `join_rnode(cpu, memory)`: with valid admission proofs, the account
 //!    becomes an RNode and `RnodeBond` is held. `quit_rnode` returns the bond
 //!    once `RnodeLockPeriod` blocks have passed and no candidacy is open.
+//!    When all `MaxRnodes` slots are taken, a joiner whose RPT, ranked
+//!    together with the RNodes, is strictly above the lowest RNode that
+//!    holds no candidacy takes that RNode's slot; the displaced RNode gets
+//!    its bond back at once. So slots cannot be squatted for ever by idle
+//!    accounts, a tie displaces nobody (equals cannot churn each other
+//!    out), and a candidate keeps its slot while its candidacy lasts.
+//!    The bond (200,000 CPC in the runtime) is also the entry's storage
+//!    deposit: it is far above the per-byte price of the entry.
 //! 2. RNodes are RPT's population. Those among the top `MaxQualified` by RPT
 //!    may `claim_campaign(terms, cpu, memory)`: with fresh admission proofs,
 //!    `BaseDeposit` per term is held and the RNode is a candidate for
@@ -67,6 +75,8 @@ pub use cpchain_primitives::CandidateInfo;
 pub trait BenchmarkHelper<AccountId, BlockNumber> {
     /// CPU and memory proofs the admission check accepts for `who` now.
     fn valid_proofs(who: &AccountId) -> (AdmissionProof<BlockNumber>, AdmissionProof<BlockNumber>);
+    /// Makes `who` outrank every RNode, so that its join displaces one.
+    fn rank_above_rnodes(who: &AccountId);
 }
 
 /// Terms settled per block at most, so that a long stall cannot make one
@@ -178,6 +188,12 @@ pub mod pallet {
             who: T::AccountId,
             bond: BalanceOf<T>,
         },
+        /// `who` lost its slot to `by`, which outranks it; `bond` was released.
+        RnodeDisplaced {
+            who: T::AccountId,
+            by: T::AccountId,
+            bond: BalanceOf<T>,
+        },
         CampaignClaimed {
             who: T::AccountId,
             start: u32,
@@ -210,7 +226,8 @@ pub mod pallet {
         AlreadyRnode,
         /// The account is not an RNode.
         NotRnode,
-        /// `MaxRnodes` RNodes exist.
+        /// `MaxRnodes` RNodes exist, and the joiner's RPT is not above the
+        /// lowest RNode without a candidacy.
         TooManyRnodes,
         /// The account cannot pay the bond or the deposit.
         InsufficientFunds,
@@ -267,10 +284,12 @@ pub mod pallet {
     #[pallet::call]
     impl<T: Config> Pallet<T> {
         /// Becomes an RNode: checks the admission proofs and holds the bond.
+        /// When every slot is taken, displaces the lowest-ranked RNode
+        /// without a candidacy if the caller outranks it.
         #[pallet::call_index(0)]
         // The benchmark runs the runtime's real admission check, so the
-        // weight includes the scrypt proof.
-        #[pallet::weight(T::WeightInfo::join_rnode())]
+        // weight includes the scrypt proof; the ranking is RPT's.
+        #[pallet::weight(T::WeightInfo::join_rnode().saturating_add(T::Rpt::ranking_weight()))]
         pub fn join_rnode(
             origin: OriginFor<T>,
             cpu: ProofOf<T>,
@@ -278,14 +297,18 @@ pub mod pallet {
         ) -> DispatchResult {
             let who = ensure_signed(origin)?;
             ensure!(!Rnodes::<T>::contains_key(&who), Error::<T>::AlreadyRnode);
-            ensure!(
-                Rnodes::<T>::count() < T::MaxRnodes::get(),
-                Error::<T>::TooManyRnodes
-            );
+            let displaced = if Rnodes::<T>::count() < T::MaxRnodes::get() {
+                None
+            } else {
+                Some(Self::outranked_rnode(&who).ok_or(Error::<T>::TooManyRnodes)?)
+            };
             T::Admission::check(&who, &cpu, &memory)?;
             let bond = T::RnodeBond::get();
             T::Currency::hold(&HoldReason::RnodeBond.into(), &who, bond)
                 .map_err(|_| Error::<T>::InsufficientFunds)?;
+            if let Some(displaced) = displaced {
+                Self::displace(displaced, &who)?;
+            }
             let joined_at = frame_system::Pallet::<T>::block_number();
             Rnodes::<T>::insert(&who, RnodeInfo { bond, joined_at });
             Self::deposit_event(Event::RnodeJoined { who, bond });
@@ -307,17 +330,8 @@ pub mod pallet {
                 now >= info.joined_at.saturating_add(T::RnodeLockPeriod::get()),
                 Error::<T>::RnodeLocked
             );
-            T::Currency::release(
-                &HoldReason::RnodeBond.into(),
-                &who,
-                info.bond,
-                Precision::BestEffort,
-            )?;
-            Rnodes::<T>::remove(&who);
-            Self::deposit_event(Event::RnodeQuit {
-                who,
-                bond: info.bond,
-            });
+            let bond = Self::end_membership(&who)?;
+            Self::deposit_event(Event::RnodeQuit { who, bond });
             Ok(())
         }
 
@@ -485,6 +499,46 @@ impl<T: Config> Pallet<T> {
             .iter()
             .take(top)
             .any(|(account, _)| account == who)
+    }
+
+    /// The RNode `joiner` would displace: the lowest-ranked RNode without a
+    /// candidacy, the last in account order among equals, if `joiner`
+    /// ranks strictly above it when ranked together with the RNodes.
+    fn outranked_rnode(joiner: &T::AccountId) -> Option<T::AccountId> {
+        let ranking = T::Rpt::ranking_with(joiner);
+        let joiner_rpt = ranking
+            .iter()
+            .find(|(who, _)| who == joiner)
+            .map(|(_, rpt)| *rpt)?;
+        let (lowest, lowest_rpt) = ranking.into_iter().rev().find(|(who, _)| {
+            who != joiner
+                && Rnodes::<T>::contains_key(who)
+                && !CandidateInfoOf::<T>::contains_key(who)
+        })?;
+        (joiner_rpt > lowest_rpt).then_some(lowest)
+    }
+
+    /// Ends `who`'s RNode membership for `by`, releasing its bond.
+    fn displace(who: T::AccountId, by: &T::AccountId) -> DispatchResult {
+        let bond = Self::end_membership(&who)?;
+        Self::deposit_event(Event::RnodeDisplaced {
+            who,
+            by: by.clone(),
+            bond,
+        });
+        Ok(())
+    }
+
+    /// Removes `who`'s RNode entry and releases its bond; returns the bond.
+    fn end_membership(who: &T::AccountId) -> Result<BalanceOf<T>, DispatchError> {
+        let info = Rnodes::<T>::take(who).ok_or(Error::<T>::NotRnode)?;
+        T::Currency::release(
+            &HoldReason::RnodeBond.into(),
+            who,
+            info.bond,
+            Precision::BestEffort,
+        )?;
+        Ok(info.bond)
     }
 
     /// Removes `who` from `term`'s candidates; false if it was not one.

@@ -128,6 +128,14 @@ impl crate::BenchmarkHelper<u64, u64> for EvenNonces {
     fn valid_proofs(_: &u64) -> (AdmissionProof<u64>, AdmissionProof<u64>) {
         (proof(0), proof(0))
     }
+    fn rank_above_rnodes(who: &u64) {
+        let mut ranking: Vec<(u64, u32)> = Campaign::rnodes()
+            .into_iter()
+            .map(|rnode| (rnode, 1))
+            .collect();
+        ranking.insert(0, (*who, 2));
+        set_ranking(ranking);
+    }
 }
 
 pub const START: u64 = 10_000;

@@ -68,14 +68,98 @@ fn bad_joins_are_refused_and_move_no_funds() {
     });
 }
 
+fn fill_rnodes() {
+    for who in 1..=MAX_RNODES as u64 {
+        join(who);
+    }
+}
+
 #[test]
-fn rnodes_are_capped() {
+fn a_joiner_ranked_no_higher_than_every_rnode_is_refused_and_moves_no_funds() {
     new_test_ext().execute_with(|| {
-        for who in 1..=MAX_RNODES as u64 {
-            join(who);
-        }
+        fill_rnodes();
+        // Every RNode and the joiner at the same RPT: a tie displaces nobody,
+        // so equals cannot churn each other out.
+        set_ranking((1..=7).map(|who| (who, 10)).collect());
         assert_noop!(
             Campaign::join_rnode(RuntimeOrigin::signed(7), proof(0), proof(0)),
+            Error::<Test>::TooManyRnodes
+        );
+        set_ranking((1..=5).map(|who| (who, 10)).chain([(7, 5)]).collect());
+        assert_noop!(
+            Campaign::join_rnode(RuntimeOrigin::signed(7), proof(0), proof(0)),
+            Error::<Test>::TooManyRnodes
+        );
+    });
+}
+
+#[test]
+fn a_joiner_with_higher_rpt_displaces_the_lowest_rnode_and_its_bond_is_returned() {
+    new_test_ext().execute_with(|| {
+        fill_rnodes();
+        // Squatters 1..=5 sit on every slot; 3 ranks lowest.
+        set_ranking(vec![(1, 40), (2, 30), (4, 20), (5, 20), (3, 10), (7, 11)]);
+        assert_ok!(Campaign::join_rnode(
+            RuntimeOrigin::signed(7),
+            proof(0),
+            proof(0)
+        ));
+        assert!(Rnodes::<Test>::contains_key(7));
+        assert!(!Rnodes::<Test>::contains_key(3));
+        assert_eq!(Rnodes::<Test>::count(), MAX_RNODES);
+        assert_eq!(held(3, HoldReason::RnodeBond), 0);
+        assert_eq!(free(3), START);
+        assert_eq!(held(7, HoldReason::RnodeBond), BOND);
+        System::assert_has_event(
+            Event::RnodeDisplaced {
+                who: 3,
+                by: 7,
+                bond: BOND,
+            }
+            .into(),
+        );
+        assert_ok!(Campaign::do_try_state());
+    });
+}
+
+#[test]
+fn among_equally_low_rnodes_the_last_in_account_order_goes() {
+    new_test_ext().execute_with(|| {
+        fill_rnodes();
+        set_ranking(vec![(1, 40), (2, 30), (3, 10), (4, 10), (5, 10), (7, 11)]);
+        assert_ok!(Campaign::join_rnode(
+            RuntimeOrigin::signed(7),
+            proof(0),
+            proof(0)
+        ));
+        assert!(!Rnodes::<Test>::contains_key(5));
+        assert!(Rnodes::<Test>::contains_key(3) && Rnodes::<Test>::contains_key(4));
+    });
+}
+
+#[test]
+fn an_rnode_holding_a_candidacy_is_never_displaced() {
+    new_test_ext().execute_with(|| {
+        fill_rnodes();
+        set_ranking((1..=5).map(|who| (who, 10)).collect());
+        for who in 1..=4 {
+            assert_ok!(claim(who, 1));
+        }
+        // 5 is the only RNode without a candidacy, and it ranks above the
+        // candidates: they stay, and 5 goes.
+        set_ranking(vec![(7, 20), (5, 15), (1, 1), (2, 1), (3, 1), (4, 1)]);
+        assert_ok!(Campaign::join_rnode(
+            RuntimeOrigin::signed(7),
+            proof(0),
+            proof(0)
+        ));
+        assert!(!Rnodes::<Test>::contains_key(5));
+        assert!((1..=4).all(Rnodes::<Test>::contains_key));
+        // Every remaining RNode is a candidate: nobody can be displaced.
+        assert_ok!(claim(7, 1));
+        set_ranking(vec![(6, 100), (1, 1), (2, 1), (3, 1), (4, 1), (7, 1)]);
+        assert_noop!(
+            Campaign::join_rnode(RuntimeOrigin::signed(6), proof(0), proof(0)),
             Error::<Test>::TooManyRnodes
         );
     });

@@ -600,7 +600,12 @@ impl<T: Config> Pallet<T> {
 
     /// The population with its RPT, highest first, ties in account order.
     pub fn ranking() -> Vec<(T::AccountId, RptBreakdown)> {
-        let accounts = Self::population();
+        Self::ranking_of(Self::population())
+    }
+
+    /// `accounts` (in account order, without repeats) ranked together,
+    /// highest first, ties in account order.
+    fn ranking_of(accounts: Vec<T::AccountId>) -> Vec<(T::AccountId, RptBreakdown)> {
         let breakdowns = Self::breakdowns_of(&accounts);
         let mut ranking: Vec<_> = accounts.into_iter().zip(breakdowns).collect();
         // A stable sort keeps account order among equal totals.
@@ -621,6 +626,17 @@ impl<T: Config> RptProvider<T::AccountId> for Pallet<T> {
 
     fn ranking() -> Vec<(T::AccountId, u32)> {
         Self::ranking()
+            .into_iter()
+            .map(|(who, rpt)| (who, rpt.total))
+            .collect()
+    }
+
+    fn ranking_with(who: &T::AccountId) -> Vec<(T::AccountId, u32)> {
+        let mut accounts = Self::population();
+        if let Err(index) = accounts.binary_search(who) {
+            accounts.insert(index, who.clone());
+        }
+        Self::ranking_of(accounts)
             .into_iter()
             .map(|(who, rpt)| (who, rpt.total))
             .collect()

@@ -326,6 +326,37 @@ fn a_batch_ranks_the_population_once_and_agrees_with_single_reads() {
     });
 }
 
+/// Campaign decides displacement from this ranking: an outsider stands
+/// where `rpt_of` puts it, and the members where they would stand with it.
+#[test]
+fn ranking_with_an_outsider_ranks_it_together_with_the_population_once() {
+    new_test_ext(vec![(1, 1_000), (2, 500), (3, 250), (4, 10), (9, 700)]).execute_with(|| {
+        set_population(&[1, 2, 3, 4]);
+        POPULATION_READS.with(|reads| *reads.borrow_mut() = 0);
+        let ranking = <Rpt as RptProvider<u64>>::ranking_with(&9);
+        assert_eq!(POPULATION_READS.with(|reads| *reads.borrow()), 1);
+        let order: Vec<u64> = ranking.iter().map(|(who, _)| *who).collect();
+        assert_eq!(order, vec![1, 9, 2, 3, 4]);
+        let together = Rpt::breakdowns_of(&[1, 2, 3, 4, 9]);
+        for (who, expected) in [1u64, 2, 3, 4, 9].iter().zip(&together) {
+            let found = ranking
+                .iter()
+                .find(|(member, _)| member == who)
+                .map(|(_, rpt)| *rpt);
+            assert_eq!(found, Some(expected.total), "account {who}");
+        }
+        assert_eq!(
+            ranking
+                .iter()
+                .find(|(who, _)| *who == 9)
+                .map(|(_, rpt)| *rpt),
+            Some(<Rpt as RptProvider<u64>>::rpt_of(&9))
+        );
+        // A member is not ranked twice.
+        assert_eq!(<Rpt as RptProvider<u64>>::ranking_with(&2).len(), 4);
+    });
+}
+
 mod sweep {
     use super::*;
     use frame_support::{
