@@ -184,9 +184,13 @@ impl Node {
                 &rpc_port.to_string(),
                 "--listen-addr",
                 &format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
-                "--no-prometheus",
                 "--no-mdns",
             ])
+            .args(
+                (!args.contains(&"--prometheus-port"))
+                    .then_some("--no-prometheus")
+                    .into_iter(),
+            )
             .args(
                 (!args.contains(&"--telemetry-url"))
                     .then_some("--no-telemetry")
