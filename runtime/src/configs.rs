@@ -613,6 +613,29 @@ impl pallet_dpor::Config for Runtime {
     type ProposerKey = AccountSealKey;
     type MaxCandidates = <Runtime as pallet_campaign::Config>::MaxRnodes;
     type WeightInfo = pallet_dpor::weights::SubstrateWeight<Runtime>;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    type Keys = crate::opaque::SessionKeys;
+    type KeyDeposit = KeyDeposit;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = KeystoreSessionKeys;
+}
+
+parameter_types! {
+    /// A registered key takes two entries (account to key, key to account)
+    /// of about 80 bytes each.
+    pub const KeyDeposit: Balance = DEPOSIT_PER_ENTRY + 160 * DEPOSIT_PER_BYTE;
+}
+
+/// Session keys generated in the benchmark's keystore, as
+/// `author_rotateKeysWithOwner` generates them on a node.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct KeystoreSessionKeys;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_dpor::BenchmarkHelper<crate::opaque::SessionKeys> for KeystoreSessionKeys {
+    fn keys_with_proof(owner: &[u8]) -> (crate::opaque::SessionKeys, alloc::vec::Vec<u8>) {
+        let generated = crate::opaque::SessionKeys::generate(owner, None);
+        (generated.keys, codec::Encode::encode(&generated.proof))
+    }
 }
 
 /// A proposer's account is its sr25519 sealing key, which also proves its

@@ -448,6 +448,39 @@ fn session_keys_decode_to_the_dpor_key() {
     assert_eq!(decoded, vec![(key.to_raw_vec(), dpor_crypto::KEY_TYPE)]);
 }
 
+/// The route `author_rotateKeysWithOwner` + `dpor.setKeys` takes: keys the
+/// runtime API generates, with their proof for the owner's account, register
+/// for that account and for no other.
+#[test]
+fn keys_from_rotate_keys_with_owner_register_for_their_owner_only() {
+    let mut ext = dev_ext();
+    ext.register_extension(sp_keystore::KeystoreExt::new(
+        sp_keystore::testing::MemoryKeystore::new(),
+    ));
+    ext.execute_with(|| {
+        let owner = account(Alice);
+        let generated = opaque::SessionKeys::generate(&owner.encode(), None);
+        let proof = generated.proof.encode();
+        assert_noop!(
+            Dpor::set_keys(
+                RuntimeOrigin::signed(account(Bob)),
+                generated.keys.clone(),
+                proof.clone()
+            ),
+            pallet_dpor::Error::<Runtime>::InvalidKeyProof
+        );
+        assert_ok!(Dpor::set_keys(
+            RuntimeOrigin::signed(owner.clone()),
+            generated.keys.clone(),
+            proof
+        ));
+        assert_eq!(
+            pallet_dpor::RegisteredKeys::<Runtime>::get(&owner),
+            Some(generated.keys.dpor.clone())
+        );
+    });
+}
+
 #[test]
 fn the_runtime_reports_cpchain_metadata() {
     assert_eq!(VERSION.spec_name, "cpchain");

@@ -35,6 +35,21 @@ const VRF_FIXTURE_PROOF: [u8; 64] = [
     33, 3,
 ];
 
+/// The largest committee: 3f+1 up to `MaxValidators`.
+fn max_validators<T: Config>() -> u32 {
+    let max = T::MaxValidators::get();
+    max - (max - 1) % 3
+}
+
+fn fund<T: Config>(who: &T::AccountId) {
+    use frame_support::traits::fungible::Inspect;
+    use sp_runtime::Saturating;
+    let amount = T::KeyDeposit::get()
+        .saturating_mul(4u32.into())
+        .saturating_add(T::Currency::minimum_balance());
+    let _ = T::Currency::set_balance(who, amount);
+}
+
 fn governance<T: Config>() -> Result<T::RuntimeOrigin, BenchmarkError> {
     T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)
 }
@@ -53,6 +68,70 @@ mod benchmarks {
 
         #[extrinsic_call]
         _(origin as T::RuntimeOrigin, new);
+
+        assert_eq!(
+            NextValidators::<T>::get().map(|v| v.len() as u32),
+            Some(count)
+        );
+        Ok(())
+    }
+
+    /// A sitting validator replacing its registered key: the proof is
+    /// checked, the old key's owner entry goes and the next set is written.
+    #[benchmark]
+    fn set_keys() -> Result<(), BenchmarkError> {
+        let mut sitting = validators::<T>(max_validators::<T>());
+        let who = sitting[0].0.clone();
+        fund::<T>(&who);
+        let owner = who.encode();
+        let (old_keys, old_proof) = T::BenchmarkHelper::keys_with_proof(&owner);
+        let old_key: AuthorityId = old_keys
+            .get(cpchain_primitives::dpor_crypto::KEY_TYPE)
+            .ok_or(BenchmarkError::Stop("the keys hold no dpor key"))?;
+        sitting[0].1 = old_key;
+        Validators::<T>::put(ValidatorsOf::<T>::truncate_from(sitting));
+        Pallet::<T>::set_keys(RawOrigin::Signed(who.clone()).into(), old_keys, old_proof)
+            .map_err(|_| BenchmarkError::Stop("first set_keys"))?;
+        let (keys, proof) = T::BenchmarkHelper::keys_with_proof(&owner);
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(who.clone()), keys, proof);
+
+        let next = NextValidators::<T>::get().ok_or(BenchmarkError::Stop("no next set"))?;
+        assert_eq!(RegisteredKeys::<T>::get(&who), Some(next[0].1.clone()));
+        Ok(())
+    }
+
+    #[benchmark]
+    fn purge_keys() -> Result<(), BenchmarkError> {
+        let who: T::AccountId = account("registrant", 0, 0);
+        fund::<T>(&who);
+        let (keys, proof) = T::BenchmarkHelper::keys_with_proof(&who.encode());
+        Pallet::<T>::set_keys(RawOrigin::Signed(who.clone()).into(), keys, proof)
+            .map_err(|_| BenchmarkError::Stop("set_keys"))?;
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(who.clone()));
+
+        assert!(RegisteredKeys::<T>::get(&who).is_none());
+        Ok(())
+    }
+
+    /// `v` faults tolerated: 3v + 1 accounts, each with a registered key.
+    #[benchmark]
+    fn set_validator_accounts(v: Linear<0, 33>) -> Result<(), BenchmarkError> {
+        let count = (3 * v + 1).min(T::MaxValidators::get());
+        let count = count - (count - 1) % 3;
+        let origin = governance::<T>()?;
+        let named = validators::<T>(count);
+        for (who, key) in &named {
+            RegisteredKeys::<T>::insert(who, key.clone());
+            KeyOwners::<T>::insert(key, who.clone());
+        }
+        let accounts: Vec<T::AccountId> = named.into_iter().map(|(who, _)| who).collect();
+
+        #[extrinsic_call]
+        _(origin as T::RuntimeOrigin, accounts);
 
         assert_eq!(
             NextValidators::<T>::get().map(|v| v.len() as u32),

@@ -92,9 +92,22 @@ use cpchain_primitives::{
         IMPEACHMENT_WINDOW,
     },
 };
-use frame_support::{pallet_prelude::*, traits::fungible::Mutate};
+use frame_support::{
+    pallet_prelude::*,
+    traits::{
+        fungible::{Mutate, MutateHold},
+        tokens::Precision,
+    },
+};
 use frame_system::{offchain::CreateBare, pallet_prelude::*};
-use sp_runtime::traits::{Convert, Hash, SaturatedConversion, Zero};
+use sp_runtime::traits::{Convert, Hash, OpaqueKeys, SaturatedConversion, Zero};
+
+/// Makes what the key-registration benchmarks cannot make through calls.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<Keys> {
+    /// Fresh keys, and the proof that `owner` holds them.
+    fn keys_with_proof(owner: &[u8]) -> (Keys, Vec<u8>);
+}
 
 pub type BalanceOf<T> = <<T as Config>::Currency as frame_support::traits::fungible::Inspect<
     <T as frame_system::Config>::AccountId,
@@ -213,8 +226,16 @@ pub mod pallet {
     pub trait Config: frame_system::Config + CreateBare<Call<Self>> {
         #[allow(deprecated)]
         type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
-        /// Mints block rewards.
-        type Currency: Mutate<Self::AccountId>;
+        /// Mints block rewards; holds key-registration deposits.
+        type Currency: Mutate<Self::AccountId>
+            + MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+        type RuntimeHoldReason: From<HoldReason>;
+        /// The consensus keys an account registers (the runtime's session
+        /// keys), with the ownership proof `author_rotateKeysWithOwner` gives.
+        type Keys: Parameter + OpaqueKeys;
+        /// Held from an account while it has a registered key.
+        #[pallet::constant]
+        type KeyDeposit: Get<BalanceOf<Self>>;
         /// Each term's campaign candidates.
         type Candidates: CandidateSource<Self::AccountId>;
         /// Candidates' reputation.
@@ -242,6 +263,14 @@ pub mod pallet {
         #[pallet::constant]
         type MaxCandidates: Get<u32>;
         type WeightInfo: WeightInfo;
+        #[cfg(feature = "runtime-benchmarks")]
+        type BenchmarkHelper: BenchmarkHelper<Self::Keys>;
+    }
+
+    #[pallet::composite_enum]
+    pub enum HoldReason {
+        /// An account's deposit for its registered consensus key.
+        KeyDeposit,
     }
 
     pub type ValidatorsOf<T> = BoundedVec<
@@ -368,6 +397,18 @@ pub mod pallet {
     #[pallet::storage]
     pub type NextElection<T: Config> = StorageValue<_, PendingElection<T>>;
 
+    /// The consensus key each account registered, with proof it holds it;
+    /// governance names validators by account from these
+    /// ([`Pallet::set_validator_accounts`]).
+    #[pallet::storage]
+    pub type RegisteredKeys<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, AuthorityId, OptionQuery>;
+
+    /// The account that registered each key: one key, one account.
+    #[pallet::storage]
+    pub type KeyOwners<T: Config> =
+        StorageMap<_, Blake2_128Concat, AuthorityId, T::AccountId, OptionQuery>;
+
     #[pallet::genesis_config]
     #[derive(frame_support::DefaultNoBound)]
     pub struct GenesisConfig<T: Config> {
@@ -492,6 +533,16 @@ pub mod pallet {
         EquivocationRptPenaltyChanged {
             points: u32,
         },
+        /// `who` registered `key`; a sitting validator's key changes at the
+        /// next term (`ValidatorsScheduled` comes with it).
+        KeyRegistered {
+            who: T::AccountId,
+            key: AuthorityId,
+        },
+        /// `who` removed its registered key and got its deposit back.
+        KeyPurged {
+            who: T::AccountId,
+        },
     }
 
     #[pallet::error]
@@ -523,6 +574,16 @@ pub mod pallet {
         EquivocationOutOfRange,
         /// This offender is already recorded in this term.
         DuplicateEquivocation,
+        /// The proof does not show that the caller holds the keys.
+        InvalidKeyProof,
+        /// The keys hold no DPoR consensus key.
+        NoDporKey,
+        /// Another account registered this key or holds it in the committee.
+        KeyInUse,
+        /// A named account has no registered key.
+        NoRegisteredKey,
+        /// The account cannot pay the key deposit.
+        InsufficientDeposit,
     }
 
     #[pallet::hooks]
@@ -720,6 +781,69 @@ pub mod pallet {
         }
 
         /// Sets the RPT points one proven equivocation costs in elections.
+        /// Registers the caller's consensus key, proven with the ownership
+        /// proof of `author_rotateKeysWithOwner(caller)`. A sitting (or
+        /// scheduled) validator's committee key changes to it at the next
+        /// term, through the same change of set as `set_validators`.
+        #[pallet::call_index(9)]
+        #[pallet::weight(T::WeightInfo::set_keys())]
+        pub fn set_keys(origin: OriginFor<T>, keys: T::Keys, proof: Vec<u8>) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            ensure!(
+                who.using_encoded(|owner| keys.ownership_proof_is_valid(owner, &proof)),
+                Error::<T>::InvalidKeyProof
+            );
+            let key: AuthorityId = keys
+                .get(cpchain_primitives::dpor_crypto::KEY_TYPE)
+                .ok_or(Error::<T>::NoDporKey)?;
+            Self::register_key(who, key)
+        }
+
+        /// Removes the caller's registered key and releases its deposit.
+        /// The committee keeps the keys it holds until governance changes it.
+        #[pallet::call_index(10)]
+        #[pallet::weight(T::WeightInfo::purge_keys())]
+        pub fn purge_keys(origin: OriginFor<T>) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            let key = RegisteredKeys::<T>::take(&who).ok_or(Error::<T>::NoRegisteredKey)?;
+            KeyOwners::<T>::remove(&key);
+            T::Currency::release(
+                &HoldReason::KeyDeposit.into(),
+                &who,
+                T::KeyDeposit::get(),
+                Precision::BestEffort,
+            )?;
+            Self::deposit_event(Event::KeyPurged { who });
+            Ok(())
+        }
+
+        /// Names the validators from the next term on by account, each with
+        /// the key it registered.
+        #[pallet::call_index(11)]
+        #[pallet::weight(T::WeightInfo::set_validator_accounts(T::MaxValidators::get().saturating_sub(1) / 3))]
+        pub fn set_validator_accounts(
+            origin: OriginFor<T>,
+            accounts: Vec<T::AccountId>,
+        ) -> DispatchResult {
+            T::GovernanceOrigin::ensure_origin(origin)?;
+            ensure!(
+                accounts.len() <= T::MaxValidators::get() as usize,
+                Error::<T>::TooManyValidators
+            );
+            let validators = accounts
+                .into_iter()
+                .map(|who| {
+                    let key = RegisteredKeys::<T>::get(&who).ok_or(Error::<T>::NoRegisteredKey)?;
+                    Ok((who, key))
+                })
+                .collect::<Result<Vec<_>, Error<T>>>()?;
+            let validators = Self::check_validators(validators)?;
+            let count = validators.len() as u32;
+            NextValidators::<T>::put(validators);
+            Self::deposit_event(Event::ValidatorsScheduled { count });
+            Ok(())
+        }
+
         #[pallet::call_index(8)]
         #[pallet::weight(T::WeightInfo::set_setting())]
         pub fn set_equivocation_rpt_penalty(origin: OriginFor<T>, points: u32) -> DispatchResult {
@@ -819,7 +943,21 @@ impl<T: Config> Pallet<T> {
         if let Some(next) = NextValidators::<T>::get() {
             Self::check_validators(next.into_inner())?;
         }
-        Ok(())
+        use cpchain_primitives::try_state::{ensure_holds, sum_by_account};
+        use frame_support::traits::fungible::InspectHold;
+        ensure!(
+            RegisteredKeys::<T>::iter()
+                .all(|(who, key)| KeyOwners::<T>::get(&key).as_ref() == Some(&who))
+                && KeyOwners::<T>::iter_keys().count() == RegisteredKeys::<T>::iter_keys().count(),
+            "dpor: registered keys and their owners disagree"
+        );
+        let deposits =
+            sum_by_account(RegisteredKeys::<T>::iter_keys().map(|who| (who, T::KeyDeposit::get())));
+        ensure_holds(
+            &deposits,
+            |who| T::Currency::balance_on_hold(&HoldReason::KeyDeposit.into(), who),
+            "dpor: key deposits held are not one per registered key",
+        )
     }
 
     /// The seed as the 32 bytes the VRF input and the election take.
@@ -1003,6 +1141,43 @@ impl<T: Config> Pallet<T> {
             height: offence.height,
             offender: offence.offender,
         });
+    }
+
+    /// Records `key` as `who`'s, holding the deposit for a first key, and
+    /// schedules the committee's copy to change if `who` sits in it.
+    fn register_key(who: T::AccountId, key: AuthorityId) -> DispatchResult {
+        let committee_holder = NextValidators::<T>::get()
+            .unwrap_or_else(Validators::<T>::get)
+            .into_iter()
+            .chain(Validators::<T>::get())
+            .find(|(_, held)| *held == key)
+            .map(|(holder, _)| holder);
+        let registered_holder = KeyOwners::<T>::get(&key);
+        ensure!(
+            committee_holder
+                .iter()
+                .chain(registered_holder.iter())
+                .all(|holder| *holder == who),
+            Error::<T>::KeyInUse
+        );
+        match RegisteredKeys::<T>::get(&who) {
+            Some(old) => KeyOwners::<T>::remove(&old),
+            None => T::Currency::hold(&HoldReason::KeyDeposit.into(), &who, T::KeyDeposit::get())
+                .map_err(|_| Error::<T>::InsufficientDeposit)?,
+        }
+        RegisteredKeys::<T>::insert(&who, key.clone());
+        KeyOwners::<T>::insert(&key, who.clone());
+        let mut next = NextValidators::<T>::get().unwrap_or_else(Validators::<T>::get);
+        if let Some(seat) = next.iter_mut().find(|(holder, _)| *holder == who) {
+            if seat.1 != key {
+                seat.1 = key.clone();
+                let count = next.len() as u32;
+                NextValidators::<T>::put(next);
+                Self::deposit_event(Event::ValidatorsScheduled { count });
+            }
+        }
+        Self::deposit_event(Event::KeyRegistered { who, key });
+        Ok(())
     }
 
     fn check_validators(

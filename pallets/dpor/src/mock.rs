@@ -87,6 +87,53 @@ impl pallet_dpor::Config for Test {
     type ProposerKey = TestSealers;
     type MaxCandidates = ConstU32<64>;
     type WeightInfo = ();
+    type RuntimeHoldReason = RuntimeHoldReason;
+    type Keys = MockKeys;
+    type KeyDeposit = ConstU64<KEY_DEPOSIT>;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = MockKeys;
+}
+
+pub const KEY_DEPOSIT: u64 = 50;
+
+pub struct MockDporKey;
+impl sp_runtime::BoundToRuntimeAppPublic for MockDporKey {
+    type Public = AuthorityId;
+}
+
+sp_runtime::impl_opaque_keys! {
+    pub struct MockKeys {
+        pub dpor: MockDporKey,
+    }
+}
+
+/// Session keys from ed25519 seed `seed`, and the ownership proof of
+/// account `owner` (`author_rotateKeysWithOwner`'s).
+pub fn keys_with_proof(seed: u8, owner: u64) -> (MockKeys, Vec<u8>) {
+    use codec::Encode;
+    use sp_core::{proof_of_possession::ProofOfPossessionGenerator, Pair};
+    let mut pair = sp_core::ed25519::Pair::from_seed(&[seed; 32]);
+    let proof = pair.generate_proof_of_possession(&owner.encode());
+    (
+        MockKeys {
+            dpor: pair.public().into(),
+        },
+        proof.encode(),
+    )
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<MockKeys> for MockKeys {
+    fn keys_with_proof(owner: &[u8]) -> (MockKeys, Vec<u8>) {
+        use codec::Decode;
+        thread_local!(static SEED: std::cell::Cell<u8> = const { std::cell::Cell::new(200) });
+        let seed = SEED.with(|s| {
+            s.set(s.get().wrapping_add(1));
+            s.get()
+        });
+        let owner = u64::decode(&mut &owner[..]).expect("test accounts are u64");
+        keys_with_proof(seed, owner)
+    }
 }
 
 impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test

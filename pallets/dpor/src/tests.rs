@@ -889,3 +889,149 @@ fn try_state_requires_three_f_plus_one_validators() {
         assert!(Dpor::do_try_state().is_err());
     });
 }
+
+mod key_registration {
+    use super::*;
+    use frame_support::traits::fungible::{InspectHold, Mutate};
+
+    fn fund(who: u64) {
+        let _ = Balances::set_balance(&who, 1_000);
+    }
+
+    fn dpor_key(keys: &MockKeys) -> AuthorityId {
+        keys.dpor.clone()
+    }
+
+    fn held(who: u64) -> u64 {
+        Balances::balance_on_hold(&RuntimeHoldReason::Dpor(HoldReason::KeyDeposit), &who)
+    }
+
+    #[test]
+    fn a_validator_registers_a_key_it_holds_and_its_seat_takes_it_at_the_next_term() {
+        new_test_ext().execute_with(|| {
+            run_to(2);
+            fund(1);
+            let (keys, proof) = keys_with_proof(9, 1);
+            let new_key = dpor_key(&keys);
+            assert_ok!(Dpor::set_keys(RuntimeOrigin::signed(1), keys, proof));
+            assert_eq!(held(1), KEY_DEPOSIT);
+            assert_eq!(RegisteredKeys::<Test>::get(1), Some(new_key.clone()));
+            // The running term keeps certifying with the old key.
+            assert_eq!(Dpor::validators()[0], (1, key(1)));
+            assert_eq!(Dpor::next_committee_change(), Some(TERM as u32 + 1));
+            run_to(TERM + 1);
+            let mut expected: Vec<_> = (1..=4).map(|i| (i as u64, key(i))).collect();
+            expected[0].1 = new_key;
+            assert_eq!(Dpor::validators(), expected);
+            System::assert_has_event(Event::ValidatorsChanged { term: 1, count: 4 }.into());
+        });
+    }
+
+    #[test]
+    fn a_key_without_its_owners_proof_or_already_owned_is_refused_and_holds_nothing() {
+        new_test_ext().execute_with(|| {
+            run_to(1);
+            for who in [1, 5, 6] {
+                fund(who);
+            }
+            // A proof made for account 5 does not register the key for 1:
+            // nobody can claim a key seen on chain or in a spec.
+            let (keys, proof_for_5) = keys_with_proof(9, 5);
+            assert_noop!(
+                Dpor::set_keys(RuntimeOrigin::signed(1), keys.clone(), proof_for_5.clone()),
+                Error::<Test>::InvalidKeyProof
+            );
+            assert_noop!(
+                Dpor::set_keys(RuntimeOrigin::signed(1), keys.clone(), vec![0; 64]),
+                Error::<Test>::InvalidKeyProof
+            );
+            assert_noop!(
+                Dpor::set_keys(
+                    RuntimeOrigin::signed(7),
+                    keys.clone(),
+                    keys_with_proof(9, 7).1
+                ),
+                Error::<Test>::InsufficientDeposit
+            );
+            assert_ok!(Dpor::set_keys(RuntimeOrigin::signed(5), keys, proof_for_5));
+            // Whoever else holds that secret cannot register it a second time.
+            let (same, proof_for_6) = keys_with_proof(9, 6);
+            assert_noop!(
+                Dpor::set_keys(RuntimeOrigin::signed(6), same, proof_for_6),
+                Error::<Test>::KeyInUse
+            );
+            // Nor a key a sitting validator certifies with.
+            let (sitting, proof) = keys_with_proof(11, 6);
+            let mut four: Vec<_> = (1..=4).map(|i| (i as u64, key(i))).collect();
+            four[2].1 = dpor_key(&sitting);
+            Validators::<Test>::put(ValidatorsOf::<Test>::truncate_from(four.clone()));
+            assert_noop!(
+                Dpor::set_keys(RuntimeOrigin::signed(6), sitting, proof),
+                Error::<Test>::KeyInUse
+            );
+            assert_eq!(held(1) + held(6) + held(7), 0);
+            assert_eq!(Dpor::validators(), four);
+            assert_eq!(NextValidators::<Test>::get(), None);
+        });
+    }
+
+    #[test]
+    fn governance_names_validators_by_account_with_their_registered_keys() {
+        new_test_ext().execute_with(|| {
+            run_to(1);
+            let accounts = [11u64, 12, 13, 14];
+            let mut registered = Vec::new();
+            for (seed, who) in (20u8..).zip(accounts) {
+                fund(who);
+                let (keys, proof) = keys_with_proof(seed, who);
+                registered.push((who, dpor_key(&keys)));
+                assert_ok!(Dpor::set_keys(RuntimeOrigin::signed(who), keys, proof));
+            }
+            assert_noop!(
+                Dpor::set_validator_accounts(RuntimeOrigin::signed(11), accounts.to_vec()),
+                DispatchError::BadOrigin
+            );
+            assert_noop!(
+                Dpor::set_validator_accounts(RuntimeOrigin::root(), vec![11, 12, 13, 99]),
+                Error::<Test>::NoRegisteredKey
+            );
+            assert_noop!(
+                Dpor::set_validator_accounts(RuntimeOrigin::root(), vec![11, 12]),
+                Error::<Test>::NotThreeFPlusOne
+            );
+            assert_ok!(Dpor::set_validator_accounts(
+                RuntimeOrigin::root(),
+                accounts.to_vec()
+            ));
+            run_to(TERM + 1);
+            assert_eq!(Dpor::validators(), registered);
+            assert_ok!(Dpor::do_try_state());
+            KeyOwners::<Test>::remove(&registered[0].1);
+            assert!(Dpor::do_try_state().is_err());
+        });
+    }
+
+    #[test]
+    fn purging_a_key_returns_the_deposit_and_leaves_the_committee_alone() {
+        new_test_ext().execute_with(|| {
+            run_to(1);
+            fund(1);
+            let (keys, proof) = keys_with_proof(9, 1);
+            assert_ok!(Dpor::set_keys(
+                RuntimeOrigin::signed(1),
+                keys.clone(),
+                proof
+            ));
+            let scheduled = NextValidators::<Test>::get();
+            assert_ok!(Dpor::purge_keys(RuntimeOrigin::signed(1)));
+            assert_eq!(held(1), 0);
+            assert_eq!(Balances::free_balance(1), 1_000);
+            assert!(KeyOwners::<Test>::get(dpor_key(&keys)).is_none());
+            assert_eq!(NextValidators::<Test>::get(), scheduled);
+            assert_noop!(
+                Dpor::purge_keys(RuntimeOrigin::signed(1)),
+                Error::<Test>::NoRegisteredKey
+            );
+        });
+    }
+}

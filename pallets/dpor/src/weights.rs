@@ -44,6 +44,9 @@ pub trait WeightInfo {
 	fn on_finalize(p: u32, ) -> Weight;
 	fn fold_vrf_output() -> Weight;
 	fn report_equivocation() -> Weight;
+	fn set_keys() -> Weight;
+	fn purge_keys() -> Weight;
+	fn set_validator_accounts(v: u32, ) -> Weight;
 }
 
 /// Weights measured in the CPChain runtime.
@@ -154,6 +157,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
+	fn set_keys() -> Weight {
+		Weight::from_parts(200_000_000, 8000)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	fn purge_keys() -> Weight {
+		Weight::from_parts(50_000_000, 4000)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	fn set_validator_accounts(v: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 8000)
+			.saturating_add(Weight::from_parts(5_000_000, 2600).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same figures with ParityDB's costs, for tests and mocks.
@@ -181,5 +201,22 @@ impl WeightInfo for () {
 		Weight::from_parts(140_619_000, 6028)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
+	}
+	fn set_keys() -> Weight {
+		Weight::from_parts(200_000_000, 8000)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+	}
+	fn purge_keys() -> Weight {
+		Weight::from_parts(50_000_000, 4000)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn set_validator_accounts(v: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 8000)
+			.saturating_add(Weight::from_parts(5_000_000, 2600).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(v.into())))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }
