@@ -1033,7 +1033,7 @@ impl MarketCmd {
                 if opened["plaintextHashMatches"] != json!(true) {
                     return Err(input(format!(
                         "order {order}: the delivered data does not match the hash the seller listed; \
-                         dispute it with `market dispute --order {order}`"
+                         dispute it with `market dispute --wallet <this wallet> --order {order}`"
                     )));
                 }
                 let included = send(&client, MarketCall::confirm { order: *order })?;

@@ -27,7 +27,7 @@
 //! | B silent `CheckTimeout` after delivery; anyone calls `claim_timeout` | paid to A: B holds the key, and silence past the bound is acceptance |
 //! | dispute resolved by P or governance for A | paid to A; B's dispute bond goes to A, A's bond back to A |
 //! | dispute resolved for B | back to B's free escrow; A's delivery bond goes to B, B's bond back to B |
-//! | dispute unresolved `DisputeTimeout` later; anyone calls `claim_timeout` | split: `TimeoutSellerShare` to A, the rest back to B's free escrow; each side's bond back to it (state `Split`) |
+//! | dispute unresolved `DisputeTimeout` later; anyone calls `claim_timeout` | split: `TimeoutSellerShare` to A, the rest back to B's free escrow; each side's bond back to it (state `Split`). A dispute opened before bonds existed (runtime 103, no buyer bond) keeps its old rule: back to B's free escrow |
 //! | A rejects it before delivering (`reject_order`) | back to B's free escrow |
 //! | A cancels the item before delivering (`cancel_item`) | back to B's free escrow |
 //!
@@ -838,7 +838,17 @@ pub mod pallet {
             ensure!(now > o.since.saturating_add(timeout), Error::<T>::TooEarly);
             match o.state {
                 OrderState::Delivered | OrderState::Confirmed => Self::pay_seller(order, o),
-                OrderState::Disputed => Self::settle_dispute(order, o, Ruling::Unresolved),
+                OrderState::Disputed => {
+                    // A dispute opened before bonds (runtime 103) keeps the
+                    // rule it was opened under: the buyer is refunded.
+                    let bonded = DisputeBonds::<T>::get(order).is_some_and(|b| !b.buyer.is_zero());
+                    let ruling = if bonded {
+                        Ruling::Unresolved
+                    } else {
+                        Ruling::ForBuyer
+                    };
+                    Self::settle_dispute(order, o, ruling)
+                }
                 _ => Self::refund_buyer(order, o, OrderState::Refunded),
             }
         }

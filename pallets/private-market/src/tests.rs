@@ -1081,3 +1081,23 @@ mod key_deposits {
         });
     }
 }
+
+/// A dispute opened under runtime 103 (no bonds, no evidence) keeps the
+/// rule it was opened under when it times out: the buyer is refunded.
+#[test]
+fn a_dispute_from_before_bonds_times_out_as_it_did() {
+    new_test_ext().execute_with(|| {
+        let id = order(list());
+        Orders::<Test>::mutate(id, |o| {
+            let o = o.as_mut().unwrap();
+            o.key_for_buyer = Some(bounded(b"k"));
+            o.state = OrderState::Disputed;
+        });
+        run_to(2 + DISPUTE_TIMEOUT);
+        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(OTHER), id));
+        assert_eq!(state(id), OrderState::Refunded);
+        assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE);
+        assert_eq!(seller_funds(), START);
+        assert_ok!(Market::do_try_state());
+    });
+}
