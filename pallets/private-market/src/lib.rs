@@ -44,8 +44,8 @@
 //!   A holds a bond when it delivers, B when it disputes, each
 //!   `bond(price, DisputeBondRatio, DisputeBondMinimum)`. The side the
 //!   ruling goes against loses its bond to the other; on every end that is
-//!   not a ruling (paid after confirmation or check timeout) A's bond comes
-//!   back. A buyer who holds the data therefore cannot dispute its way to a
+//!   not a ruling (paid on release, release timeout or check timeout) A's
+//!   bond comes back. A buyer who holds the data therefore cannot dispute its way to a
 //!   free copy: a wrong dispute costs it the price and its bond, and an
 //!   unanswered one still pays A `TimeoutSellerShare` of the price.
 //! - **Verifiable delivery**: `buyer_key` is a fresh x25519 key of B's for
@@ -56,8 +56,11 @@
 //!   item and compares it with the plaintext hash and with its own copy
 //!   of the key (`key_for_agent`): what A really delivered is checkable,
 //!   and nothing else of B's is exposed. The evidence is public, so it
-//!   also makes this order's delivered key public: a buyer already holds
-//!   the data and can publish it anyway, so revealing adds no power.
+//!   also makes what A delivered for this order public (the item key, if
+//!   A delivered right): B then already holds the data and could publish
+//!   it anyway, so revealing gives nobody more than B has. This check is
+//!   on chain (`x25519-dalek` builds for the runtime); the agent's tool
+//!   (`cpchain-node market resolve`) does the decryption and the finding.
 //! - **Rejection churn**: B may not order an item again for
 //!   `RejectionCooldown` blocks after A rejected its order of it. Each
 //!   rejected Sybil round then needs a fresh account, which costs the
