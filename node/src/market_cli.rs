@@ -1,8 +1,21 @@
 //! `cpchain-node market ...`: the private market's eight steps from the
 //! command line, for sellers, buyers and the agent. Secrets stay on the
-//! user's machine in a wallet file (the x25519 encryption key and the item
-//! keys of the seller's listings); the chain sees only ciphertexts, hashes,
-//! parties, amounts and states. Every command prints JSON on stdout.
+//! user's machine in a wallet file (the x25519 encryption key, the item
+//! keys of the seller's listings, and a fresh x25519 key for each order the
+//! buyer places); the chain sees only ciphertexts, hashes, parties,
+//! amounts and states. Every command prints JSON on stdout.
+//!
+//! The wallet file (format 2) is JSON. With `--passphrase-file` it is
+//! encrypted like polkadot.js's JSON keystore: scrypt (log N 15, r 8, p 1,
+//! random 32-byte salt) derives a ChaCha20-Poly1305 key that seals the
+//! wallet's JSON. Without it the JSON is in the clear, readable by the
+//! owner only (mode 0600). The file is written to a fresh, randomly named
+//! file in the same folder (created exclusively, so no existing file or
+//! link is followed) and renamed over the wallet; a wallet path that is a
+//! symbolic link is refused. Format 1 wallets (no `version`) load as
+//! unencrypted ones, but items listed by that version's tool do not open
+//! any more: sealing now binds each ciphertext to its listing and salts
+//! the plaintext hash (see `market_crypto`).
 
 use std::{
     collections::BTreeMap,
@@ -17,8 +30,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sp_runtime::BoundedVec;
 
+use sp_core::crypto::Ss58Codec;
+use zeroize::{Zeroize, Zeroizing};
+
 use crate::{
-    market_crypto::{self as crypto, EncryptionKeypair},
+    market_crypto::{self as crypto, Binding, EncryptionKeypair},
     signing_client::{
         hex_bytes, hex_string, input, AccountArgs, ChainReader, EndpointArgs, SigningClient,
     },
@@ -29,9 +45,15 @@ const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct WalletArg {
-    /// The market wallet file: the encryption key and the item keys.
+    /// The market wallet file: the encryption key, the item keys and the
+    /// order keys.
     #[arg(long)]
     pub wallet: PathBuf,
+    /// A file whose first line is the wallet's passphrase: the wallet is
+    /// kept encrypted (scrypt and ChaCha20-Poly1305). Give it to `keygen`
+    /// to create an encrypted wallet, and to every command that opens it.
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -138,10 +160,14 @@ pub enum MarketCmd {
         #[arg(long)]
         order: u64,
     },
-    /// Step 7, otherwise: dispute the delivery.
+    /// Step 7, otherwise: dispute the delivery. Holds a dispute bond and
+    /// reveals the order's own secret key (from the wallet) as evidence, so
+    /// that the agent can check what the seller delivered.
     Dispute {
         #[command(flatten)]
         account: AccountArgs,
+        #[command(flatten)]
+        wallet: WalletArg,
         #[arg(long)]
         order: u64,
     },
@@ -160,15 +186,22 @@ pub enum MarketCmd {
         #[arg(long)]
         order: u64,
     },
-    /// Settle a dispute (the agent).
+    /// Settle a dispute (the agent, with its wallet): opens the seller's
+    /// delivered key with the buyer's revealed secret, decrypts the item,
+    /// checks it against the salted plaintext hash and against the agent's
+    /// own copy of the key, prints the finding and rules on it: for the
+    /// seller if the delivered key opens the item as listed, otherwise for
+    /// the buyer.
     Resolve {
         #[command(flatten)]
         account: AccountArgs,
+        #[command(flatten)]
+        wallet: WalletArg,
         #[arg(long)]
         order: u64,
-        /// Pay the seller; without it the buyer is refunded.
+        /// Print the finding without submitting the ruling.
         #[arg(long)]
-        pay_seller: bool,
+        dry_run: bool,
     },
     /// Apply an order's timeout rule once its timeout has passed.
     ClaimTimeout {
@@ -228,90 +261,307 @@ pub fn parse_amount(text: &str) -> Result<Balance, String> {
         .ok_or_else(|| format!("{text:?} is too large"))
 }
 
-/// The wallet file. It holds secrets: written with mode 0600.
+/// The wallet's contents. It holds secrets: wiped from memory when
+/// dropped, and stored as described in the module docs.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Wallet {
+    #[serde(default)]
+    version: u32,
     encryption_secret: String,
     encryption_public: String,
     /// Item keys of this seller's listings, by item id.
     #[serde(default)]
     item_keys: BTreeMap<u64, String>,
+    /// This buyer's order keys: the secret of each order's `buyer_key`, by
+    /// that public key. Stored before the order is sent.
+    #[serde(default)]
+    order_keys: BTreeMap<String, String>,
+    /// The passphrase the wallet is sealed with, to save it again.
+    #[serde(skip)]
+    passphrase: Option<Zeroizing<String>>,
+}
+
+impl Drop for Wallet {
+    fn drop(&mut self) {
+        self.encryption_secret.zeroize();
+        self.item_keys.values_mut().for_each(Zeroize::zeroize);
+        self.order_keys.values_mut().for_each(Zeroize::zeroize);
+    }
+}
+
+const WALLET_VERSION: u32 = 2;
+/// scrypt's cost for the wallet key: N = 2^15, r = 8, p = 1, as
+/// polkadot.js's keystore.
+const SCRYPT_LOG_N: u8 = 15;
+const SCRYPT_R: u32 = 8;
+const SCRYPT_P: u32 = 1;
+
+/// An encrypted wallet file.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SealedWallet {
+    version: u32,
+    kdf: String,
+    log_n: u8,
+    r: u32,
+    p: u32,
+    salt: String,
+    cipher: String,
+    nonce: String,
+    ciphertext: String,
+}
+
+fn wallet_cipher(
+    passphrase: &str,
+    salt: &[u8],
+    (log_n, r, p): (u8, u32, u32),
+) -> sc_cli::Result<chacha20poly1305::ChaCha20Poly1305> {
+    use chacha20poly1305::KeyInit;
+    let params = scrypt::Params::new(log_n, r, p, 32)
+        .map_err(|e| input(format!("the wallet's scrypt parameters: {e}")))?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    scrypt::scrypt(passphrase.as_bytes(), salt, &params, &mut key[..])
+        .map_err(|e| input(format!("scrypt: {e}")))?;
+    chacha20poly1305::ChaCha20Poly1305::new_from_slice(&key[..])
+        .map_err(|_| input("the wallet key is not 32 bytes".into()))
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; N];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+fn read_passphrase(arg: &WalletArg) -> sc_cli::Result<Option<Zeroizing<String>>> {
+    let Some(path) = &arg.passphrase_file else {
+        return Ok(None);
+    };
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| input(format!("cannot read {}: {e}", path.display())))?,
+    );
+    let line = text.lines().next().unwrap_or_default();
+    if line.is_empty() {
+        return Err(input(format!(
+            "{} holds no passphrase on its first line",
+            path.display()
+        )));
+    }
+    Ok(Some(Zeroizing::new(line.to_string())))
+}
+
+/// Reads `path`, refusing a symbolic link.
+fn read_no_follow(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let mut bytes = Zeroizing::new(Vec::new());
+    options.open(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Writes `bytes` to a new, randomly named file beside `path` (mode 0600,
+/// created exclusively, so no existing file or link is followed) and gives
+/// its path.
+fn write_beside(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary =
+        path.with_file_name(format!(".{name}.{}.tmp", hex_string(&random_bytes::<8>())));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    match written {
+        Ok(()) => Ok(temporary),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(e)
+        }
+    }
 }
 
 impl Wallet {
-    fn create(path: &Path) -> sc_cli::Result<Wallet> {
-        if path.exists() {
-            return Err(input(format!(
-                "{} exists; keygen never overwrites a wallet",
-                path.display()
-            )));
-        }
+    fn create(arg: &WalletArg) -> sc_cli::Result<Wallet> {
+        let path = &arg.wallet;
         let keypair = EncryptionKeypair::generate();
         let wallet = Wallet {
-            encryption_secret: format!("0x{}", hex_string(&keypair.secret())),
+            version: WALLET_VERSION,
+            encryption_secret: format!("0x{}", hex_string(&keypair.secret()[..])),
             encryption_public: format!("0x{}", hex_string(&keypair.public())),
             item_keys: BTreeMap::new(),
+            order_keys: BTreeMap::new(),
+            passphrase: read_passphrase(arg)?,
         };
-        wallet.save(path)?;
+        let bytes = wallet.file_bytes()?;
+        let cannot =
+            |e: std::io::Error| input(format!("cannot create the wallet {}: {e}", path.display()));
+        let temporary = write_beside(path, &bytes).map_err(cannot)?;
+        // A hard link never replaces what is at `path`, a link included.
+        let linked = std::fs::hard_link(&temporary, path);
+        let _ = std::fs::remove_file(&temporary);
+        linked.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                input(format!(
+                    "{} exists; keygen never overwrites a wallet",
+                    path.display()
+                ))
+            } else {
+                cannot(e)
+            }
+        })?;
         Ok(wallet)
     }
 
-    fn load(path: &Path) -> sc_cli::Result<Wallet> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+    fn load(arg: &WalletArg) -> sc_cli::Result<Wallet> {
+        let path = &arg.wallet;
+        let bytes = read_no_follow(path).map_err(|e| {
             input(format!(
-                "cannot read the wallet {}: {e} (create one with `market keygen`)",
+                "cannot read the wallet {} (a symbolic link is refused): {e} \
+                 (create one with `market keygen`)",
                 path.display()
             ))
         })?;
-        serde_json::from_str(&text)
-            .map_err(|e| input(format!("{} is not a market wallet: {e}", path.display())))
+        let not_wallet =
+            |e: serde_json::Error| input(format!("{} is not a market wallet: {e}", path.display()));
+        let passphrase = read_passphrase(arg)?;
+        let plain = match serde_json::from_slice::<SealedWallet>(&bytes) {
+            Ok(sealed) => {
+                let passphrase = passphrase.as_ref().ok_or_else(|| {
+                    input(format!(
+                        "the wallet {} is encrypted: give --passphrase-file",
+                        path.display()
+                    ))
+                })?;
+                Self::unseal(&sealed, passphrase)
+                    .map_err(|e| input(format!("the wallet {}: {e}", path.display())))?
+            }
+            Err(_) => bytes,
+        };
+        let mut wallet: Wallet = serde_json::from_slice(&plain).map_err(not_wallet)?;
+        wallet.passphrase = passphrase;
+        Ok(wallet)
     }
 
-    /// Writes a temporary file and renames it over the wallet, so that a
-    /// crash leaves the old or the new wallet, never half of one.
-    fn save(&self, path: &Path) -> sc_cli::Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| input(e.to_string()))?;
-        let temporary = path.with_extension("tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let write = |options: &std::fs::OpenOptions| -> std::io::Result<()> {
-            use std::io::Write;
-            let mut file = options.open(&temporary)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, path)
+    fn unseal(sealed: &SealedWallet, passphrase: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+        use chacha20poly1305::aead::Aead;
+        if sealed.kdf != "scrypt" || sealed.cipher != "chacha20-poly1305" {
+            return Err(format!(
+                "unknown sealing {} / {}",
+                sealed.kdf, sealed.cipher
+            ));
+        }
+        let salt = hex_bytes(&sealed.salt)?;
+        let nonce: [u8; 12] = hex_bytes(&sealed.nonce)?
+            .try_into()
+            .map_err(|_| "the nonce is not 12 bytes".to_string())?;
+        let cipher = wallet_cipher(passphrase, &salt, (sealed.log_n, sealed.r, sealed.p))
+            .map_err(|e| e.to_string())?;
+        cipher
+            .decrypt(
+                &chacha20poly1305::Nonce::from(nonce),
+                &hex_bytes(&sealed.ciphertext)?[..],
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| "wrong passphrase, or the wallet file was changed".to_string())
+    }
+
+    /// The file's bytes: the JSON, sealed under the passphrase if any.
+    fn file_bytes(&self) -> sc_cli::Result<Zeroizing<Vec<u8>>> {
+        use chacha20poly1305::aead::Aead;
+        let json =
+            Zeroizing::new(serde_json::to_vec_pretty(self).map_err(|e| input(e.to_string()))?);
+        let Some(passphrase) = &self.passphrase else {
+            return Ok(json);
         };
-        write(&options)
+        let (salt, nonce) = (random_bytes::<32>(), random_bytes::<12>());
+        let cipher = wallet_cipher(passphrase, &salt, (SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P))?;
+        let ciphertext = cipher
+            .encrypt(&chacha20poly1305::Nonce::from(nonce), &json[..])
+            .map_err(|_| input("cannot encrypt the wallet".into()))?;
+        let sealed = SealedWallet {
+            version: WALLET_VERSION,
+            kdf: "scrypt".into(),
+            log_n: SCRYPT_LOG_N,
+            r: SCRYPT_R,
+            p: SCRYPT_P,
+            salt: format!("0x{}", hex_string(&salt)),
+            cipher: "chacha20-poly1305".into(),
+            nonce: format!("0x{}", hex_string(&nonce)),
+            ciphertext: format!("0x{}", hex_string(&ciphertext)),
+        };
+        serde_json::to_vec_pretty(&sealed)
+            .map(Zeroizing::new)
+            .map_err(|e| input(e.to_string()))
+    }
+
+    /// Writes a new file and renames it over the wallet, so that a crash
+    /// leaves the old or the new wallet, never half of one, and a link at
+    /// the path is replaced, not followed.
+    fn save(&self, path: &Path) -> sc_cli::Result<()> {
+        let bytes = self.file_bytes()?;
+        write_beside(path, &bytes)
+            .and_then(|temporary| {
+                std::fs::rename(&temporary, path).inspect_err(|_| {
+                    let _ = std::fs::remove_file(&temporary);
+                })
+            })
             .map_err(|e| input(format!("cannot write the wallet {}: {e}", path.display())))
     }
 
     fn keypair(&self) -> sc_cli::Result<EncryptionKeypair> {
-        Ok(EncryptionKeypair::from_secret(key32(
-            &self.encryption_secret,
-            "the wallet's encryption secret",
-        )?))
+        let secret = key32(&self.encryption_secret, "the wallet's encryption secret")?;
+        Ok(EncryptionKeypair::from_secret(&secret))
     }
 
     fn public(&self) -> sc_cli::Result<[u8; 32]> {
         Ok(self.keypair()?.public())
     }
 
-    fn item_key(&self, item: u64) -> sc_cli::Result<Option<[u8; 32]>> {
+    fn item_key(&self, item: u64) -> sc_cli::Result<Option<Zeroizing<[u8; 32]>>> {
         self.item_keys
             .get(&item)
             .map(|hex| key32(hex, "an item key in the wallet"))
             .transpose()
     }
+
+    /// A fresh order key, stored in the wallet; gives its public key.
+    fn new_order_key(&mut self) -> [u8; 32] {
+        let keypair = EncryptionKeypair::generate();
+        let public = keypair.public();
+        self.order_keys.insert(
+            format!("0x{}", hex_string(&public)),
+            format!("0x{}", hex_string(&keypair.secret()[..])),
+        );
+        public
+    }
+
+    /// The secret of `buyer_key`: an order key, or the wallet's own key
+    /// for orders placed with it.
+    fn order_secret(&self, buyer_key: &[u8; 32]) -> sc_cli::Result<Option<Zeroizing<[u8; 32]>>> {
+        if let Some(secret) = self.order_keys.get(&format!("0x{}", hex_string(buyer_key))) {
+            return key32(secret, "an order key in the wallet").map(Some);
+        }
+        let own = self.keypair()?;
+        Ok((own.public() == *buyer_key).then(|| own.secret()))
+    }
 }
 
-fn key32(hex: &str, what: &str) -> sc_cli::Result<[u8; 32]> {
-    hex_bytes(hex)
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| input(format!("{what} is not 32 bytes of hex")))
+fn key32(hex: &str, what: &str) -> sc_cli::Result<Zeroizing<[u8; 32]>> {
+    let mut bytes = Zeroizing::new(hex_bytes(hex).unwrap_or_default());
+    let key: [u8; 32] = bytes[..]
+        .try_into()
+        .map_err(|_| input(format!("{what} is not 32 bytes of hex")))?;
+    bytes.zeroize();
+    Ok(Zeroizing::new(key))
 }
 
 fn bytes_field(value: &Value, field: &str) -> sc_cli::Result<Vec<u8>> {
@@ -351,44 +601,170 @@ fn order_of(reader: &ChainReader, order: u64) -> sc_cli::Result<Value> {
     Ok(found)
 }
 
+fn account_field(value: &Value, field: &str) -> sc_cli::Result<[u8; 32]> {
+    value[field]
+        .as_str()
+        .and_then(|text| sp_core::crypto::AccountId32::from_ss58check(text).ok())
+        .map(Into::into)
+        .ok_or_else(|| input(format!("the node's answer has no account {field}: {value}")))
+}
+
+/// The listing `item`'s ciphertexts are bound to.
+struct Listing {
+    seller: [u8; 32],
+    plaintext_hash: [u8; 32],
+}
+
+impl Listing {
+    fn of(item: &Value) -> sc_cli::Result<Self> {
+        Ok(Self {
+            seller: account_field(item, "seller")?,
+            plaintext_hash: bytes_field(item, "plaintextHash")?
+                .try_into()
+                .map_err(|_| {
+                    input(format!(
+                        "item {}: the plaintext hash is not 32 bytes",
+                        item["id"]
+                    ))
+                })?,
+        })
+    }
+
+    fn binding(&self) -> Binding<'_> {
+        Binding {
+            seller: &self.seller,
+            plaintext_hash: &self.plaintext_hash,
+        }
+    }
+}
+
 /// Decrypts `item`'s private fields with `key` and checks them against the
 /// hash the chain recorded.
 fn open_item(item: &Value, key: &[u8; 32]) -> sc_cli::Result<Value> {
-    let fields = crypto::decrypt_fields(key, &bytes_field(item, "sealedFields")?)
+    let listing = Listing::of(item)?;
+    let opened = crypto::open_item(key, &bytes_field(item, "sealedFields")?, listing.binding())
         .map_err(|e| input(format!("item {}: {e}", item["id"])))?;
-    let hash_matches = bytes_field(item, "plaintextHash")? == crypto::plaintext_hash(&fields);
     Ok(json!({
         "item": item["id"],
-        "plaintextHashMatches": hash_matches,
-        "fields": String::from_utf8(fields.clone())
-            .unwrap_or_else(|_| format!("0x{}", hex_string(&fields))),
+        "plaintextHashMatches": opened.hash_matches,
+        "fields": String::from_utf8(opened.fields.clone())
+            .unwrap_or_else(|_| format!("0x{}", hex_string(&opened.fields))),
     }))
+}
+
+fn item_id(order: &Value) -> sc_cli::Result<u64> {
+    order["item"]
+        .as_u64()
+        .ok_or_else(|| input(format!("order {} names no item", order["id"])))
+}
+
+/// The wallet's secret for `order`'s buyer key.
+fn order_keypair(wallet: &Wallet, order: &Value) -> sc_cli::Result<EncryptionKeypair> {
+    let buyer_key = key32(
+        order["buyerKey"].as_str().unwrap_or_default(),
+        "the order's buyer key",
+    )?;
+    let secret = wallet.order_secret(&buyer_key)?.ok_or_else(|| {
+        input(format!(
+            "order {} was placed for an encryption key this wallet does not hold",
+            order["id"]
+        ))
+    })?;
+    Ok(EncryptionKeypair::from_secret(&secret))
 }
 
 /// What a buyer recovers through its order's delivered key.
 fn open_order(reader: &ChainReader, wallet: &Wallet, order: u64) -> sc_cli::Result<Value> {
     let found = order_of(reader, order)?;
-    let keypair = wallet.keypair()?;
-    if bytes_field(&found, "buyerKey")? != keypair.public() {
-        return Err(input(format!(
-            "order {order} was placed for another encryption key than this wallet's"
-        )));
-    }
+    let keypair = order_keypair(wallet, &found)?;
     let sealed = found["keyForBuyer"].as_str().ok_or_else(|| {
         input(format!(
             "order {order} has no delivered key yet ({})",
             found["state"]
         ))
     })?;
+    let item = item_of(reader, item_id(&found)?)?;
     let key = keypair
-        .open(&hex_bytes(sealed).map_err(input)?)
+        .open(
+            &hex_bytes(sealed).map_err(input)?,
+            Listing::of(&item)?.binding(),
+        )
         .map_err(|e| input(format!("order {order}'s delivered key: {e}")))?;
-    let item = found["item"]
-        .as_u64()
-        .ok_or_else(|| input(format!("order {order} names no item")))?;
-    let mut opened = open_item(&item_of(reader, item)?, &key)?;
+    let mut opened = open_item(&item, &key)?;
     opened["order"] = json!(order);
     Ok(opened)
+}
+
+/// The agent's finding on a disputed order: what the seller's delivered
+/// key opens, with the buyer's revealed secret, and whether it is the key
+/// the seller sealed to the agent. The seller delivered right if and only
+/// if the delivered key opens the item and the plaintext matches the
+/// listed (salted) hash.
+fn dispute_finding(reader: &ChainReader, agent: &Wallet, order: u64) -> sc_cli::Result<Value> {
+    let found = order_of(reader, order)?;
+    if found["state"] != "disputed" {
+        return Err(input(format!(
+            "order {order} is {}, not disputed",
+            found["state"]
+        )));
+    }
+    let key = pallet_private_market::DisputeEvidence::<Runtime>::hashed_key_for(order);
+    let evidence = reader.call(
+        "state_getStorage",
+        json!([format!("0x{}", hex_string(&key))]),
+    )?;
+    let evidence = evidence
+        .as_str()
+        .ok_or_else(|| input(format!("order {order} has no dispute evidence on chain")))?;
+    let evidence = key32(evidence, "the dispute evidence")?;
+    let item = item_of(reader, item_id(&found)?)?;
+    let listing = Listing::of(&item)?;
+    let agents_key = agent
+        .keypair()?
+        .open(&bytes_field(&item, "keyForAgent")?, listing.binding())
+        .map_err(|e| {
+            input(format!(
+                "this wallet cannot open the agent's copy of item {}'s key: {e}; \
+                 resolve with the agent's wallet",
+                item["id"]
+            ))
+        })?;
+    let delivered = found["keyForBuyer"]
+        .as_str()
+        .and_then(|hex| hex_bytes(hex).ok())
+        .unwrap_or_default();
+    let (delivered_opens, same_key, opened) =
+        match EncryptionKeypair::from_secret(&evidence).open(&delivered, listing.binding()) {
+            Err(e) => (format!("no: {e}"), false, None),
+            Ok(key) => (
+                "yes".to_string(),
+                key == agents_key,
+                crypto::open_item(
+                    &key,
+                    &bytes_field(&item, "sealedFields")?,
+                    listing.binding(),
+                )
+                .ok(),
+            ),
+        };
+    let item_opens = opened.is_some();
+    let hash_matches = opened.as_ref().is_some_and(|o| o.hash_matches);
+    let agents_copy_matches = crypto::open_item(
+        &agents_key,
+        &bytes_field(&item, "sealedFields")?,
+        listing.binding(),
+    )
+    .is_ok_and(|o| o.hash_matches);
+    Ok(json!({
+        "order": order,
+        "item": item["id"],
+        "deliveredKeyOpens": delivered_opens,
+        "deliveredKeyIsAgentsKey": same_key,
+        "deliveredKeyOpensItem": item_opens,
+        "plaintextHashMatches": hash_matches,
+        "agentsCopyOpensItem": agents_copy_matches,
+        "paySeller": item_opens && hash_matches,
+    }))
 }
 
 fn market_events(included: &crate::signing_client::Included) -> Vec<&MarketEvent<Runtime>> {
@@ -438,12 +814,16 @@ impl MarketCmd {
         };
         Ok(match self {
             MarketCmd::Keygen { wallet } => {
-                let created = Wallet::create(&wallet.wallet)?;
-                json!({ "wallet": wallet.wallet, "encryptionPublic": created.encryption_public })
+                let created = Wallet::create(wallet)?;
+                json!({
+                    "wallet": wallet.wallet,
+                    "encryptionPublic": created.encryption_public,
+                    "encrypted": created.passphrase.is_some(),
+                })
             }
             MarketCmd::RegisterKey { account, wallet } => {
                 let client = SigningClient::open(account)?;
-                let key = Wallet::load(&wallet.wallet)?.public()?;
+                let key = Wallet::load(wallet)?.public()?;
                 let included = send(&client, MarketCall::set_encryption_key { key })?;
                 json!({
                     "account": client.address(),
@@ -460,9 +840,9 @@ impl MarketCmd {
                 private_file,
             } => {
                 let client = SigningClient::open(account)?;
-                let mut stored = Wallet::load(&wallet.wallet)?;
+                let mut stored = Wallet::load(wallet)?;
                 let price = parse_amount(price).map_err(input)?;
-                let plaintext = match (private, private_file) {
+                let plaintext = Zeroizing::new(match (private, private_file) {
                     (Some(text), _) => text.as_bytes().to_vec(),
                     (None, Some(path)) => std::fs::read(path)
                         .map_err(|e| input(format!("cannot read {}: {e}", path.display())))?,
@@ -471,7 +851,7 @@ impl MarketCmd {
                             "give the private fields: --private or --private-file".into(),
                         ))
                     }
-                };
+                });
                 let agent = client.call("market_getAgent", json!([]))?;
                 let agent = agent
                     .as_str()
@@ -487,18 +867,26 @@ impl MarketCmd {
                 })?;
                 let agent_key = key32(agent_key, "the agent's encryption key")?;
 
-                let item_key = crypto::generate_item_key();
-                let sealed_fields = crypto::encrypt_fields(&item_key, &plaintext);
-                let key_for_agent = crypto::seal_key(&item_key, &agent_key)
+                let item_key = Zeroizing::new(crypto::generate_item_key());
+                let seller: [u8; 32] = client.account.clone().into();
+                let sealed = crypto::seal_item(&item_key, &plaintext, &seller);
+                let binding = Binding {
+                    seller: &seller,
+                    plaintext_hash: &sealed.plaintext_hash,
+                };
+                let key_for_agent = crypto::seal_key(&item_key, &agent_key, binding)
                     .map_err(|e| input(format!("the agent's encryption key: {e}")))?;
                 let included = send(
                     &client,
                     MarketCall::list_item {
                         price,
                         public_meta: bounded(meta.as_bytes().to_vec(), "--meta")?,
-                        sealed_fields: bounded(sealed_fields, "the encrypted private fields")?,
+                        sealed_fields: bounded(
+                            sealed.sealed_fields,
+                            "the encrypted private fields",
+                        )?,
                         key_for_agent: bounded(key_for_agent, "the sealed key")?,
-                        plaintext_hash: crypto::plaintext_hash(&plaintext),
+                        plaintext_hash: sealed.plaintext_hash,
                     },
                 )?;
                 let item = first_event(&included, "ItemListed", |event| match event {
@@ -507,7 +895,7 @@ impl MarketCmd {
                 })?;
                 stored
                     .item_keys
-                    .insert(item, format!("0x{}", hex_string(&item_key)));
+                    .insert(item, format!("0x{}", hex_string(&item_key[..])));
                 stored.save(&wallet.wallet)?;
                 json!({ "item": item, "seller": client.address(), "price": price.to_string(), "block": included.block })
             }
@@ -536,8 +924,12 @@ impl MarketCmd {
                 item,
             } => {
                 let client = SigningClient::open(account)?;
-                let buyer_key = Wallet::load(&wallet.wallet)?.public()?;
                 let listed = item_of(&client.reader, *item)?;
+                // A fresh key for this order, saved before the order is
+                // sent: revealing it in a dispute exposes nothing else.
+                let mut stored = Wallet::load(wallet)?;
+                let buyer_key = stored.new_order_key();
+                stored.save(&wallet.wallet)?;
                 let included = send(
                     &client,
                     MarketCall::place_order {
@@ -549,7 +941,13 @@ impl MarketCmd {
                     MarketEvent::OrderPlaced { order, .. } => Some(*order),
                     _ => None,
                 })?;
-                json!({ "order": order, "item": item, "price": listed["price"], "block": included.block })
+                json!({
+                    "order": order,
+                    "item": item,
+                    "price": listed["price"],
+                    "buyerKey": format!("0x{}", hex_string(&buyer_key)),
+                    "block": included.block,
+                })
             }
             MarketCmd::Pending { account } => {
                 let client = SigningClient::open(account)?;
@@ -563,7 +961,7 @@ impl MarketCmd {
                 order,
             } => {
                 let client = SigningClient::open(account)?;
-                let stored = Wallet::load(&wallet.wallet)?;
+                let stored = Wallet::load(wallet)?;
                 let found = order_of(&client.reader, *order)?;
                 if found["state"] != "placed" {
                     return Err(input(format!(
@@ -571,7 +969,8 @@ impl MarketCmd {
                         found["state"]
                     )));
                 }
-                let item = found["item"].as_u64().unwrap_or(u64::MAX);
+                let item = item_id(&found)?;
+                let listing = Listing::of(&item_of(&client.reader, item)?)?;
                 let item_key = stored.item_key(item)?.ok_or_else(|| {
                     input(format!(
                         "the wallet holds no key for item {item}; list with this wallet"
@@ -581,7 +980,7 @@ impl MarketCmd {
                     found["buyerKey"].as_str().unwrap_or_default(),
                     "the order's buyer key",
                 )?;
-                let sealed = crypto::seal_key(&item_key, &buyer_key)
+                let sealed = crypto::seal_key(&item_key, &buyer_key, listing.binding())
                     .map_err(|e| input(format!("the buyer's key: {e}")))?;
                 let included = send(
                     &client,
@@ -599,7 +998,7 @@ impl MarketCmd {
                 item,
             } => {
                 let reader = ChainReader::open(endpoint)?;
-                let stored = Wallet::load(&wallet.wallet)?;
+                let stored = Wallet::load(wallet)?;
                 match (order, item) {
                     (Some(order), _) => open_order(&reader, &stored, *order)?,
                     (None, Some(item)) => {
@@ -608,7 +1007,11 @@ impl MarketCmd {
                             Some(key) => key,
                             None => stored
                                 .keypair()?
-                                .open(&bytes_field(&listed, "keyForAgent")?)
+                                .open(
+                                    &bytes_field(&listed, "keyForAgent")?,
+                                    Listing::of(&listed)?.binding(),
+                                )
+                                .map(Zeroizing::new)
                                 .map_err(|e| {
                                     input(format!(
                                         "item {item}: the wallet holds no item key and the agent's sealed key does not open: {e}"
@@ -626,24 +1029,44 @@ impl MarketCmd {
                 order,
             } => {
                 let client = SigningClient::open(account)?;
-                let opened = open_order(&client.reader, &Wallet::load(&wallet.wallet)?, *order)?;
+                let opened = open_order(&client.reader, &Wallet::load(wallet)?, *order)?;
                 if opened["plaintextHashMatches"] != json!(true) {
                     return Err(input(format!(
                         "order {order}: the delivered data does not match the hash the seller listed; \
-                         dispute it with `market dispute --order {order}`"
+                         dispute it with `market dispute --wallet <this wallet> --order {order}`"
                     )));
                 }
                 let included = send(&client, MarketCall::confirm { order: *order })?;
                 json!({ "order": order, "events": event_names(&included), "block": included.block })
             }
-            MarketCmd::Dispute { account, order }
-            | MarketCmd::Reject { account, order }
+            MarketCmd::Dispute {
+                account,
+                wallet,
+                order,
+            } => {
+                let client = SigningClient::open(account)?;
+                let found = order_of(&client.reader, *order)?;
+                let evidence = order_keypair(&Wallet::load(wallet)?, &found)?.secret();
+                let included = send(
+                    &client,
+                    MarketCall::dispute {
+                        order: *order,
+                        evidence: *evidence,
+                    },
+                )?;
+                json!({
+                    "order": order,
+                    "state": order_of(&client.reader, *order)?["state"],
+                    "events": event_names(&included),
+                    "block": included.block,
+                })
+            }
+            MarketCmd::Reject { account, order }
             | MarketCmd::Release { account, order }
             | MarketCmd::ClaimTimeout { account, order } => {
                 let client = SigningClient::open(account)?;
                 let order = *order;
                 let call = match self {
-                    MarketCmd::Dispute { .. } => MarketCall::dispute { order },
                     MarketCmd::Reject { .. } => MarketCall::reject_order { order },
                     MarketCmd::Release { .. } => MarketCall::release { order },
                     _ => MarketCall::claim_timeout { order },
@@ -658,23 +1081,27 @@ impl MarketCmd {
             }
             MarketCmd::Resolve {
                 account,
+                wallet,
                 order,
-                pay_seller,
+                dry_run,
             } => {
                 let client = SigningClient::open(account)?;
+                let mut finding = dispute_finding(&client.reader, &Wallet::load(wallet)?, *order)?;
+                if *dry_run {
+                    return Ok(finding);
+                }
+                let pay_seller = finding["paySeller"] == json!(true);
                 let included = send(
                     &client,
                     MarketCall::resolve_dispute {
                         order: *order,
-                        pay_seller: *pay_seller,
+                        pay_seller,
                     },
                 )?;
-                json!({
-                    "order": order,
-                    "state": order_of(&client.reader, *order)?["state"],
-                    "events": event_names(&included),
-                    "block": included.block,
-                })
+                finding["state"] = order_of(&client.reader, *order)?["state"].clone();
+                finding["events"] = event_names(&included);
+                finding["block"] = json!(included.block);
+                finding
             }
             MarketCmd::Cancel { account, item } => {
                 let client = SigningClient::open(account)?;
@@ -715,24 +1142,65 @@ mod tests {
             .contains("too large"));
     }
 
+    /// A fresh folder for one test's wallet files.
+    struct Folder(PathBuf);
+
+    impl Folder {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!(
+                "cpchain-market-{name}-{}-{}",
+                std::process::id(),
+                hex_string(&random_bytes::<4>())
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            Self(dir)
+        }
+
+        fn arg(&self, passphrase: Option<&str>) -> WalletArg {
+            let passphrase_file = passphrase.map(|text| {
+                let path = self.0.join(format!("pass-{}", hex_string(text.as_bytes())));
+                std::fs::write(&path, format!("{text}\n")).unwrap();
+                path
+            });
+            WalletArg {
+                wallet: self.0.join("wallet.json"),
+                passphrase_file,
+            }
+        }
+    }
+
+    impl Drop for Folder {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn error(result: sc_cli::Result<Wallet>) -> String {
+        match result {
+            Ok(_) => panic!("the wallet opened"),
+            Err(e) => e.to_string(),
+        }
+    }
+
     #[test]
     fn a_wallet_round_trips_and_is_never_overwritten() {
-        let dir = std::env::temp_dir().join(format!("cpchain-wallet-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("wallet.json");
-        let _ = std::fs::remove_file(&path);
-        let created = Wallet::create(&path).unwrap();
-        assert!(Wallet::create(&path).is_err());
-        let mut loaded = Wallet::load(&path).unwrap();
+        let folder = Folder::new("plain");
+        let arg = folder.arg(None);
+        let path = arg.wallet.clone();
+        let created = Wallet::create(&arg).unwrap();
+        assert!(error(Wallet::create(&arg)).contains("never overwrites"));
+        let mut loaded = Wallet::load(&arg).unwrap();
         assert_eq!(loaded.public().unwrap(), created.public().unwrap());
         loaded
             .item_keys
             .insert(7, format!("0x{}", hex_string(&[9; 32])));
+        let order_key = loaded.new_order_key();
         loaded.save(&path).unwrap();
-        assert_eq!(
-            Wallet::load(&path).unwrap().item_key(7).unwrap(),
-            Some([9; 32])
-        );
+        let reloaded = Wallet::load(&arg).unwrap();
+        assert_eq!(*reloaded.item_key(7).unwrap().unwrap(), [9; 32]);
+        let secret = reloaded.order_secret(&order_key).unwrap().unwrap();
+        assert_eq!(EncryptionKeypair::from_secret(&secret).public(), order_key);
+        assert!(reloaded.order_secret(&[1; 32]).unwrap().is_none());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -743,8 +1211,72 @@ mod tests {
                 "the wallet is readable by others: {mode:o}"
             );
         }
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(&folder.0).unwrap().count(), 1);
         std::fs::write(&path, "{}").unwrap();
-        assert!(Wallet::load(&path).is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(error(Wallet::load(&arg)).contains("not a market wallet"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_the_wallet_path_is_never_followed() {
+        let folder = Folder::new("link");
+        let arg = folder.arg(None);
+        let target = folder.0.join("elsewhere");
+        std::fs::write(&target, "precious").unwrap();
+        std::os::unix::fs::symlink(&target, &arg.wallet).unwrap();
+        // keygen does not write through the link.
+        assert!(error(Wallet::create(&arg)).contains("never overwrites"));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+        // Loading refuses the link.
+        assert!(error(Wallet::load(&arg)).contains("symbolic link"));
+        // Saving replaces the link itself, not what it points to.
+        let other = Folder::new("link-source");
+        let wallet = Wallet::create(&other.arg(None)).unwrap();
+        wallet.save(&arg.wallet).unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+        assert!(!std::fs::symlink_metadata(&arg.wallet)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            Wallet::load(&arg).unwrap().public().unwrap(),
+            wallet.public().unwrap()
+        );
+    }
+
+    #[test]
+    fn a_passphrase_seals_the_wallet() {
+        let folder = Folder::new("sealed");
+        let arg = folder.arg(Some("correct horse battery staple"));
+        let created = Wallet::create(&arg).unwrap();
+        let secret = created
+            .encryption_secret
+            .trim_start_matches("0x")
+            .to_string();
+        let file = std::fs::read_to_string(&arg.wallet).unwrap();
+        assert!(!file.contains(&secret), "the secret is in the clear");
+        assert!(!file.contains("encryptionSecret"));
+        assert!(file.contains("\"kdf\": \"scrypt\""));
+        // The right passphrase opens it, and a save keeps it sealed.
+        let mut loaded = Wallet::load(&arg).unwrap();
+        assert_eq!(loaded.public().unwrap(), created.public().unwrap());
+        loaded.new_order_key();
+        loaded.save(&arg.wallet).unwrap();
+        assert!(!std::fs::read_to_string(&arg.wallet)
+            .unwrap()
+            .contains(&secret));
+        assert_eq!(Wallet::load(&arg).unwrap().order_keys.len(), 1);
+        // A wrong or missing passphrase is a clear error.
+        let wrong = WalletArg {
+            passphrase_file: folder.arg(Some("wrong")).passphrase_file,
+            ..arg.clone()
+        };
+        assert!(error(Wallet::load(&wrong)).contains("wrong passphrase"));
+        let none = WalletArg {
+            passphrase_file: None,
+            ..arg
+        };
+        assert!(error(Wallet::load(&none)).contains("give --passphrase-file"));
     }
 }

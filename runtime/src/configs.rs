@@ -5,7 +5,7 @@ use crate::{
     AccountId, Admission, Balance, Balances, Block, BlockNumber, Campaign, Council, Dpor, Hash,
     Nonce, PalletInfo, Pdash, Preimage, ProxyRegister, Register, Rpt, Runtime, RuntimeCall,
     RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, DAYS,
-    MILLISECS_PER_YEAR, VERSION,
+    HOURS, MILLISECS_PER_YEAR, VERSION,
 };
 use frame_support::PalletId;
 use frame_support::{
@@ -500,7 +500,21 @@ impl pallet_private_market::Config for Runtime {
     type CheckTimeout = ConstU32<{ 3 * DAYS }>;
     type ReleaseTimeout = ConstU32<{ 3 * DAYS }>;
     type DisputeTimeout = ConstU32<{ 14 * DAYS }>;
+    type DisputeBondRatio = MarketDisputeBondRatio;
+    type DisputeBondMinimum = ConstU128<CPC>;
+    type TimeoutSellerShare = MarketTimeoutSellerShare;
+    // A rejected buyer's account waits an hour before ordering that item
+    // again, so rejected rounds need fresh Sybil accounts.
+    type RejectionCooldown = ConstU32<HOURS>;
     type WeightInfo = pallet_private_market::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+    /// Each side of a private-market dispute holds 10 % of the price (at
+    /// least 1 CPC); the side the ruling goes against loses it.
+    pub const MarketDisputeBondRatio: Permill = Permill::from_percent(10);
+    /// An unresolved dispute favours neither side: the price is halved.
+    pub const MarketTimeoutSellerShare: Permill = Permill::from_percent(50);
 }
 
 /// RPT's largest window: about 5 minutes at 3 s blocks, as in the original

@@ -42,26 +42,33 @@ fn listed<T: Config>() -> Result<(ItemId, T::AccountId), BenchmarkError> {
     Ok((id, seller))
 }
 
+/// The buyer's x25519 secret for its benchmark orders, and its public key.
+const BUYER_SECRET: [u8; 32] = [7; 32];
+
+fn buyer_key() -> EncryptionKey {
+    x25519_dalek::x25519(BUYER_SECRET, x25519_dalek::X25519_BASEPOINT_BYTES)
+}
+
 /// Fills the item's order list with `MaxOrdersPerItem - 1` orders in
-/// `state`, then one finished order last, so that a scan for a finished
-/// order reads them all.
-fn fill_orders<T: Config>(item: ItemId, seller: &T::AccountId, state: OrderState) {
-    let buyer: T::AccountId = account("filler", 0, 0);
+/// `state`, each by its own buyer, then one order in `last`: with a
+/// finished `last`, a scan for a finished order reads them all.
+fn fill_orders<T: Config>(
+    item: ItemId,
+    seller: &T::AccountId,
+    state: OrderState,
+    last: OrderState,
+) {
     let max = T::MaxOrdersPerItem::get() as u64;
     let first = NextOrderId::<T>::get();
     let mut ids = alloc::vec::Vec::new();
     for offset in 0..max {
         let id = first + offset;
-        let state = if offset + 1 == max {
-            OrderState::Refunded
-        } else {
-            state
-        };
+        let state = if offset + 1 == max { last } else { state };
         Orders::<T>::insert(
             id,
             Order {
                 item,
-                buyer: buyer.clone(),
+                buyer: account("filler", offset as u32, 0),
                 seller: seller.clone(),
                 price: price::<T>(),
                 buyer_key: [5; 32],
@@ -85,7 +92,7 @@ fn order_in<T: Config>(
     Pallet::<T>::deposit_escrow(RawOrigin::Signed(buyer.clone()).into(), price::<T>())
         .map_err(setup)?;
     let id = NextOrderId::<T>::get();
-    Pallet::<T>::place_order(RawOrigin::Signed(buyer.clone()).into(), item, [7; 32])
+    Pallet::<T>::place_order(RawOrigin::Signed(buyer.clone()).into(), item, buyer_key())
         .map_err(setup)?;
     if state == OrderState::Placed {
         return Ok((id, buyer, seller));
@@ -101,7 +108,8 @@ fn order_in<T: Config>(
             Pallet::<T>::confirm(RawOrigin::Signed(buyer.clone()).into(), id).map_err(setup)?
         }
         OrderState::Disputed => {
-            Pallet::<T>::dispute(RawOrigin::Signed(buyer.clone()).into(), id).map_err(setup)?
+            Pallet::<T>::dispute(RawOrigin::Signed(buyer.clone()).into(), id, BUYER_SECRET)
+                .map_err(setup)?
         }
         _ => {}
     }
@@ -112,12 +120,27 @@ fn order_in<T: Config>(
 mod benchmarks {
     use super::*;
 
+    /// A first key: its deposit is held.
     #[benchmark]
     fn set_encryption_key() {
         let who = funded::<T>("who");
         #[extrinsic_call]
         _(RawOrigin::Signed(who.clone()), [9; 32]);
-        assert_eq!(EncryptionKeys::<T>::get(who), Some([9; 32]));
+        assert_eq!(EncryptionKeys::<T>::get(&who), Some([9; 32]));
+        assert!(KeyDeposits::<T>::contains_key(who));
+    }
+
+    /// A key with a deposit to release.
+    #[benchmark]
+    fn remove_encryption_key() -> Result<(), BenchmarkError> {
+        let who = funded::<T>("who");
+        Pallet::<T>::set_encryption_key(RawOrigin::Signed(who.clone()).into(), [9; 32])
+            .map_err(setup)?;
+        #[extrinsic_call]
+        _(RawOrigin::Signed(who.clone()));
+        assert!(!EncryptionKeys::<T>::contains_key(&who));
+        assert!(!KeyDeposits::<T>::contains_key(who));
+        Ok(())
     }
 
     /// The seller's item list one short of full.
@@ -139,11 +162,12 @@ mod benchmarks {
         assert!(Items::<T>::contains_key(1_000));
     }
 
-    /// Every order slot of the item used by a finished order.
+    /// Every order slot of the item used by an undelivered order, each
+    /// refunded to its own buyer.
     #[benchmark]
     fn cancel_item() -> Result<(), BenchmarkError> {
         let (item, seller) = listed::<T>()?;
-        fill_orders::<T>(item, &seller, OrderState::Paid);
+        fill_orders::<T>(item, &seller, OrderState::Placed, OrderState::Placed);
         #[extrinsic_call]
         _(RawOrigin::Signed(seller), item);
         assert!(!Items::<T>::contains_key(item));
@@ -176,17 +200,18 @@ mod benchmarks {
     #[benchmark]
     fn place_order() -> Result<(), BenchmarkError> {
         let (item, seller) = listed::<T>()?;
-        fill_orders::<T>(item, &seller, OrderState::Placed);
+        fill_orders::<T>(item, &seller, OrderState::Placed, OrderState::Refunded);
         let buyer = funded::<T>("buyer");
         Pallet::<T>::deposit_escrow(RawOrigin::Signed(buyer.clone()).into(), price::<T>())
             .map_err(setup)?;
         let id = NextOrderId::<T>::get();
         #[extrinsic_call]
-        _(RawOrigin::Signed(buyer), item, [7; 32]);
+        _(RawOrigin::Signed(buyer), item, buyer_key());
         assert!(Orders::<T>::contains_key(id));
         Ok(())
     }
 
+    /// The seller's bond is held.
     #[benchmark]
     fn deliver_key() -> Result<(), BenchmarkError> {
         let (id, _, seller) = order_in::<T>(OrderState::Placed)?;
@@ -211,11 +236,13 @@ mod benchmarks {
         Ok(())
     }
 
+    /// The evidence is checked (an x25519 base-point multiplication) and
+    /// the buyer's bond held.
     #[benchmark]
     fn dispute() -> Result<(), BenchmarkError> {
         let (id, buyer, _) = order_in::<T>(OrderState::Delivered)?;
         #[extrinsic_call]
-        _(RawOrigin::Signed(buyer), id);
+        _(RawOrigin::Signed(buyer), id, BUYER_SECRET);
         assert_eq!(
             Orders::<T>::get(id).map(|o| o.state),
             Some(OrderState::Disputed)
@@ -236,7 +263,8 @@ mod benchmarks {
         Ok(())
     }
 
-    /// The agent pays the seller: a transfer between holds, the dearer outcome.
+    /// The agent rules for the seller: the price and the buyer's bond move
+    /// between holds and the seller's bond is released, the dearer outcome.
     #[benchmark]
     fn resolve_dispute() -> Result<(), BenchmarkError> {
         let (id, _, _) = order_in::<T>(OrderState::Disputed)?;
@@ -250,20 +278,21 @@ mod benchmarks {
         Ok(())
     }
 
-    /// A confirmed order the agent never released: the seller is paid.
+    /// A dispute nobody resolved: the price is split (a transfer between
+    /// holds and a refund to free escrow) and both bonds are released.
     #[benchmark]
     fn claim_timeout() -> Result<(), BenchmarkError> {
-        let (id, buyer, _) = order_in::<T>(OrderState::Confirmed)?;
+        let (id, buyer, _) = order_in::<T>(OrderState::Disputed)?;
         let now = frame_system::Pallet::<T>::block_number();
         frame_system::Pallet::<T>::set_block_number(
-            now.saturating_add(T::ReleaseTimeout::get())
+            now.saturating_add(T::DisputeTimeout::get())
                 .saturating_add(1u32.into()),
         );
         #[extrinsic_call]
         _(RawOrigin::Signed(buyer), id);
         assert_eq!(
             Orders::<T>::get(id).map(|o| o.state),
-            Some(OrderState::Paid)
+            Some(OrderState::Split)
         );
         Ok(())
     }

@@ -25,15 +25,55 @@
 //! | P silent `ReleaseTimeout` after B confirms; anyone calls `claim_timeout` | paid to A |
 //! | A silent `DeliveryTimeout` after the order; anyone calls `claim_timeout` | back to B's free escrow |
 //! | B silent `CheckTimeout` after delivery; anyone calls `claim_timeout` | paid to A: B holds the key, and silence past the bound is acceptance |
-//! | dispute resolved by P or governance for A | paid to A |
-//! | dispute resolved for B | back to B's free escrow |
-//! | dispute unresolved `DisputeTimeout` later; anyone calls `claim_timeout` | back to B's free escrow |
+//! | dispute resolved by P or governance for A | paid to A; B's dispute bond goes to A, A's bond back to A |
+//! | dispute resolved for B | back to B's free escrow; A's delivery bond goes to B, B's bond back to B |
+//! | dispute unresolved `DisputeTimeout` later; anyone calls `claim_timeout` | split: `TimeoutSellerShare` to A, the rest back to B's free escrow; each side's bond back to it (state `Split`). A dispute opened before bonds existed (runtime 103, no buyer bond) keeps its old rule: back to B's free escrow |
 //! | A rejects it before delivering (`reject_order`) | back to B's free escrow |
+//! | A cancels the item before delivering (`cancel_item`) | back to B's free escrow |
 //!
-//! B withdraws free escrow at any time. A can cancel an item with no open
-//! order. Finished orders stay readable (state `Paid`, `Refunded` or
-//! `Rejected`) until their item is cancelled or `MaxOrdersPerItem` pushes
-//! them out.
+//! B withdraws free escrow at any time. A can cancel an item none of whose
+//! orders it has delivered and not yet settled; the item's undelivered
+//! orders are refunded by the cancel itself, so a buyer ordering just
+//! ahead of a cancel cannot make it fail. Finished orders stay readable
+//! (state `Paid`, `Refunded`, `Rejected` or `Split`) until their item is
+//! cancelled or `MaxOrdersPerItem` pushes them out.
+//!
+//! ## No free data, no free state
+//!
+//! - **Dispute bonds** (the shared rule of [`cpchain_primitives::dispute`]):
+//!   A holds a bond when it delivers, B when it disputes, each
+//!   `bond(price, DisputeBondRatio, DisputeBondMinimum)`. The side the
+//!   ruling goes against loses its bond to the other; on every end that is
+//!   not a ruling (paid on release, release timeout or check timeout) A's
+//!   bond comes back. A buyer who holds the data therefore cannot dispute its way to a
+//!   free copy: a wrong dispute costs it the price and its bond, and an
+//!   unanswered one still pays A `TimeoutSellerShare` of the price.
+//! - **Verifiable delivery**: `buyer_key` is a fresh x25519 key of B's for
+//!   each order (the CLI keeps one per order). Disputing, B reveals that
+//!   order's secret; the chain checks that it is the secret of
+//!   `buyer_key` (`BadEvidence` otherwise) and stores it
+//!   ([`DisputeEvidence`]). With it P opens `key_for_buyer`, decrypts the
+//!   item and compares it with the plaintext hash and with its own copy
+//!   of the key (`key_for_agent`): what A really delivered is checkable,
+//!   and nothing else of B's is exposed. The evidence is public, so it
+//!   also makes what A delivered for this order public (the item key, if
+//!   A delivered right): B then already holds the data and could publish
+//!   it anyway, so revealing gives nobody more than B has. This check is
+//!   on chain (`x25519-dalek` builds for the runtime); the agent's tool
+//!   (`cpchain-node market resolve`) does the decryption and the finding.
+//! - **Rejection churn**: B may not order an item again for
+//!   `RejectionCooldown` blocks after A rejected its order of it. Each
+//!   rejected Sybil round then needs a fresh account, which costs the
+//!   attacker a funding transfer, `deposit_escrow` and `place_order` (three
+//!   fees and an existential deposit) against A's one `reject_order` fee. A
+//!   fee forfeited to A on rejection was not chosen: it would pay a seller
+//!   for rejecting honest buyers. The cooldown is read from the item's
+//!   rejected order itself, so it costs no state of its own; it lapses if
+//!   `MaxOrdersPerItem` newer orders push that order out.
+//! - **Key deposits**: `set_encryption_key` holds a storage deposit
+//!   (`ItemDepositBase` plus `ItemDepositPerByte` per stored byte, the
+//!   price of state items pay too); `remove_encryption_key` deletes the
+//!   key and returns it.
 //!
 //! Order slots: an item takes at most `MaxOrdersPerItem` orders, and one
 //! buyer holds at most `MaxOpenOrdersPerBuyer` open orders on an item
@@ -64,7 +104,10 @@ mod mock;
 mod tests;
 pub mod weights;
 
-use cpchain_primitives::traits::ProxyResolver;
+use cpchain_primitives::{
+    dispute::{self, Ruling},
+    traits::ProxyResolver,
+};
 use frame_support::{
     pallet_prelude::*,
     traits::{
@@ -73,7 +116,10 @@ use frame_support::{
     },
 };
 use frame_system::pallet_prelude::*;
-use sp_runtime::traits::{CheckedAdd, Saturating, Zero};
+use sp_runtime::{
+    traits::{CheckedAdd, Saturating, Zero},
+    Permill,
+};
 
 pub type BalanceOf<T> =
     <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
@@ -131,9 +177,31 @@ pub enum OrderState {
     Paid,
     /// The price went back to the buyer's escrow.
     Refunded,
-    /// The seller rejected the order before delivering; the price went
-    /// back to the buyer's escrow.
+    /// The seller rejected the order before delivering (or cancelled the
+    /// item); the price went back to the buyer's escrow.
     Rejected,
+    /// The dispute timed out unresolved: the price was split by
+    /// `TimeoutSellerShare`.
+    Split,
+}
+
+/// The dispute bonds held for an order: the seller's from delivery, the
+/// buyer's from its dispute.
+#[derive(
+    Clone,
+    PartialEq,
+    Eq,
+    Debug,
+    Default,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+)]
+pub struct Bonds<Balance> {
+    pub seller: Balance,
+    pub buyer: Balance,
 }
 
 #[derive(
@@ -158,7 +226,7 @@ impl OrderState {
     fn is_open(self) -> bool {
         !matches!(
             self,
-            OrderState::Paid | OrderState::Refunded | OrderState::Rejected
+            OrderState::Paid | OrderState::Refunded | OrderState::Rejected | OrderState::Split
         )
     }
 
@@ -172,6 +240,7 @@ impl OrderState {
             OrderState::Paid => "paid",
             OrderState::Refunded => "refunded",
             OrderState::Rejected => "rejected",
+            OrderState::Split => "split",
         }
     }
 }
@@ -194,6 +263,11 @@ pub mod pallet {
         Escrow,
         /// A seller's deposit for the state a listed item takes.
         ItemDeposit,
+        /// A dispute bond: the seller's from delivery, the buyer's from its
+        /// dispute.
+        DisputeBond,
+        /// The deposit for a registered encryption key.
+        KeyDeposit,
     }
 
     #[pallet::config]
@@ -239,6 +313,19 @@ pub mod pallet {
         type ReleaseTimeout: Get<BlockNumberFor<Self>>;
         #[pallet::constant]
         type DisputeTimeout: Get<BlockNumberFor<Self>>;
+        /// A dispute bond's share of the price ([`dispute::bond`]).
+        #[pallet::constant]
+        type DisputeBondRatio: Get<Permill>;
+        /// The least dispute bond, so that disputing a cheap item still costs.
+        #[pallet::constant]
+        type DisputeBondMinimum: Get<BalanceOf<Self>>;
+        /// The seller's share of the price when a dispute times out.
+        #[pallet::constant]
+        type TimeoutSellerShare: Get<Permill>;
+        /// Blocks a buyer whose order was rejected waits before ordering
+        /// that item again.
+        #[pallet::constant]
+        type RejectionCooldown: Get<BlockNumberFor<Self>>;
         type WeightInfo: WeightInfo;
     }
 
@@ -278,12 +365,30 @@ pub mod pallet {
     pub type EncryptionKeys<T: Config> =
         StorageMap<_, Blake2_128Concat, T::AccountId, EncryptionKey>;
 
+    /// The deposit held for each registered encryption key; none for a key
+    /// set before deposits (runtime 103) until it is set again.
+    #[pallet::storage]
+    pub type KeyDeposits<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>>;
+
+    /// The dispute bonds held for each delivered order until it ends.
+    #[pallet::storage]
+    pub type DisputeBonds<T: Config> = StorageMap<_, Twox64Concat, OrderId, Bonds<BalanceOf<T>>>;
+
+    /// A disputed order's evidence: the buyer's x25519 secret for the
+    /// order's `buyer_key`, with which the agent opens `key_for_buyer`.
+    #[pallet::storage]
+    pub type DisputeEvidence<T: Config> = StorageMap<_, Twox64Concat, OrderId, [u8; 32]>;
+
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
     pub enum Event<T: Config> {
         EncryptionKeySet {
             who: T::AccountId,
             key: EncryptionKey,
+        },
+        /// The key was removed and its deposit returned.
+        EncryptionKeyRemoved {
+            who: T::AccountId,
         },
         ItemListed {
             item: ItemId,
@@ -313,8 +418,18 @@ pub mod pallet {
         BuyerConfirmed {
             order: OrderId,
         },
+        /// The buyer disputed, revealing `evidence` (its secret for the
+        /// order's `buyer_key`).
         Disputed {
             order: OrderId,
+            evidence: [u8; 32],
+        },
+        /// A dispute ended: the price went this way; the losing side's bond
+        /// went to the other (none on a timeout).
+        DisputeSettled {
+            order: OrderId,
+            price_to_seller: BalanceOf<T>,
+            price_to_buyer: BalanceOf<T>,
         },
         /// The seller was paid `price`.
         SellerPaid {
@@ -367,6 +482,13 @@ pub mod pallet {
         OpenOrders,
         /// Sellers cannot buy their own items.
         OwnItem,
+        /// The revealed secret is not the secret of the order's `buyer_key`.
+        BadEvidence,
+        /// The seller rejected the caller's order of this item less than
+        /// `RejectionCooldown` blocks ago.
+        RejectedRecently,
+        /// The caller has no encryption key registered.
+        NoEncryptionKey,
         Overflow,
     }
 
@@ -392,8 +514,32 @@ pub mod pallet {
         #[pallet::weight(T::WeightInfo::set_encryption_key())]
         pub fn set_encryption_key(origin: OriginFor<T>, key: EncryptionKey) -> DispatchResult {
             let who = ensure_signed(origin)?;
+            if !KeyDeposits::<T>::contains_key(&who) {
+                let deposit = Self::key_deposit();
+                T::Currency::hold(&HoldReason::KeyDeposit.into(), &who, deposit)?;
+                KeyDeposits::<T>::insert(&who, deposit);
+            }
             EncryptionKeys::<T>::insert(&who, key);
             Self::deposit_event(Event::EncryptionKeySet { who, key });
+            Ok(())
+        }
+
+        /// Deletes the caller's encryption key and returns its deposit.
+        #[pallet::call_index(13)]
+        #[pallet::weight(T::WeightInfo::remove_encryption_key())]
+        pub fn remove_encryption_key(origin: OriginFor<T>) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            EncryptionKeys::<T>::take(&who).ok_or(Error::<T>::NoEncryptionKey)?;
+            if let Some(deposit) = KeyDeposits::<T>::take(&who) {
+                // Best effort: a slashed hold must not keep the key stored.
+                T::Currency::release(
+                    &HoldReason::KeyDeposit.into(),
+                    &who,
+                    deposit,
+                    Precision::BestEffort,
+                )?;
+            }
+            Self::deposit_event(Event::EncryptionKeyRemoved { who });
             Ok(())
         }
 
@@ -439,22 +585,30 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Withdraws an item that has no open order; finished orders go with it.
+        /// Withdraws an item none of whose orders is delivered and open.
+        /// Undelivered (`Placed`) orders are refunded in full, so an order
+        /// placed just ahead of the cancel cannot make it fail; finished
+        /// orders go with the item.
         #[pallet::call_index(2)]
         #[pallet::weight(T::WeightInfo::cancel_item())]
         pub fn cancel_item(origin: OriginFor<T>, item: ItemId) -> DispatchResult {
             let who = ensure_signed(origin)?;
             let listed = Items::<T>::get(item).ok_or(Error::<T>::UnknownItem)?;
             ensure!(listed.seller == who, Error::<T>::WrongParty);
-            let orders = OrdersOf::<T>::get(item);
+            let orders: alloc::vec::Vec<_> = OrdersOf::<T>::get(item)
+                .into_iter()
+                .filter_map(|id| Orders::<T>::get(id).map(|order| (id, order)))
+                .collect();
             ensure!(
                 orders
                     .iter()
-                    .filter_map(|id| Orders::<T>::get(id))
-                    .all(|order| !order.state.is_open()),
+                    .all(|(_, order)| !order.state.is_open() || order.state == OrderState::Placed),
                 Error::<T>::OpenOrders
             );
-            for id in orders {
+            for (id, order) in orders {
+                if order.state == OrderState::Placed {
+                    Self::refund_buyer(id, order, OrderState::Rejected)?;
+                }
                 Orders::<T>::remove(id);
             }
             OrdersOf::<T>::remove(item);
@@ -554,6 +708,15 @@ pub mod pallet {
             Self::advance(order, |o| {
                 ensure!(o.seller == who, Error::<T>::WrongParty);
                 ensure!(o.state == OrderState::Placed, Error::<T>::WrongState);
+                let bond = Self::dispute_bond(o.price);
+                T::Currency::hold(&HoldReason::DisputeBond.into(), &who, bond)?;
+                DisputeBonds::<T>::insert(
+                    order,
+                    Bonds {
+                        seller: bond,
+                        buyer: Zero::zero(),
+                    },
+                );
                 o.key_for_buyer = Some(key_for_buyer);
                 o.state = OrderState::Delivered;
                 Ok(())
@@ -577,18 +740,32 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Step 7, otherwise: the buyer disputes the delivery.
+        /// Step 7, otherwise: the buyer disputes the delivery. It holds a
+        /// dispute bond and reveals `evidence`, its x25519 secret for the
+        /// order's `buyer_key`, so that the agent can open what the seller
+        /// delivered; a secret that does not match `buyer_key` is refused.
         #[pallet::call_index(8)]
         #[pallet::weight(T::WeightInfo::dispute())]
-        pub fn dispute(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+        pub fn dispute(origin: OriginFor<T>, order: OrderId, evidence: [u8; 32]) -> DispatchResult {
             let who = ensure_signed(origin)?;
             Self::advance(order, |o| {
                 ensure!(o.buyer == who, Error::<T>::WrongParty);
                 ensure!(o.state == OrderState::Delivered, Error::<T>::WrongState);
+                ensure!(
+                    x25519_dalek::x25519(evidence, x25519_dalek::X25519_BASEPOINT_BYTES)
+                        == o.buyer_key,
+                    Error::<T>::BadEvidence
+                );
+                let bond = Self::dispute_bond(o.price);
+                T::Currency::hold(&HoldReason::DisputeBond.into(), &who, bond)?;
+                DisputeBonds::<T>::mutate(order, |bonds| {
+                    bonds.get_or_insert_with(Default::default).buyer = bond
+                });
+                DisputeEvidence::<T>::insert(order, evidence);
                 o.state = OrderState::Disputed;
                 Ok(())
             })?;
-            Self::deposit_event(Event::Disputed { order });
+            Self::deposit_event(Event::Disputed { order, evidence });
             Ok(())
         }
 
@@ -603,7 +780,9 @@ pub mod pallet {
             Self::pay_seller(order, o)
         }
 
-        /// Settles a dispute: the agent (signed) or governance decides.
+        /// Settles a dispute: the agent (signed) or governance decides, by
+        /// the shared rule of [`cpchain_primitives::dispute::settle`]; the
+        /// losing side's bond goes to the other.
         #[pallet::call_index(10)]
         #[pallet::weight(T::WeightInfo::resolve_dispute())]
         pub fn resolve_dispute(
@@ -617,11 +796,12 @@ pub mod pallet {
             }
             let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
             ensure!(o.state == OrderState::Disputed, Error::<T>::WrongState);
-            if pay_seller {
-                Self::pay_seller(order, o)
+            let ruling = if pay_seller {
+                Ruling::ForSeller
             } else {
-                Self::refund_buyer(order, o, OrderState::Refunded)
-            }
+                Ruling::ForBuyer
+            };
+            Self::settle_dispute(order, o, ruling)
         }
 
         /// The seller turns down an order it has not delivered: the price
@@ -652,14 +832,26 @@ pub mod pallet {
                 OrderState::Delivered => T::CheckTimeout::get(),
                 OrderState::Confirmed => T::ReleaseTimeout::get(),
                 OrderState::Disputed => T::DisputeTimeout::get(),
-                OrderState::Paid | OrderState::Refunded | OrderState::Rejected => {
-                    return Err(Error::<T>::WrongState.into())
-                }
+                OrderState::Paid
+                | OrderState::Refunded
+                | OrderState::Rejected
+                | OrderState::Split => return Err(Error::<T>::WrongState.into()),
             };
             let now = frame_system::Pallet::<T>::block_number();
             ensure!(now > o.since.saturating_add(timeout), Error::<T>::TooEarly);
             match o.state {
                 OrderState::Delivered | OrderState::Confirmed => Self::pay_seller(order, o),
+                OrderState::Disputed => {
+                    // A dispute opened before bonds (runtime 103) keeps the
+                    // rule it was opened under: the buyer is refunded.
+                    let bonded = DisputeBonds::<T>::get(order).is_some_and(|b| !b.buyer.is_zero());
+                    let ruling = if bonded {
+                        Ruling::Unresolved
+                    } else {
+                        Ruling::ForBuyer
+                    };
+                    Self::settle_dispute(order, o, ruling)
+                }
                 _ => Self::refund_buyer(order, o, OrderState::Refunded),
             }
         }
@@ -694,6 +886,23 @@ impl<T: Config> Pallet<T> {
             |who| T::Currency::balance_on_hold(&HoldReason::ItemDeposit.into(), who),
             "private market: deposits held are not the items' deposits",
         )?;
+        let bonds = sum_by_account(DisputeBonds::<T>::iter().flat_map(|(id, bonds)| {
+            Orders::<T>::get(id)
+                .map(|o| [(o.seller, bonds.seller), (o.buyer, bonds.buyer)])
+                .into_iter()
+                .flatten()
+        }));
+        ensure_holds(
+            &bonds,
+            |who| T::Currency::balance_on_hold(&HoldReason::DisputeBond.into(), who),
+            "private market: dispute bonds held are not the open orders' bonds",
+        )?;
+        let key_deposits = sum_by_account(KeyDeposits::<T>::iter());
+        ensure_holds(
+            &key_deposits,
+            |who| T::Currency::balance_on_hold(&HoldReason::KeyDeposit.into(), who),
+            "private market: key deposits held are not the keys' deposits",
+        )?;
         let listed: usize = ItemsOf::<T>::iter()
             .map(|(seller, ids)| {
                 ids.iter()
@@ -711,8 +920,26 @@ impl<T: Config> Pallet<T> {
     /// The deposit an item holds from its seller: `ItemDepositBase` plus
     /// `ItemDepositPerByte` for each byte of its stored form.
     pub fn item_deposit(item: &Item<T>) -> BalanceOf<T> {
-        let bytes = BalanceOf::<T>::from(item.encoded_size() as u32);
+        Self::state_deposit(item.encoded_size())
+    }
+
+    /// The deposit an encryption key holds, priced as an item's.
+    pub fn key_deposit() -> BalanceOf<T> {
+        Self::state_deposit(EncryptionKey::max_encoded_len())
+    }
+
+    fn state_deposit(bytes: usize) -> BalanceOf<T> {
+        let bytes = BalanceOf::<T>::from(bytes as u32);
         T::ItemDepositBase::get().saturating_add(T::ItemDepositPerByte::get().saturating_mul(bytes))
+    }
+
+    /// The bond each side of a dispute over `price` holds.
+    pub fn dispute_bond(price: BalanceOf<T>) -> BalanceOf<T> {
+        dispute::bond(
+            price,
+            T::DisputeBondRatio::get(),
+            T::DisputeBondMinimum::get(),
+        )
     }
 
     /// The market's agent, from the proxy register.
@@ -741,12 +968,15 @@ impl<T: Config> Pallet<T> {
         })
     }
 
-    /// Checks that `buyer` may hold one more open order on `item`, and
+    /// Checks that `buyer` may hold one more open order on `item` and was
+    /// not rejected from it within `RejectionCooldown`, and
     /// drops the item's oldest finished order when its list is full. One
     /// pass reads each of the item's orders once.
     fn make_room(item: ItemId, buyer: &T::AccountId) -> DispatchResult {
         let mut orders = OrdersOf::<T>::get(item);
         let (mut open_by_buyer, mut finished) = (0u32, None);
+        let cooled =
+            frame_system::Pallet::<T>::block_number().saturating_sub(T::RejectionCooldown::get());
         for (index, id) in orders.iter().enumerate() {
             match Orders::<T>::get(id) {
                 Some(o) if o.state.is_open() => {
@@ -754,7 +984,13 @@ impl<T: Config> Pallet<T> {
                         open_by_buyer = open_by_buyer.saturating_add(1);
                     }
                 }
-                _ => {
+                found => {
+                    ensure!(
+                        !found.is_some_and(|o| o.buyer == *buyer
+                            && o.state == OrderState::Rejected
+                            && o.since > cooled),
+                        Error::<T>::RejectedRecently
+                    );
                     finished.get_or_insert(index);
                 }
             }
@@ -772,20 +1008,14 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    fn pay_seller(order: OrderId, mut o: Order<T>) -> DispatchResult {
-        T::Currency::transfer_on_hold(
-            &HoldReason::Escrow.into(),
-            &o.buyer,
-            &o.seller,
-            o.price,
-            Precision::Exact,
-            Restriction::Free,
-            Fortitude::Force,
-        )?;
-        o.state = OrderState::Paid;
-        o.since = frame_system::Pallet::<T>::block_number();
+    /// Pays the seller for an order that ends without a dispute; the
+    /// seller's bond comes back.
+    fn pay_seller(order: OrderId, o: Order<T>) -> DispatchResult {
+        Self::pay_from_escrow(&o.buyer, &o.seller, o.price)?;
+        let bonds = DisputeBonds::<T>::take(order).unwrap_or_default();
+        Self::settle_bond(&o.seller, &o.buyer, bonds.seller, false)?;
         let (seller, price) = (o.seller.clone(), o.price);
-        Orders::<T>::insert(order, o);
+        Self::finish(order, o, OrderState::Paid);
         Self::deposit_event(Event::SellerPaid {
             order,
             seller,
@@ -794,17 +1024,110 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
+    fn pay_from_escrow(
+        buyer: &T::AccountId,
+        seller: &T::AccountId,
+        amount: BalanceOf<T>,
+    ) -> DispatchResult {
+        if amount.is_zero() {
+            return Ok(());
+        }
+        T::Currency::transfer_on_hold(
+            &HoldReason::Escrow.into(),
+            buyer,
+            seller,
+            amount,
+            Precision::Exact,
+            Restriction::Free,
+            Fortitude::Force,
+        )?;
+        Ok(())
+    }
+
+    /// Releases `owner`'s dispute bond, or pays it to `other` if `forfeit`.
+    /// Best effort: a hold slashed behind the pallet must not keep an
+    /// order from ending.
+    fn settle_bond(
+        owner: &T::AccountId,
+        other: &T::AccountId,
+        bond: BalanceOf<T>,
+        forfeit: bool,
+    ) -> DispatchResult {
+        if bond.is_zero() {
+            return Ok(());
+        }
+        let reason = HoldReason::DisputeBond.into();
+        if forfeit {
+            T::Currency::transfer_on_hold(
+                &reason,
+                owner,
+                other,
+                bond,
+                Precision::BestEffort,
+                Restriction::Free,
+                Fortitude::Force,
+            )?;
+        } else {
+            T::Currency::release(&reason, owner, bond, Precision::BestEffort)?;
+        }
+        Ok(())
+    }
+
+    /// Ends a disputed order by `ruling`, through the shared settlement
+    /// rule: the price goes where it says, and so do both bonds.
+    fn settle_dispute(order: OrderId, o: Order<T>, ruling: Ruling) -> DispatchResult {
+        let split = dispute::settle(
+            ruling,
+            o.price,
+            T::TimeoutSellerShare::get(),
+            T::Currency::minimum_balance(),
+        );
+        Self::pay_from_escrow(&o.buyer, &o.seller, split.price_to_seller)?;
+        let free = FreeEscrow::<T>::get(&o.buyer)
+            .checked_add(&split.price_to_buyer)
+            .ok_or(Error::<T>::Overflow)?;
+        Self::set_free_escrow(&o.buyer, free);
+        let bonds = DisputeBonds::<T>::take(order).unwrap_or_default();
+        Self::settle_bond(&o.buyer, &o.seller, bonds.buyer, split.buyer_bond_to_seller)?;
+        Self::settle_bond(
+            &o.seller,
+            &o.buyer,
+            bonds.seller,
+            split.seller_bond_to_buyer,
+        )?;
+        DisputeEvidence::<T>::remove(order);
+        let end = if split.price_to_buyer.is_zero() {
+            OrderState::Paid
+        } else if split.price_to_seller.is_zero() {
+            OrderState::Refunded
+        } else {
+            OrderState::Split
+        };
+        Self::finish(order, o, end);
+        Self::deposit_event(Event::DisputeSettled {
+            order,
+            price_to_seller: split.price_to_seller,
+            price_to_buyer: split.price_to_buyer,
+        });
+        Ok(())
+    }
+
+    /// Stores the order as ended in `end`, from now.
+    fn finish(order: OrderId, mut o: Order<T>, end: OrderState) {
+        o.state = end;
+        o.since = frame_system::Pallet::<T>::block_number();
+        Orders::<T>::insert(order, o);
+    }
+
     /// Returns the price to the buyer's free escrow and ends the order in
     /// `end` (`Refunded` or `Rejected`).
-    fn refund_buyer(order: OrderId, mut o: Order<T>, end: OrderState) -> DispatchResult {
+    fn refund_buyer(order: OrderId, o: Order<T>, end: OrderState) -> DispatchResult {
         let free = FreeEscrow::<T>::get(&o.buyer)
             .checked_add(&o.price)
             .ok_or(Error::<T>::Overflow)?;
         Self::set_free_escrow(&o.buyer, free);
-        o.state = end;
-        o.since = frame_system::Pallet::<T>::block_number();
         let (buyer, price) = (o.buyer.clone(), o.price);
-        Orders::<T>::insert(order, o);
+        Self::finish(order, o, end);
         Self::deposit_event(Event::BuyerRefunded {
             order,
             buyer,

@@ -47,6 +47,11 @@ pub const DELIVERY_TIMEOUT: u64 = 10;
 pub const CHECK_TIMEOUT: u64 = 20;
 pub const RELEASE_TIMEOUT: u64 = 30;
 pub const DISPUTE_TIMEOUT: u64 = 40;
+pub const REJECTION_COOLDOWN: u64 = 50;
+/// Below 10 % of `PRICE`, so the bond is the ratio's: 70.
+pub const BOND_MINIMUM: u64 = 20;
+/// The dispute bond on an order at `PRICE`.
+pub const BOND: u64 = PRICE / 10;
 
 std::thread_local! {
     pub static AGENT_REGISTERED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
@@ -61,6 +66,8 @@ impl ProxyResolver<u64> for TestProxies {
 
 parameter_types! {
     pub const AgentProxy: u64 = AGENT_PROXY;
+    pub const BondRatio: sp_runtime::Permill = sp_runtime::Permill::from_percent(10);
+    pub const SellerShare: sp_runtime::Permill = sp_runtime::Permill::from_percent(50);
 }
 
 impl pallet_private_market::Config for Test {
@@ -82,6 +89,10 @@ impl pallet_private_market::Config for Test {
     type CheckTimeout = frame_support::traits::ConstU64<CHECK_TIMEOUT>;
     type ReleaseTimeout = frame_support::traits::ConstU64<RELEASE_TIMEOUT>;
     type DisputeTimeout = frame_support::traits::ConstU64<DISPUTE_TIMEOUT>;
+    type DisputeBondRatio = BondRatio;
+    type DisputeBondMinimum = frame_support::traits::ConstU64<BOND_MINIMUM>;
+    type TimeoutSellerShare = SellerShare;
+    type RejectionCooldown = frame_support::traits::ConstU64<REJECTION_COOLDOWN>;
     type WeightInfo = ();
 }
 

@@ -9,7 +9,23 @@ fn free(who: u64) -> u64 {
 /// The seller's free balance plus the items' deposits held from it: the
 /// deposits come back on cancelling, so payments are checked on this sum.
 fn seller_funds() -> u64 {
-    free(SELLER) + Balances::balance_on_hold(&HoldReason::ItemDeposit.into(), &SELLER)
+    free(SELLER)
+        + Balances::balance_on_hold(&HoldReason::ItemDeposit.into(), &SELLER)
+        + bond_held(SELLER)
+}
+
+fn bond_held(who: u64) -> u64 {
+    Balances::balance_on_hold(&HoldReason::DisputeBond.into(), &who)
+}
+
+/// `who`'s x25519 secret for its orders in these tests.
+fn secret(who: u64) -> [u8; 32] {
+    [who as u8 + 100; 32]
+}
+
+/// The order key of `who`: the public key of [`secret`].
+fn buyer_key(who: u64) -> EncryptionKey {
+    x25519_dalek::x25519(secret(who), x25519_dalek::X25519_BASEPOINT_BYTES)
 }
 
 fn held(who: u64) -> u64 {
@@ -39,7 +55,7 @@ fn order(item: ItemId) -> OrderId {
     assert_ok!(Market::place_order(
         RuntimeOrigin::signed(BUYER),
         item,
-        [2; 32]
+        buyer_key(BUYER)
     ));
     id
 }
@@ -51,13 +67,17 @@ fn order_by(who: u64, item: ItemId) -> OrderId {
     assert_ok!(Market::place_order(
         RuntimeOrigin::signed(who),
         item,
-        [who as u8; 32]
+        buyer_key(who)
     ));
     id
 }
 
 fn delivered() -> OrderId {
-    let id = order(list());
+    delivered_on(list())
+}
+
+fn delivered_on(item: ItemId) -> OrderId {
+    let id = order(item);
     assert_ok!(Market::deliver_key(
         RuntimeOrigin::signed(SELLER),
         id,
@@ -77,11 +97,12 @@ fn run_to(n: u64) {
 #[test]
 fn the_eight_steps_pay_the_seller_exactly_the_price() {
     new_test_ext().execute_with(|| {
+        // The agent publishes the key sellers seal item keys to.
         assert_ok!(Market::set_encryption_key(
-            RuntimeOrigin::signed(BUYER),
+            RuntimeOrigin::signed(AGENT),
             [2; 32]
         ));
-        assert_eq!(EncryptionKeys::<Test>::get(BUYER), Some([2; 32]));
+        assert_eq!(EncryptionKeys::<Test>::get(AGENT), Some([2; 32]));
         let item = list();
         assert_eq!(Items::<Test>::get(item).unwrap().price, PRICE);
         assert_ok!(Market::deposit_escrow(
@@ -92,7 +113,7 @@ fn the_eight_steps_pay_the_seller_exactly_the_price() {
         assert_ok!(Market::place_order(
             RuntimeOrigin::signed(BUYER),
             item,
-            [2; 32]
+            buyer_key(BUYER)
         ));
         assert_eq!(FreeEscrow::<Test>::get(BUYER), 50);
         let pending = Market::pending_orders(&SELLER);
@@ -111,7 +132,7 @@ fn the_eight_steps_pay_the_seller_exactly_the_price() {
         assert_eq!((free(BUYER), held(BUYER)), (START - PRICE - 50, 50));
         assert_ok!(Market::withdraw_escrow(RuntimeOrigin::signed(BUYER), 50));
         assert_eq!((free(BUYER), held(BUYER)), (START - PRICE, 0));
-        assert_eq!(free(AGENT), START);
+        assert_eq!(free(AGENT), START - Market::key_deposit());
         System::assert_last_event(
             Event::EscrowWithdrawn {
                 who: BUYER,
@@ -141,7 +162,7 @@ fn each_step_belongs_to_one_party() {
             Error::<Test>::WrongParty
         );
         assert_noop!(
-            Market::dispute(RuntimeOrigin::signed(OTHER), id),
+            Market::dispute(RuntimeOrigin::signed(OTHER), id, secret(OTHER)),
             Error::<Test>::WrongParty
         );
         assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), id));
@@ -187,7 +208,7 @@ fn steps_out_of_order_and_double_steps_are_refused() {
             Error::<Test>::WrongState
         );
         assert_noop!(
-            Market::dispute(RuntimeOrigin::signed(BUYER), id),
+            Market::dispute(RuntimeOrigin::signed(BUYER), id, secret(BUYER)),
             Error::<Test>::WrongState
         );
         assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), id));
@@ -211,7 +232,7 @@ fn an_order_needs_escrow_covering_the_price() {
     new_test_ext().execute_with(|| {
         let item = list();
         assert_noop!(
-            Market::place_order(RuntimeOrigin::signed(BUYER), item, [2; 32]),
+            Market::place_order(RuntimeOrigin::signed(BUYER), item, buyer_key(BUYER)),
             Error::<Test>::InsufficientEscrow
         );
         assert_ok!(Market::deposit_escrow(
@@ -219,15 +240,15 @@ fn an_order_needs_escrow_covering_the_price() {
             PRICE - 1
         ));
         assert_noop!(
-            Market::place_order(RuntimeOrigin::signed(BUYER), item, [2; 32]),
+            Market::place_order(RuntimeOrigin::signed(BUYER), item, buyer_key(BUYER)),
             Error::<Test>::InsufficientEscrow
         );
         assert_noop!(
-            Market::place_order(RuntimeOrigin::signed(SELLER), item, [2; 32]),
+            Market::place_order(RuntimeOrigin::signed(SELLER), item, buyer_key(SELLER)),
             Error::<Test>::OwnItem
         );
         assert_noop!(
-            Market::place_order(RuntimeOrigin::signed(BUYER), 9, [2; 32]),
+            Market::place_order(RuntimeOrigin::signed(BUYER), 9, buyer_key(BUYER)),
             Error::<Test>::UnknownItem
         );
         // More escrow than the balance: nothing moves.
@@ -314,7 +335,11 @@ fn a_silent_agent_after_confirmation_still_pays_the_seller() {
 fn disputes_are_settled_by_the_agent_or_governance() {
     new_test_ext().execute_with(|| {
         let first = delivered();
-        assert_ok!(Market::dispute(RuntimeOrigin::signed(BUYER), first));
+        assert_ok!(Market::dispute(
+            RuntimeOrigin::signed(BUYER),
+            first,
+            secret(BUYER)
+        ));
         assert_noop!(
             Market::resolve_dispute(RuntimeOrigin::signed(OTHER), first, true),
             Error::<Test>::WrongParty
@@ -326,11 +351,14 @@ fn disputes_are_settled_by_the_agent_or_governance() {
         ));
         assert_eq!(state(first), OrderState::Refunded);
         assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE);
+        // The seller's delivery bond went to the buyer.
+        assert_eq!(free(BUYER), START - PRICE + BOND);
+        assert_eq!(seller_funds(), START - BOND);
 
         assert_ok!(Market::place_order(
             RuntimeOrigin::signed(BUYER),
             0,
-            [2; 32]
+            buyer_key(BUYER)
         ));
         let second = first + 1;
         assert_ok!(Market::deliver_key(
@@ -338,7 +366,11 @@ fn disputes_are_settled_by_the_agent_or_governance() {
             second,
             bounded(b"k")
         ));
-        assert_ok!(Market::dispute(RuntimeOrigin::signed(BUYER), second));
+        assert_ok!(Market::dispute(
+            RuntimeOrigin::signed(BUYER),
+            second,
+            secret(BUYER)
+        ));
         // Governance decides even when no agent is registered.
         AGENT_REGISTERED.with(|r| r.set(false));
         assert_noop!(
@@ -346,28 +378,141 @@ fn disputes_are_settled_by_the_agent_or_governance() {
             Error::<Test>::NoAgent
         );
         assert_ok!(Market::resolve_dispute(RuntimeOrigin::root(), second, true));
+        // The buyer's dispute bond went to the seller: the two cancel out.
         assert_eq!(seller_funds(), START + PRICE);
         assert_eq!(held(BUYER), 0);
+        assert_eq!(free(BUYER), START - PRICE);
+        assert_eq!((bond_held(SELLER), bond_held(BUYER)), (0, 0));
+        assert_ok!(Market::do_try_state());
     });
 }
 
+/// The attack: a buyer holding the key disputes to get the data free.
 #[test]
-fn an_unresolved_dispute_refunds_the_buyer() {
+fn a_buyer_disputing_an_honest_delivery_pays_the_price_and_its_bond() {
     new_test_ext().execute_with(|| {
         let id = delivered();
-        assert_ok!(Market::dispute(RuntimeOrigin::signed(BUYER), id));
-        run_to(2 + DISPUTE_TIMEOUT);
-        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(BUYER), id));
-        assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE);
-        assert_eq!(seller_funds(), START);
+        assert_eq!(bond_held(SELLER), BOND);
+        assert_ok!(Market::dispute(
+            RuntimeOrigin::signed(BUYER),
+            id,
+            secret(BUYER)
+        ));
+        assert_eq!(bond_held(BUYER), BOND);
+        assert_eq!(DisputeEvidence::<Test>::get(id), Some(secret(BUYER)));
+        assert_ok!(Market::do_try_state());
+        assert_ok!(Market::resolve_dispute(
+            RuntimeOrigin::signed(AGENT),
+            id,
+            true
+        ));
+        assert_eq!(state(id), OrderState::Paid);
+        // Attacker's cost: the price and its bond. The seller is paid in
+        // full and has its own bond back.
+        assert_eq!(free(BUYER), START - PRICE - BOND);
+        assert_eq!(held(BUYER) + bond_held(BUYER), 0);
+        assert_eq!(seller_funds(), START + PRICE + BOND);
+        assert_eq!(bond_held(SELLER), 0);
+        assert!(DisputeEvidence::<Test>::get(id).is_none());
+        assert!(DisputeBonds::<Test>::get(id).is_none());
+        assert_ok!(Market::do_try_state());
     });
 }
 
 #[test]
-fn only_the_seller_cancels_an_item_without_open_orders() {
+fn a_dispute_needs_the_orders_secret_and_a_bond() {
+    new_test_ext().execute_with(|| {
+        let id = delivered();
+        // Another key's secret, or the public key itself, is no evidence.
+        for wrong in [secret(OTHER), buyer_key(BUYER), [0; 32]] {
+            assert_noop!(
+                Market::dispute(RuntimeOrigin::signed(BUYER), id, wrong),
+                Error::<Test>::BadEvidence
+            );
+        }
+        // A buyer that cannot hold the bond cannot dispute.
+        let spare = free(BUYER);
+        assert_ok!(Balances::transfer_allow_death(
+            RuntimeOrigin::signed(BUYER),
+            OTHER,
+            spare - BOND + 1
+        ));
+        assert_noop!(
+            Market::dispute(RuntimeOrigin::signed(BUYER), id, secret(BUYER)),
+            TokenError::FundsUnavailable
+        );
+        assert_eq!(state(id), OrderState::Delivered);
+    });
+}
+
+#[test]
+fn a_seller_that_cannot_hold_its_bond_cannot_deliver() {
+    new_test_ext().execute_with(|| {
+        let id = order(list());
+        let spare = free(SELLER);
+        assert_ok!(Balances::transfer_allow_death(
+            RuntimeOrigin::signed(SELLER),
+            OTHER,
+            spare - BOND + 1
+        ));
+        assert_noop!(
+            Market::deliver_key(RuntimeOrigin::signed(SELLER), id, bounded(b"k")),
+            TokenError::FundsUnavailable
+        );
+    });
+}
+
+#[test]
+fn a_normal_end_returns_the_sellers_bond() {
+    new_test_ext().execute_with(|| {
+        let id = delivered();
+        assert_eq!(bond_held(SELLER), BOND);
+        run_to(2 + CHECK_TIMEOUT);
+        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(SELLER), id));
+        assert_eq!((bond_held(SELLER), seller_funds()), (0, START + PRICE));
+        assert_ok!(Market::do_try_state());
+    });
+}
+
+#[test]
+fn an_unresolved_dispute_splits_the_price_and_returns_both_bonds() {
+    new_test_ext().execute_with(|| {
+        let id = delivered();
+        assert_ok!(Market::dispute(
+            RuntimeOrigin::signed(BUYER),
+            id,
+            secret(BUYER)
+        ));
+        run_to(1 + DISPUTE_TIMEOUT);
+        assert_noop!(
+            Market::claim_timeout(RuntimeOrigin::signed(BUYER), id),
+            Error::<Test>::TooEarly
+        );
+        run_to(2 + DISPUTE_TIMEOUT);
+        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(OTHER), id));
+        assert_eq!(state(id), OrderState::Split);
+        // TimeoutSellerShare is 50 %.
+        assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE / 2);
+        assert_eq!(seller_funds(), START + PRICE / 2);
+        assert_eq!(free(BUYER) + held(BUYER), START - PRICE / 2);
+        assert_eq!((bond_held(SELLER), bond_held(BUYER)), (0, 0));
+        System::assert_last_event(
+            Event::DisputeSettled {
+                order: id,
+                price_to_seller: PRICE / 2,
+                price_to_buyer: PRICE / 2,
+            }
+            .into(),
+        );
+        assert_ok!(Market::do_try_state());
+    });
+}
+
+#[test]
+fn only_the_seller_cancels_an_item_without_delivered_open_orders() {
     new_test_ext().execute_with(|| {
         let item = list();
-        let id = order(item);
+        let id = delivered_on(item);
         assert_noop!(
             Market::cancel_item(RuntimeOrigin::signed(BUYER), item),
             Error::<Test>::WrongParty
@@ -376,7 +521,7 @@ fn only_the_seller_cancels_an_item_without_open_orders() {
             Market::cancel_item(RuntimeOrigin::signed(SELLER), item),
             Error::<Test>::OpenOrders
         );
-        run_to(2 + DELIVERY_TIMEOUT);
+        run_to(2 + CHECK_TIMEOUT);
         assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(BUYER), id));
         assert_ok!(Market::cancel_item(RuntimeOrigin::signed(SELLER), item));
         assert!(Items::<Test>::get(item).is_none());
@@ -433,7 +578,7 @@ fn listings_and_orders_are_bounded() {
         let _second = order_by(OTHER, item);
         assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(AGENT), PRICE));
         assert_noop!(
-            Market::place_order(RuntimeOrigin::signed(AGENT), item, [2; 32]),
+            Market::place_order(RuntimeOrigin::signed(AGENT), item, buyer_key(AGENT)),
             Error::<Test>::TooManyOrders
         );
         run_to(2 + DELIVERY_TIMEOUT);
@@ -441,7 +586,7 @@ fn listings_and_orders_are_bounded() {
         assert_ok!(Market::place_order(
             RuntimeOrigin::signed(AGENT),
             item,
-            [2; 32]
+            buyer_key(AGENT)
         ));
         assert!(Orders::<Test>::get(first).is_none());
     });
@@ -634,7 +779,7 @@ mod squatting {
             let first = order(item);
             assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(BUYER), PRICE));
             assert_noop!(
-                Market::place_order(RuntimeOrigin::signed(BUYER), item, [2; 32]),
+                Market::place_order(RuntimeOrigin::signed(BUYER), item, buyer_key(BUYER)),
                 Error::<Test>::BuyerOrderLimit
             );
             // The refusal took no slot: another buyer still orders.
@@ -646,14 +791,14 @@ mod squatting {
                 bounded(b"k")
             ));
             assert_noop!(
-                Market::place_order(RuntimeOrigin::signed(BUYER), item, [2; 32]),
+                Market::place_order(RuntimeOrigin::signed(BUYER), item, buyer_key(BUYER)),
                 Error::<Test>::BuyerOrderLimit
             );
             // The limit is per item.
             assert_ok!(Market::place_order(
                 RuntimeOrigin::signed(BUYER),
                 other_item,
-                [2; 32]
+                buyer_key(BUYER)
             ));
             // Once the first order ends, the buyer may order the item again.
             assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), first));
@@ -663,7 +808,7 @@ mod squatting {
             assert_ok!(Market::place_order(
                 RuntimeOrigin::signed(BUYER),
                 item,
-                [2; 32]
+                buyer_key(BUYER)
             ));
             assert_ok!(Market::do_try_state());
         });
@@ -779,10 +924,14 @@ mod squatting {
         new_test_ext().execute_with(|| {
             let id = delivered();
             assert_noop!(reject(id), Error::<Test>::WrongState);
-            assert_ok!(Market::dispute(RuntimeOrigin::signed(BUYER), id));
+            assert_ok!(Market::dispute(
+                RuntimeOrigin::signed(BUYER),
+                id,
+                secret(BUYER)
+            ));
             assert_noop!(reject(id), Error::<Test>::WrongState);
             assert_ok!(Market::resolve_dispute(RuntimeOrigin::root(), id, false));
-            assert_eq!((owned(BUYER), seller_funds()), (START, START));
+            assert_eq!((owned(BUYER), seller_funds()), (START + BOND, START - BOND));
 
             let paid = order(0);
             assert_ok!(Market::deliver_key(
@@ -794,8 +943,161 @@ mod squatting {
             assert_noop!(reject(paid), Error::<Test>::WrongState);
             assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), paid));
             assert_noop!(reject(paid), Error::<Test>::WrongState);
-            assert_eq!(seller_funds(), START + PRICE);
+            assert_eq!(seller_funds(), START + PRICE - BOND);
             assert_ok!(Market::do_try_state());
         });
     }
+}
+
+/// The review finding: a buyer orders just ahead of the seller's cancel.
+#[test]
+fn an_order_placed_ahead_of_a_cancel_is_refunded_by_it() {
+    new_test_ext().execute_with(|| {
+        let item = list();
+        let front_runner = order(item);
+        assert_ok!(Market::cancel_item(RuntimeOrigin::signed(SELLER), item));
+        assert!(Items::<Test>::get(item).is_none());
+        assert!(Orders::<Test>::get(front_runner).is_none());
+        // The buyer has its price back as free escrow, the seller its deposit.
+        assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE);
+        assert_eq!(free(BUYER) + held(BUYER), START);
+        assert_eq!(free(SELLER), START);
+        System::assert_has_event(
+            Event::BuyerRefunded {
+                order: front_runner,
+                buyer: BUYER,
+                price: PRICE,
+            }
+            .into(),
+        );
+        assert_ok!(Market::do_try_state());
+    });
+}
+
+/// Rejection churn: the same rejected account cannot come straight back,
+/// so each rejected round needs a fresh funded Sybil.
+#[test]
+fn a_rejected_buyer_waits_out_the_cooldown_before_ordering_the_item_again() {
+    new_test_ext().execute_with(|| {
+        let item = list();
+        let other_item = list();
+        let first = order(item);
+        run_to(5);
+        assert_ok!(Market::reject_order(RuntimeOrigin::signed(SELLER), first));
+        assert_noop!(
+            Market::place_order(RuntimeOrigin::signed(BUYER), item, buyer_key(BUYER)),
+            Error::<Test>::RejectedRecently
+        );
+        // Other buyers and other items are not affected.
+        assert_ok!(Market::place_order(
+            RuntimeOrigin::signed(BUYER),
+            other_item,
+            buyer_key(BUYER)
+        ));
+        let _ = order_by(OTHER, item);
+        run_to(5 + REJECTION_COOLDOWN - 1);
+        assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(BUYER), PRICE));
+        assert_noop!(
+            Market::place_order(RuntimeOrigin::signed(BUYER), item, buyer_key(BUYER)),
+            Error::<Test>::RejectedRecently
+        );
+        run_to(5 + REJECTION_COOLDOWN);
+        assert_ok!(Market::place_order(
+            RuntimeOrigin::signed(BUYER),
+            item,
+            buyer_key(BUYER)
+        ));
+        // The seller lost nothing to the churn.
+        assert_eq!(
+            free(SELLER) + Balances::balance_on_hold(&HoldReason::ItemDeposit.into(), &SELLER),
+            START
+        );
+        assert_ok!(Market::do_try_state());
+    });
+}
+
+mod key_deposits {
+    use super::*;
+
+    fn key_held(who: u64) -> u64 {
+        Balances::balance_on_hold(&HoldReason::KeyDeposit.into(), &who)
+    }
+
+    #[test]
+    fn a_key_holds_a_deposit_until_it_is_removed() {
+        new_test_ext().execute_with(|| {
+            let deposit = ITEM_DEPOSIT_BASE + 32;
+            assert_eq!(Market::key_deposit(), deposit);
+            assert_ok!(Market::set_encryption_key(
+                RuntimeOrigin::signed(BUYER),
+                [2; 32]
+            ));
+            assert_eq!((key_held(BUYER), free(BUYER)), (deposit, START - deposit));
+            // Changing the key holds nothing more.
+            assert_ok!(Market::set_encryption_key(
+                RuntimeOrigin::signed(BUYER),
+                [3; 32]
+            ));
+            assert_eq!(key_held(BUYER), deposit);
+            assert_ok!(Market::do_try_state());
+            assert_ok!(Market::remove_encryption_key(RuntimeOrigin::signed(BUYER)));
+            assert_eq!((key_held(BUYER), free(BUYER)), (0, START));
+            assert!(EncryptionKeys::<Test>::get(BUYER).is_none());
+            System::assert_last_event(Event::EncryptionKeyRemoved { who: BUYER }.into());
+            assert_noop!(
+                Market::remove_encryption_key(RuntimeOrigin::signed(BUYER)),
+                Error::<Test>::NoEncryptionKey
+            );
+            assert_noop!(
+                Market::remove_encryption_key(RuntimeOrigin::none()),
+                DispatchError::BadOrigin
+            );
+        });
+    }
+
+    #[test]
+    fn no_key_without_funds_for_its_deposit() {
+        new_test_ext().execute_with(|| {
+            const POOR: u64 = 77;
+            assert_ok!(Balances::force_set_balance(
+                RuntimeOrigin::root(),
+                POOR,
+                EXISTENTIAL_DEPOSIT + ITEM_DEPOSIT_BASE
+            ));
+            assert_noop!(
+                Market::set_encryption_key(RuntimeOrigin::signed(POOR), [2; 32]),
+                TokenError::FundsUnavailable
+            );
+            assert!(EncryptionKeys::<Test>::get(POOR).is_none());
+        });
+    }
+
+    #[test]
+    fn a_key_set_before_deposits_is_removed_without_one() {
+        new_test_ext().execute_with(|| {
+            EncryptionKeys::<Test>::insert(BUYER, [2; 32]);
+            assert_ok!(Market::remove_encryption_key(RuntimeOrigin::signed(BUYER)));
+            assert_eq!(free(BUYER), START);
+        });
+    }
+}
+
+/// A dispute opened under runtime 103 (no bonds, no evidence) keeps the
+/// rule it was opened under when it times out: the buyer is refunded.
+#[test]
+fn a_dispute_from_before_bonds_times_out_as_it_did() {
+    new_test_ext().execute_with(|| {
+        let id = order(list());
+        Orders::<Test>::mutate(id, |o| {
+            let o = o.as_mut().unwrap();
+            o.key_for_buyer = Some(bounded(b"k"));
+            o.state = OrderState::Disputed;
+        });
+        run_to(2 + DISPUTE_TIMEOUT);
+        assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(OTHER), id));
+        assert_eq!(state(id), OrderState::Refunded);
+        assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE);
+        assert_eq!(seller_funds(), START);
+        assert_ok!(Market::do_try_state());
+    });
 }
