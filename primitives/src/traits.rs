@@ -51,6 +51,11 @@ pub trait AdmissionCheck<AccountId, BlockNumber> {
 pub trait UploadCounter<AccountId, BlockNumber> {
     /// How many uploads `who` recorded in blocks `from..=to`.
     fn uploads_between(who: &AccountId, from: BlockNumber, to: BlockNumber) -> u32;
+
+    /// Fills `who`'s upload log to its bound, with records in `at`, for
+    /// the benchmarks of the pallets that count them.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn fill_log_for_benchmarks(_who: &AccountId, _at: BlockNumber) {}
 }
 
 impl<AccountId, BlockNumber> UploadCounter<AccountId, BlockNumber> for () {
@@ -66,6 +71,11 @@ pub trait DealCounter<AccountId, BlockNumber> {
     fn proxy_deals_between(proxy: &AccountId, from: BlockNumber, to: BlockNumber) -> u32;
     /// Purchases `buyer` completed in blocks `from..=to`.
     fn purchases_between(buyer: &AccountId, from: BlockNumber, to: BlockNumber) -> u32;
+
+    /// Fills `who`'s proxy-deal and purchase logs to their bounds, with
+    /// deals in `at`, for the benchmarks of the pallets that count them.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn fill_logs_for_benchmarks(_who: &AccountId, _at: BlockNumber) {}
 }
 
 impl<AccountId, BlockNumber> DealCounter<AccountId, BlockNumber> for () {
