@@ -729,7 +729,9 @@ pub mod pallet {
         /// After the current state's deadline, applies its timeout rule (see
         /// the pallet docs). Anyone may call it.
         #[pallet::call_index(8)]
-        #[pallet::weight(T::WeightInfo::claim_timeout())]
+        #[pallet::weight(
+            T::WeightInfo::claim_timeout().max(T::WeightInfo::claim_timeout_unresolved())
+        )]
         pub fn claim_timeout(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
             ensure_signed(origin)?;
             let order = Orders::<T>::get(id).ok_or(Error::<T>::UnknownOrder)?;

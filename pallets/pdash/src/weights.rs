@@ -47,6 +47,7 @@ pub trait WeightInfo {
 	fn resolve_dispute() -> Weight;
 	fn cancel() -> Weight;
 	fn claim_timeout() -> Weight;
+	fn claim_timeout_unresolved() -> Weight;
 	fn register_proxy() -> Weight;
 	fn unregister_proxy() -> Weight;
 	fn set_minimum_price() -> Weight;
@@ -194,6 +195,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	// Estimates until `scripts/benchmark-pallets.sh` measures them.
+	fn claim_timeout_unresolved() -> Weight {
+		Weight::from_parts(200_000_000, 8799)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+	}
 	fn register_proxy() -> Weight {
 		Weight::from_parts(80_000_000, 3695)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
@@ -267,6 +273,11 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	// Estimates until `scripts/benchmark-pallets.sh` measures them.
+	fn claim_timeout_unresolved() -> Weight {
+		Weight::from_parts(200_000_000, 8799)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
+	}
 	fn register_proxy() -> Weight {
 		Weight::from_parts(80_000_000, 3695)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
