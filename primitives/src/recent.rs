@@ -92,6 +92,27 @@ pub fn affordable(remaining: Weight, base: Weight, one: Weight, max: u32) -> Opt
     (limit > 0).then_some(limit)
 }
 
+/// An `on_idle` sweep: runs `sweep` with as many logs as the weight left
+/// affords, at most `max`, where `weight(n)` is the benchmarked weight of
+/// sweeping `n`; gives the weight of the logs it visited.
+pub fn idle_sweep(
+    remaining: Weight,
+    weight: impl Fn(u32) -> Weight,
+    max: u32,
+    sweep: impl FnOnce(u32) -> u32,
+) -> Weight {
+    match affordable(remaining, weight(0), weight(1), max) {
+        Some(limit) => weight(sweep(limit)),
+        None => Weight::zero(),
+    }
+}
+
+/// Whether a sweep's weight grows with the logs it visits, as
+/// [`idle_sweep`] needs: for the pallets' `integrity_test`.
+pub fn sweep_weight_grows(weight: impl Fn(u32) -> Weight) -> bool {
+    weight(1).all_gt(weight(0))
+}
+
 /// How many of `blocks` lie in `from..=to`, both ends included.
 pub fn count_between<B: PartialOrd>(blocks: impl IntoIterator<Item = B>, from: &B, to: &B) -> u32 {
     blocks.into_iter().filter(|n| from <= n && n <= to).count() as u32

@@ -170,6 +170,9 @@ pub struct BuyerHolds<Balance> {
     pub storage_deposit: Balance,
     /// Held when the buyer disputes.
     pub dispute_bond: Balance,
+    /// The order counts in its proxy's `open_orders` (false for orders
+    /// placed before proxies registered).
+    pub counted_by_proxy: bool,
 }
 
 /// A registered proxy.
@@ -505,21 +508,17 @@ pub mod pallet {
         /// Sweeps as many deal logs as the weight left affords, at most
         /// `MaxSweepPerBlock`, and gives the weight of what it did.
         fn on_idle(_: BlockNumberFor<T>, remaining: Weight) -> Weight {
-            let limit = recent::affordable(
+            recent::idle_sweep(
                 remaining,
-                T::WeightInfo::sweep(0),
-                T::WeightInfo::sweep(1),
+                T::WeightInfo::sweep,
                 T::MaxSweepPerBlock::get(),
-            );
-            match limit {
-                Some(limit) => T::WeightInfo::sweep(Self::sweep_stale_logs(limit)),
-                None => Weight::zero(),
-            }
+                Self::sweep_stale_logs,
+            )
         }
 
         fn integrity_test() {
             assert!(
-                T::WeightInfo::sweep(1).all_gt(T::WeightInfo::sweep(0)),
+                recent::sweep_weight_grows(T::WeightInfo::sweep),
                 "pdash: sweep(n) must grow with n"
             );
         }
@@ -583,6 +582,7 @@ pub mod pallet {
                 BuyerHolds {
                     storage_deposit,
                     dispute_bond: Zero::zero(),
+                    counted_by_proxy: true,
                 },
             );
             Proxies::<T>::insert(&proxy, info);
@@ -882,10 +882,12 @@ impl<T: Config> Pallet<T> {
             "pdash: proxy bonds held are not the registered proxies' bonds",
         )?;
         for (proxy, info) in Proxies::<T>::iter() {
-            let open = orders().filter(|(_, o)| o.proxy == proxy).count() as u32;
+            let open = orders()
+                .filter(|(h, o)| h.counted_by_proxy && o.proxy == proxy)
+                .count() as u32;
             ensure!(
-                info.open_orders >= open,
-                "pdash: a proxy counts fewer open orders than it has"
+                info.open_orders == open,
+                "pdash: a proxy's open-order count is not its open orders"
             );
         }
         ensure!(
@@ -1061,12 +1063,13 @@ impl<T: Config> Pallet<T> {
         )?;
         Orders::<T>::remove(id);
         OrderHolds::<T>::remove(id);
-        // Orders placed before proxies registered have no entry to count.
-        Proxies::<T>::mutate(&order.proxy, |info| {
-            if let Some(info) = info {
-                info.open_orders = info.open_orders.saturating_sub(1);
-            }
-        });
+        if holds.counted_by_proxy {
+            Proxies::<T>::mutate(&order.proxy, |info| {
+                if let Some(info) = info {
+                    info.open_orders = info.open_orders.saturating_sub(1);
+                }
+            });
+        }
         Ok(())
     }
 

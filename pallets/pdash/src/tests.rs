@@ -70,21 +70,23 @@ fn to_delivered() -> u64 {
     id
 }
 
-fn assert_paid_out() {
-    assert_eq!(free(BUYER), START - PRICE - FEE);
-    assert_eq!(free(SELLER), START + PRICE);
-    assert_eq!(free(PROXY), proxy_start() + FEE);
+/// The order ended: BUYER and SELLER hold nothing and have `buyer` and
+/// `seller` free, PROXY got `fee`, and the sale counted `deals` times.
+fn assert_ended(buyer: u64, seller: u64, fee: u64, deals: u32) {
+    assert_eq!(free(BUYER), buyer);
+    assert_eq!(free(SELLER), seller);
+    assert_eq!(free(PROXY), proxy_start() + fee);
     assert_eq!(held(BUYER) + held(SELLER), 0);
     assert_nothing_left_for_orders();
+    assert_eq!((proxy_deals(PROXY), purchases(BUYER)), (deals, deals));
+}
+
+fn assert_paid_out() {
+    assert_ended(START - PRICE - FEE, START + PRICE, FEE, 1);
 }
 
 fn assert_all_refunded() {
-    for who in [BUYER, SELLER] {
-        assert_eq!(free(who), START);
-        assert_eq!(held(who), 0);
-    }
-    assert_eq!(free(PROXY), proxy_start());
-    assert_nothing_left_for_orders();
+    assert_ended(START, START, 0, 0);
 }
 
 /// No order is open: only the proxy's registration holds anything, and
@@ -396,13 +398,7 @@ fn a_dispute_for_the_buyer_refunds_it_and_hands_it_the_sellers_bond() {
             Verdict::ForBuyer
         ));
         // The buyer's own dispute bond came back with its escrow and deposit.
-        assert_eq!(free(BUYER), START + BOND);
-        assert_eq!(free(SELLER), START - BOND);
-        assert_eq!(free(PROXY), proxy_start());
-        assert_eq!(held(BUYER) + held(SELLER), 0);
-        assert_nothing_left_for_orders();
-        assert_eq!(proxy_deals(PROXY), 0);
-        assert_eq!(purchases(BUYER), 0);
+        assert_ended(START + BOND, START - BOND, 0, 0);
     });
 }
 
@@ -417,12 +413,12 @@ fn a_dispute_for_the_seller_pays_as_a_confirmation_and_hands_it_the_buyers_bond(
             Verdict::ForSeller
         ));
         // As a confirmation, and the buyer's dispute bond goes to the seller.
-        assert_eq!(free(BUYER), START - PRICE - FEE - DISPUTE_BOND);
-        assert_eq!(free(SELLER), START + PRICE + DISPUTE_BOND);
-        assert_eq!(free(PROXY), proxy_start() + FEE);
-        assert_eq!(held(BUYER) + held(SELLER), 0);
-        assert_nothing_left_for_orders();
-        assert_eq!((proxy_deals(PROXY), purchases(BUYER)), (1, 1));
+        assert_ended(
+            START - PRICE - FEE - DISPUTE_BOND,
+            START + PRICE + DISPUTE_BOND,
+            FEE,
+            1,
+        );
         System::assert_last_event(
             Event::DisputeResolved {
                 id,
@@ -446,14 +442,9 @@ fn an_unresolved_dispute_splits_the_price_returns_the_bonds_and_pays_the_proxy()
         System::set_block_number(2 + DISPUTE_TIMEOUT);
         assert_ok!(Pdash::claim_timeout(RuntimeOrigin::signed(OTHER), id));
         // TimeoutSellerShare is 50 %: half the price each way.
-        let half = PRICE / 2;
-        assert_eq!(free(BUYER), START - half - FEE);
-        assert_eq!(free(SELLER), START + half);
-        assert_eq!(free(PROXY), proxy_start() + FEE);
-        assert_eq!(held(BUYER) + held(SELLER), 0);
-        assert_nothing_left_for_orders();
         // No ruling, no reputation.
-        assert_eq!((proxy_deals(PROXY), purchases(BUYER)), (0, 0));
+        let half = PRICE / 2;
+        assert_ended(START - half - FEE, START + half, FEE, 0);
         System::assert_last_event(
             Event::DisputeTimedOut {
                 id,
@@ -813,5 +804,47 @@ fn the_migration_gives_old_deals_the_logs_own_account() {
             .filter(|deal| deal.counterparty == SELLER)
             .count() as u32;
         assert_eq!(with_seller, MAX_PER_COUNTERPARTY);
+    });
+}
+
+#[test]
+fn an_order_placed_before_the_upgrade_ends_without_touching_proxy_counts() {
+    use frame_support::traits::fungible::MutateHold;
+    new_test_ext().execute_with(|| {
+        // Runtime 103's order: escrow held, no storage deposit, no entry in
+        // `OrderHolds`; its proxy registered only afterwards.
+        let legacy = 7;
+        assert_ok!(<Balances as MutateHold<u64>>::hold(
+            &crate::HoldReason::BuyerEscrow.into(),
+            &BUYER,
+            PRICE + FEE
+        ));
+        Orders::<Test>::insert(
+            legacy,
+            crate::Order {
+                buyer: BUYER,
+                seller: SELLER,
+                proxy: PROXY,
+                item: [7; 32],
+                price: PRICE,
+                proxy_fee: FEE,
+                seller_bond: 0,
+                state: OrderState::Created,
+                deadline: 100,
+                delivery: None,
+            },
+        );
+        crate::NextOrderId::<Test>::put(legacy + 1);
+        let id = place();
+        assert_eq!(Proxies::<Test>::get(PROXY).unwrap().open_orders, 1);
+        assert_ok!(Pdash::do_try_state());
+        assert_ok!(Pdash::cancel(RuntimeOrigin::signed(BUYER), legacy));
+        assert_eq!(Proxies::<Test>::get(PROXY).unwrap().open_orders, 1);
+        assert_noop!(
+            Pdash::unregister_proxy(RuntimeOrigin::signed(PROXY)),
+            Error::<Test>::ProxyHasOpenOrders
+        );
+        assert_ok!(Pdash::cancel(RuntimeOrigin::signed(BUYER), id));
+        assert_all_refunded();
     });
 }

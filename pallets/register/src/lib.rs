@@ -150,21 +150,17 @@ pub mod pallet {
         /// Sweeps as many upload lists as the weight left affords, at most
         /// `MaxSweepPerBlock`, and gives the weight of what it did.
         fn on_idle(_: BlockNumberFor<T>, remaining: Weight) -> Weight {
-            let limit = recent::affordable(
+            recent::idle_sweep(
                 remaining,
-                T::WeightInfo::sweep(0),
-                T::WeightInfo::sweep(1),
+                T::WeightInfo::sweep,
                 T::MaxSweepPerBlock::get(),
-            );
-            match limit {
-                Some(limit) => T::WeightInfo::sweep(Self::sweep_stale_uploads(limit)),
-                None => Weight::zero(),
-            }
+                Self::sweep_stale_uploads,
+            )
         }
 
         fn integrity_test() {
             assert!(
-                T::WeightInfo::sweep(1).all_gt(T::WeightInfo::sweep(0)),
+                recent::sweep_weight_grows(T::WeightInfo::sweep),
                 "register: sweep(n) must grow with n"
             );
         }
