@@ -69,8 +69,9 @@ pub mod v1 {
         fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
             let (proxy, buyer) = <(u64, u64)>::decode(&mut &state[..])
                 .map_err(|_| sp_runtime::TryRuntimeError::Other("pre_upgrade state"))?;
-            let entries =
-                |logs: &mut dyn Iterator<Item = DealLog<T>>| logs.map(|l| l.len() as u64).sum();
+            let entries = |logs: &mut dyn Iterator<Item = DealLog<T>>| {
+                logs.map(|log| log.len() as u64).sum::<u64>()
+            };
             frame_support::ensure!(
                 entries(&mut ProxyDeals::<T>::iter_values()) == proxy,
                 "proxy deals were lost"

@@ -45,22 +45,26 @@ fn purchases(who: u64) -> u32 {
     <Pdash as DealCounter<u64, u64>>::purchases_between(&who, 0, u64::MAX)
 }
 
-fn place() -> u64 {
+fn place_with(buyer: u64, seller: u64, price: u64, fee: u64) -> u64 {
     let id = crate::NextOrderId::<Test>::get();
     assert_ok!(Pdash::place_order(
-        RuntimeOrigin::signed(BUYER),
-        SELLER,
+        RuntimeOrigin::signed(buyer),
+        seller,
         PROXY,
         [7; 32],
-        PRICE,
-        FEE
+        price,
+        fee
     ));
     id
 }
 
-fn to_delivered() -> u64 {
-    let id = place();
-    assert_ok!(Pdash::seller_confirm(RuntimeOrigin::signed(SELLER), id));
+fn place() -> u64 {
+    place_with(BUYER, SELLER, PRICE, FEE)
+}
+
+/// Takes order `id` from `seller` through confirmation and delivery.
+fn deliver(id: u64, seller: u64) -> u64 {
+    assert_ok!(Pdash::seller_confirm(RuntimeOrigin::signed(seller), id));
     assert_ok!(Pdash::proxy_fetched(RuntimeOrigin::signed(PROXY), id));
     assert_ok!(Pdash::proxy_delivered(
         RuntimeOrigin::signed(PROXY),
@@ -68,6 +72,10 @@ fn to_delivered() -> u64 {
         [9; 32]
     ));
     id
+}
+
+fn to_delivered() -> u64 {
+    deliver(place(), SELLER)
 }
 
 /// The order ended: BUYER and SELLER hold nothing and have `buyer` and
@@ -460,22 +468,7 @@ fn an_unresolved_dispute_splits_the_price_returns_the_bonds_and_pays_the_proxy()
 fn disputing_needs_the_bond_and_disputing_a_cheap_item_still_costs_the_minimum() {
     new_test_ext().execute_with(|| {
         // 10 % of the minimum price is 2, below MinDisputeBond.
-        let id = crate::NextOrderId::<Test>::get();
-        assert_ok!(Pdash::place_order(
-            RuntimeOrigin::signed(BUYER),
-            SELLER,
-            PROXY,
-            [7; 32],
-            MIN_PRICE,
-            0
-        ));
-        assert_ok!(Pdash::seller_confirm(RuntimeOrigin::signed(SELLER), id));
-        assert_ok!(Pdash::proxy_fetched(RuntimeOrigin::signed(PROXY), id));
-        assert_ok!(Pdash::proxy_delivered(
-            RuntimeOrigin::signed(PROXY),
-            id,
-            [9; 32]
-        ));
+        let id = deliver(place_with(BUYER, SELLER, MIN_PRICE, 0), SELLER);
         // A buyer that cannot afford the bond cannot dispute.
         let spare = free(BUYER) - MIN_DISPUTE_BOND + 1;
         assert_ok!(Balances::transfer_keep_alive(
@@ -567,22 +560,7 @@ fn finish_deal(buyer: u64, seller: u64) {
             BOND + EXISTENTIAL_DEPOSIT
         ));
     }
-    let id = crate::NextOrderId::<Test>::get();
-    assert_ok!(Pdash::place_order(
-        RuntimeOrigin::signed(buyer),
-        seller,
-        PROXY,
-        [7; 32],
-        PRICE,
-        FEE
-    ));
-    assert_ok!(Pdash::seller_confirm(RuntimeOrigin::signed(seller), id));
-    assert_ok!(Pdash::proxy_fetched(RuntimeOrigin::signed(PROXY), id));
-    assert_ok!(Pdash::proxy_delivered(
-        RuntimeOrigin::signed(PROXY),
-        id,
-        [9; 32]
-    ));
+    let id = deliver(place_with(buyer, seller, PRICE, FEE), seller);
     assert_ok!(Pdash::buyer_confirm(RuntimeOrigin::signed(buyer), id, None));
 }
 
