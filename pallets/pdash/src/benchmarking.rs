@@ -258,7 +258,8 @@ mod benchmarks {
 
     /// `n` logs, each full with one stale entry, so each is rewritten (a
     /// write of nearly a full log, dearer than a removal); both maps are
-    /// walked, `ProxyDeals` to its end, `Purchases` for the `n`.
+    /// walked, `ProxyDeals` from a cursor to its end (so its cursor is
+    /// reset, a write), `Purchases` for the `n` (its cursor moves, a write).
     #[benchmark]
     fn sweep(n: Linear<0, { T::MaxSweepPerBlock::get() }>) {
         let now: BlockNumberFor<T> = T::LogWindow::get().saturating_add(10).into();
@@ -270,6 +271,7 @@ mod benchmarks {
             }
             Purchases::<T>::insert(account::<T::AccountId>("buyer", i, 0), log);
         }
+        ProxyDealsSweep::<T>::put(account::<T::AccountId>("proxy", 0, 0));
         let visited;
         #[block]
         {
