@@ -45,12 +45,12 @@ fn purchases(who: u64) -> u32 {
     <Pdash as DealCounter<u64, u64>>::purchases_between(&who, 0, u64::MAX)
 }
 
-fn place_with(buyer: u64, seller: u64, price: u64, fee: u64) -> u64 {
+fn place_with(buyer: u64, seller: u64, proxy: u64, price: u64, fee: u64) -> u64 {
     let id = crate::NextOrderId::<Test>::get();
     assert_ok!(Pdash::place_order(
         RuntimeOrigin::signed(buyer),
         seller,
-        PROXY,
+        proxy,
         [7; 32],
         price,
         fee
@@ -59,7 +59,7 @@ fn place_with(buyer: u64, seller: u64, price: u64, fee: u64) -> u64 {
 }
 
 fn place() -> u64 {
-    place_with(BUYER, SELLER, PRICE, FEE)
+    place_with(BUYER, SELLER, PROXY, PRICE, FEE)
 }
 
 /// Takes order `id` from `seller` through confirmation and delivery.
@@ -468,7 +468,7 @@ fn an_unresolved_dispute_splits_the_price_returns_the_bonds_and_pays_the_proxy()
 fn disputing_needs_the_bond_and_disputing_a_cheap_item_still_costs_the_minimum() {
     new_test_ext().execute_with(|| {
         // 10 % of the minimum price is 2, below MinDisputeBond.
-        let id = deliver(place_with(BUYER, SELLER, MIN_PRICE, 0), SELLER);
+        let id = deliver(place_with(BUYER, SELLER, PROXY, MIN_PRICE, 0), SELLER);
         // A buyer that cannot afford the bond cannot dispute.
         let spare = free(BUYER) - MIN_DISPUTE_BOND + 1;
         assert_ok!(Balances::transfer_keep_alive(
@@ -560,7 +560,7 @@ fn finish_deal(buyer: u64, seller: u64) {
             BOND + EXISTENTIAL_DEPOSIT
         ));
     }
-    let id = deliver(place_with(buyer, seller, PRICE, FEE), seller);
+    let id = deliver(place_with(buyer, seller, PROXY, PRICE, FEE), seller);
     assert_ok!(Pdash::buyer_confirm(RuntimeOrigin::signed(buyer), id, None));
 }
 
@@ -634,15 +634,7 @@ fn a_proxy_bond_is_held_while_registered_and_returned_without_open_orders() {
             Pdash::register_proxy(RuntimeOrigin::signed(OTHER)),
             Error::<Test>::AlreadyRegistered
         );
-        let id = crate::NextOrderId::<Test>::get();
-        assert_ok!(Pdash::place_order(
-            RuntimeOrigin::signed(BUYER),
-            SELLER,
-            OTHER,
-            [7; 32],
-            PRICE,
-            FEE
-        ));
+        let id = place_with(BUYER, SELLER, OTHER, PRICE, FEE);
         assert_noop!(
             Pdash::unregister_proxy(RuntimeOrigin::signed(OTHER)),
             Error::<Test>::ProxyHasOpenOrders
