@@ -451,11 +451,27 @@ impl pallet_register::Config for Runtime {
     type PdashProxy = PdashProxy;
     type MaxFileNameLen = ConstU32<128>;
     type MaxUploadsPerAccount = ConstU32<128>;
+    // Upload lists keep RPT's largest window only.
+    type LogWindow = ConstU32<RPT_MAX_WINDOW>;
+    // Lists swept for stale records per block, in on_idle, from the weight
+    // the block left. Only PDash's agent writes them, so few new lists a
+    // block; a list can be 22 kB (128 records with 128-byte names), so the
+    // bound also keeps the sweep's proof small.
+    type MaxSweepPerBlock = ConstU32<128>;
     type WeightInfo = pallet_register::weights::SubstrateWeight<Runtime>;
 }
 
 parameter_types! {
     pub const SellerBondRatio: Permill = Permill::from_percent(10);
+    /// A buyer's dispute bond: 10 % of the price, at least 1 CPC.
+    pub const DisputeBondRatio: Permill = Permill::from_percent(10);
+    pub const MinDisputeBond: Balance = CPC;
+    /// A dispute nobody rules on splits the price evenly.
+    pub const TimeoutSellerShare: Permill = Permill::from_percent(50);
+    /// The lowest PDash price until governance sets another (planck).
+    pub const DefaultMinimumPrice: Balance = CPC;
+    /// Held from each registered PDash proxy (planck).
+    pub const PdashProxyBond: Balance = 1_000 * CPC;
 }
 
 impl pallet_pdash::Config for Runtime {
@@ -464,11 +480,28 @@ impl pallet_pdash::Config for Runtime {
     type RuntimeHoldReason = RuntimeHoldReason;
     type ArbiterOrigin = GovernanceOrigin;
     type SellerBondRatio = SellerBondRatio;
+    type DisputeBondRatio = DisputeBondRatio;
+    type MinDisputeBond = MinDisputeBond;
+    type TimeoutSellerShare = TimeoutSellerShare;
+    type DefaultMinimumPrice = DefaultMinimumPrice;
+    type ProxyBond = PdashProxyBond;
+    // Orders and proxy entries pay the chain's storage deposit.
+    type DepositBase = ConstU128<DEPOSIT_PER_ENTRY>;
+    type DepositPerByte = ConstU128<DEPOSIT_PER_BYTE>;
     type ConfirmTimeout = ConstU32<DAYS>;
     type DeliveryTimeout = ConstU32<DAYS>;
     type CheckTimeout = ConstU32<{ 3 * DAYS }>;
     type DisputeTimeout = ConstU32<{ 14 * DAYS }>;
     type MaxRecentDeals = ConstU32<128>;
+    // Deal logs keep RPT's largest window only (blocks).
+    type LogWindow = ConstU32<RPT_MAX_WINDOW>;
+    // Deals with one counterparty that count for PR or DC in any window.
+    type MaxDealsPerCounterparty = ConstU32<2>;
+    // Deal logs swept for stale entries per block, in on_idle, from the
+    // weight the block left; a log is at most 4.6 kB. Each new log needs a
+    // finished sale (five calls, the minimum price held), so few appear a
+    // block.
+    type MaxSweepPerBlock = ConstU32<512>;
     type WeightInfo = pallet_pdash::weights::SubstrateWeight<Runtime>;
 }
 

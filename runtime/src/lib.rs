@@ -120,6 +120,8 @@ pub type Migrations = (
     pallet_private_market::migrations::v1::MigrateV0ToV1<Runtime>,
     // 104: the reward schedule holds yearly issuance, whatever the period.
     pallet_dpor::migrations::v1::MigrateV0ToV1<Runtime>,
+    // 104: PDash's deal logs carry the counterparty.
+    pallet_pdash::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 
 pub type Executive = frame_executive::Executive<

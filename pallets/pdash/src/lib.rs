@@ -1,18 +1,31 @@
 //! # PDash
 //!
 //! PDash's data trading: a buyer orders an item from a seller through a
-//! proxy that fetches the data and delivers it. All funds are held with the
-//! fungible hold API, never moved to a pallet account, and every way an
-//! order ends releases or transfers them by one explicit rule:
+//! registered proxy that fetches the data and delivers it. All funds are
+//! held with the fungible hold API, never moved to a pallet account, and
+//! every way an order ends releases or transfers them by one explicit rule.
+//! The buyer's storage deposit for the order goes back in every row.
 //!
-//! | How the order ends | Buyer's escrow (price + proxy fee) | Seller's bond |
-//! |---|---|---|
-//! | buyer confirms, or stays silent past `CheckTimeout` | price to seller, fee to proxy | released |
-//! | buyer cancels before the seller confirms, or seller silent past `ConfirmTimeout` | released | (none) |
-//! | proxy silent past `DeliveryTimeout` | released | released |
-//! | dispute resolved for the seller | price to seller, fee to proxy | released |
-//! | dispute resolved for the buyer | released | transferred to the buyer |
-//! | dispute unresolved past `DisputeTimeout` | released | released |
+//! | How the order ends | Price | Proxy fee | Seller's bond | Buyer's dispute bond |
+//! |---|---|---|---|---|
+//! | buyer confirms, or stays silent past `CheckTimeout` | to seller | to proxy | released | (none) |
+//! | buyer cancels before the seller confirms, or seller silent past `ConfirmTimeout` | released | released | (none) | (none) |
+//! | proxy silent past `DeliveryTimeout` | released | released | released | (none) |
+//! | dispute resolved for the seller | to seller | to proxy | released | to seller |
+//! | dispute resolved for the buyer | released | released | to buyer | released |
+//! | dispute unresolved past `DisputeTimeout` | `TimeoutSellerShare` to seller, the rest released | to proxy | released | released |
+//!
+//! Disputes follow the rule shared with the private market
+//! ([`cpchain_primitives::dispute`]): the buyer holds a dispute bond
+//! (`DisputeBondRatio` of the price, at least `MinDisputeBond`) when it
+//! disputes, the seller's bond is the seller's stake, and the loser's bond
+//! goes to the winner. A dispute nobody rules on favours neither side. The
+//! proxy is paid its fee then, since it delivered and nothing showed the
+//! delivery wrong; it loses the fee only when the buyer wins. A proxy's
+//! bond is not slashed when the buyer wins: the ruling is between buyer and
+//! seller and does not say whether the seller's data or the proxy's
+//! delivery was wrong, and the buyer is already made whole from the
+//! seller's bond.
 //!
 //! The state machine: `Created → SellerConfirmed → ProxyFetched →
 //! ProxyDelivered → (finished)`, with `Disputed` after delivery. Each state
@@ -21,9 +34,46 @@
 //! are removed from storage; the buyer may rate seller and proxy when it
 //! confirms.
 //!
-//! Finished deals are counted per proxy and per buyer over recent blocks,
-//! for RPT's proxy reputation and data contribution
-//! ([`cpchain_primitives::traits::DealCounter`]).
+//! ## No cheap reputation
+//!
+//! Finished sales (the first and fourth rows) are logged per proxy and per
+//! buyer, for RPT's proxy reputation (PR) and data contribution (DC)
+//! ([`cpchain_primitives::traits::DealCounter`]). Reputation from a deal
+//! must cost something real:
+//!
+//! - **Minimum price.** A price is at least [`MinimumPrice`], which
+//!   governance sets (`ArbiterOrigin`, never below the existential deposit).
+//! - **Registered, bonded proxies.** A proxy registers with
+//!   [`Pallet::register_proxy`], holding `ProxyBond` and a storage deposit
+//!   for its entry; `place_order` refuses an unregistered proxy, and
+//!   [`Pallet::unregister_proxy`] returns both only when no order through
+//!   the proxy is open.
+//! - **No deals between linked parties.** Buyer, seller and proxy are three
+//!   different accounts; the proxy bonds itself, so no party can bond a
+//!   proxy for it.
+//! - **A cap per counterparty.** Each log entry carries the counterparty
+//!   (the buyer for a proxy's deal, the seller for a buyer's purchase); a
+//!   deal is not logged when the log already holds
+//!   `MaxDealsPerCounterparty` deals with that counterparty within
+//!   `LogWindow` (RPT's largest window). Every entry in any RPT window lies
+//!   within `LogWindow` of the newest, so no window counts more than the
+//!   cap of deals with one counterparty.
+//!
+//! What cannot be detected: Sybils with separate funds look like strangers
+//! on chain. The rules above bound what they gain: each Sybil pair gives at
+//! most the cap of deals a window, each deal locks at least the minimum
+//! price, the fee and the storage deposit until it ends and pays the
+//! transaction fees of five calls, and each Sybil proxy keeps `ProxyBond`
+//! held, so reputation grows with capital tied up, not with a few fees.
+//!
+//! ## No free state
+//!
+//! An order holds a storage deposit from the buyer (`DepositBase` plus
+//! `DepositPerByte` for each byte it stores), returned when the order ends.
+//! Deal logs drop entries older than `LogWindow` when written, and an
+//! idle-time sweep (`on_idle`, at most `MaxSweepPerBlock` logs a block,
+//! resuming where the previous block stopped) drops them from logs nobody
+//! writes, so an account that dealt once keeps no entry, nor key.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -40,7 +90,11 @@ mod mock;
 mod tests;
 pub mod weights;
 
-use cpchain_primitives::traits::DealCounter;
+use cpchain_primitives::{
+    dispute::{self, Ruling},
+    recent,
+    traits::DealCounter,
+};
 use frame_support::{
     pallet_prelude::*,
     traits::{
@@ -53,6 +107,8 @@ use sp_runtime::{
     traits::{CheckedAdd, Saturating, Zero},
     Permill,
 };
+
+pub mod migrations;
 
 pub type BalanceOf<T> =
     <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
@@ -106,6 +162,41 @@ pub struct Order<AccountId, Balance, BlockNumber> {
 pub type OrderOf<T> =
     Order<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
+/// What an order holds from its buyer besides the escrow. Kept beside the
+/// order, so that orders placed before these holds existed read as zero.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct BuyerHolds<Balance> {
+    /// For the order's storage, returned when it ends.
+    pub storage_deposit: Balance,
+    /// Held when the buyer disputes.
+    pub dispute_bond: Balance,
+    /// The order counts in its proxy's `open_orders` (false for orders
+    /// placed before proxies registered).
+    pub counted_by_proxy: bool,
+}
+
+/// A registered proxy.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct ProxyInfo<Balance> {
+    /// Held as `HoldReason::ProxyBond`.
+    pub bond: Balance,
+    /// Held as `HoldReason::StorageDeposit`, for this entry.
+    pub deposit: Balance,
+    /// Orders through this proxy not yet ended.
+    pub open_orders: u32,
+}
+
+/// A finished deal in an account's log: when, and with whom.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct Deal<AccountId, BlockNumber> {
+    pub block: BlockNumber,
+    /// The buyer, in a proxy's log; the seller, in a buyer's log.
+    pub counterparty: AccountId,
+}
+
+pub type DealOf<T> = Deal<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+pub type DealLog<T> = BoundedVec<DealOf<T>, <T as Config>::MaxRecentDeals>;
+
 /// Scores from 1 (bad) to 5 (good).
 #[derive(
     Clone,
@@ -144,10 +235,20 @@ pub struct RatingTotal {
     MaxEncodedLen,
 )]
 pub enum Verdict {
-    /// The delivery was right: the seller and proxy are paid.
+    /// The delivery was right: the seller and proxy are paid, and the
+    /// seller gets the buyer's dispute bond.
     ForSeller,
     /// The delivery was wrong: the buyer is refunded and gets the seller's bond.
     ForBuyer,
+}
+
+impl From<Verdict> for Ruling {
+    fn from(verdict: Verdict) -> Ruling {
+        match verdict {
+            Verdict::ForSeller => Ruling::ForSeller,
+            Verdict::ForBuyer => Ruling::ForBuyer,
+        }
+    }
 }
 
 #[frame_support::pallet]
@@ -155,8 +256,9 @@ pub mod pallet {
     use super::*;
 
     /// The layout of this pallet's storage; raise it with a migration in
-    /// `migrations.rs` whenever stored types change.
-    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+    /// `migrations.rs` whenever stored types change. Version 1: deal logs
+    /// carry the counterparty.
+    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
     #[pallet::pallet]
     #[pallet::storage_version(STORAGE_VERSION)]
@@ -168,6 +270,12 @@ pub mod pallet {
         BuyerEscrow,
         /// A seller's bond, while an order it confirmed is open.
         SellerBond,
+        /// A registered proxy's bond.
+        ProxyBond,
+        /// For state an account keeps: its open orders, its proxy entry.
+        StorageDeposit,
+        /// A buyer's bond while its dispute is open.
+        DisputeBond,
     }
 
     #[pallet::config]
@@ -178,11 +286,34 @@ pub mod pallet {
             + Mutate<Self::AccountId>
             + MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
         type RuntimeHoldReason: From<HoldReason>;
-        /// Who resolves disputes: governance.
+        /// Who resolves disputes and sets the minimum price: governance.
         type ArbiterOrigin: EnsureOrigin<Self::RuntimeOrigin>;
         /// The seller's bond as a share of the price.
         #[pallet::constant]
         type SellerBondRatio: Get<Permill>;
+        /// The buyer's dispute bond as a share of the price.
+        #[pallet::constant]
+        type DisputeBondRatio: Get<Permill>;
+        /// The smallest dispute bond, so that disputing a cheap item still
+        /// costs something.
+        #[pallet::constant]
+        type MinDisputeBond: Get<BalanceOf<Self>>;
+        /// The seller's share of the price when a dispute times out.
+        #[pallet::constant]
+        type TimeoutSellerShare: Get<Permill>;
+        /// The minimum price until governance sets one (never below the
+        /// existential deposit, whatever is configured).
+        #[pallet::constant]
+        type DefaultMinimumPrice: Get<BalanceOf<Self>>;
+        /// Held from a proxy while it is registered.
+        #[pallet::constant]
+        type ProxyBond: Get<BalanceOf<Self>>;
+        /// A storage deposit: this per entry ...
+        #[pallet::constant]
+        type DepositBase: Get<BalanceOf<Self>>;
+        /// ... plus this per byte stored.
+        #[pallet::constant]
+        type DepositPerByte: Get<BalanceOf<Self>>;
         /// Blocks the seller has to confirm an order.
         #[pallet::constant]
         type ConfirmTimeout: Get<BlockNumberFor<Self>>;
@@ -198,6 +329,17 @@ pub mod pallet {
         /// Finished deals kept per account for RPT's window counts.
         #[pallet::constant]
         type MaxRecentDeals: Get<u32>;
+        /// RPT's largest window, in blocks: older deals are dropped.
+        #[pallet::constant]
+        type LogWindow: Get<u32>;
+        /// Deals with one counterparty an account's log keeps within
+        /// `LogWindow`.
+        #[pallet::constant]
+        type MaxDealsPerCounterparty: Get<u32>;
+        /// At most this many deal logs are swept for stale entries in a
+        /// block (in `on_idle`, and only as far as the weight left allows).
+        #[pallet::constant]
+        type MaxSweepPerBlock: Get<u32>;
         type WeightInfo: WeightInfo;
     }
 
@@ -205,28 +347,49 @@ pub mod pallet {
     #[pallet::storage]
     pub type Orders<T: Config> = StorageMap<_, Twox64Concat, OrderId, OrderOf<T>>;
 
+    /// The storage deposit and dispute bond each open order holds from its
+    /// buyer.
+    #[pallet::storage]
+    pub type OrderHolds<T: Config> =
+        StorageMap<_, Twox64Concat, OrderId, BuyerHolds<BalanceOf<T>>, ValueQuery>;
+
     #[pallet::storage]
     pub type NextOrderId<T> = StorageValue<_, OrderId, ValueQuery>;
 
-    /// Blocks of the latest deals each account finished as a proxy.
-    #[pallet::storage]
-    pub type ProxyDeals<T: Config> = StorageMap<
-        _,
-        Blake2_128Concat,
-        T::AccountId,
-        BoundedVec<BlockNumberFor<T>, T::MaxRecentDeals>,
-        ValueQuery,
-    >;
+    #[pallet::type_value]
+    pub fn DefaultMinimumPrice<T: Config>() -> BalanceOf<T> {
+        T::DefaultMinimumPrice::get()
+    }
 
-    /// Blocks of the latest purchases each account finished as a buyer.
+    /// The lowest price an order may have; the existential deposit if this
+    /// is lower.
     #[pallet::storage]
-    pub type Purchases<T: Config> = StorageMap<
-        _,
-        Blake2_128Concat,
-        T::AccountId,
-        BoundedVec<BlockNumberFor<T>, T::MaxRecentDeals>,
-        ValueQuery,
-    >;
+    pub type MinimumPrice<T: Config> =
+        StorageValue<_, BalanceOf<T>, ValueQuery, DefaultMinimumPrice<T>>;
+
+    /// Registered proxies.
+    #[pallet::storage]
+    pub type Proxies<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, ProxyInfo<BalanceOf<T>>>;
+
+    /// The latest deals each account finished as a proxy, within `LogWindow`.
+    #[pallet::storage]
+    pub type ProxyDeals<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, DealLog<T>, ValueQuery>;
+
+    /// The latest purchases each account finished as a buyer, within
+    /// `LogWindow`.
+    #[pallet::storage]
+    pub type Purchases<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, DealLog<T>, ValueQuery>;
+
+    /// Where the idle sweep of `ProxyDeals` resumes.
+    #[pallet::storage]
+    pub type ProxyDealsSweep<T: Config> = StorageValue<_, T::AccountId>;
+
+    /// Where the idle sweep of `Purchases` resumes.
+    #[pallet::storage]
+    pub type PurchasesSweep<T: Config> = StorageValue<_, T::AccountId>;
 
     /// Ratings received as a seller.
     #[pallet::storage]
@@ -248,6 +411,7 @@ pub mod pallet {
             proxy: T::AccountId,
             price: BalanceOf<T>,
             proxy_fee: BalanceOf<T>,
+            storage_deposit: BalanceOf<T>,
         },
         SellerConfirmed {
             id: OrderId,
@@ -267,14 +431,32 @@ pub mod pallet {
         },
         Disputed {
             id: OrderId,
+            bond: BalanceOf<T>,
         },
         DisputeResolved {
             id: OrderId,
             verdict: Verdict,
         },
+        /// Nobody ruled in time: the price was split, bonds went back.
+        DisputeTimedOut {
+            id: OrderId,
+            to_seller: BalanceOf<T>,
+            to_buyer: BalanceOf<T>,
+        },
         /// The order ended without a sale; funds went back by the timeout or cancel rule.
         OrderRefunded {
             id: OrderId,
+        },
+        ProxyRegistered {
+            proxy: T::AccountId,
+            bond: BalanceOf<T>,
+            deposit: BalanceOf<T>,
+        },
+        ProxyUnregistered {
+            proxy: T::AccountId,
+        },
+        MinimumPriceSet {
+            price: BalanceOf<T>,
         },
     }
 
@@ -293,11 +475,11 @@ pub mod pallet {
         DeadlinePassed,
         /// The current state's deadline has not passed yet.
         DeadlineNotReached,
-        /// A price below the existential deposit: paid to a seller
-        /// without an account it could not be credited and would stay held.
-        PriceBelowExistentialDeposit,
-        /// A non-zero proxy fee below the existential deposit, for the same
-        /// reason.
+        /// A price below [`MinimumPrice`] (or the existential deposit).
+        PriceBelowMinimum,
+        /// A non-zero proxy fee below the existential deposit: paid to a
+        /// proxy without an account it could not be credited and would stay
+        /// held.
         FeeBelowExistentialDeposit,
         /// Buyer, seller and proxy must be three different accounts.
         SameParty,
@@ -305,6 +487,15 @@ pub mod pallet {
         BadRating,
         /// The amounts overflow.
         Overflow,
+        /// The proxy is not registered.
+        NotRegisteredProxy,
+        /// The account is already a registered proxy.
+        AlreadyRegistered,
+        /// Orders through the proxy are still open.
+        ProxyHasOpenOrders,
+        /// A minimum price below the existential deposit: a smaller payout
+        /// could stay held for good.
+        MinimumBelowExistentialDeposit,
     }
 
     #[pallet::hooks]
@@ -313,11 +504,30 @@ pub mod pallet {
         fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
             Self::do_try_state()
         }
+
+        /// Sweeps as many deal logs as the weight left affords, at most
+        /// `MaxSweepPerBlock`, and gives the weight of what it did.
+        fn on_idle(_: BlockNumberFor<T>, remaining: Weight) -> Weight {
+            recent::idle_sweep(
+                remaining,
+                T::WeightInfo::sweep,
+                T::MaxSweepPerBlock::get(),
+                Self::sweep_stale_logs,
+            )
+        }
+
+        fn integrity_test() {
+            assert!(
+                recent::sweep_weight_grows(T::WeightInfo::sweep),
+                "pdash: sweep(n) must grow with n"
+            );
+        }
     }
 
     #[pallet::call]
     impl<T: Config> Pallet<T> {
-        /// Orders `item` from `seller` through `proxy`; holds price + fee.
+        /// Orders `item` from `seller` through the registered `proxy`; holds
+        /// price + fee and the order's storage deposit.
         #[pallet::call_index(0)]
         #[pallet::weight(T::WeightInfo::place_order())]
         pub fn place_order(
@@ -329,20 +539,29 @@ pub mod pallet {
             proxy_fee: BalanceOf<T>,
         ) -> DispatchResult {
             let buyer = ensure_signed(origin)?;
-            let minimum = T::Currency::minimum_balance();
-            ensure!(price >= minimum, Error::<T>::PriceBelowExistentialDeposit);
             ensure!(
-                proxy_fee.is_zero() || proxy_fee >= minimum,
+                price >= Self::minimum_price(),
+                Error::<T>::PriceBelowMinimum
+            );
+            ensure!(
+                proxy_fee.is_zero() || proxy_fee >= T::Currency::minimum_balance(),
                 Error::<T>::FeeBelowExistentialDeposit
             );
             ensure!(
                 buyer != seller && buyer != proxy && seller != proxy,
                 Error::<T>::SameParty
             );
+            let mut info = Proxies::<T>::get(&proxy).ok_or(Error::<T>::NotRegisteredProxy)?;
+            info.open_orders = info
+                .open_orders
+                .checked_add(1)
+                .ok_or(Error::<T>::Overflow)?;
             let escrow = price.checked_add(&proxy_fee).ok_or(Error::<T>::Overflow)?;
             let id = NextOrderId::<T>::get();
             let next_id = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+            let storage_deposit = Self::order_deposit();
             T::Currency::hold(&HoldReason::BuyerEscrow.into(), &buyer, escrow)?;
+            T::Currency::hold(&HoldReason::StorageDeposit.into(), &buyer, storage_deposit)?;
             Orders::<T>::insert(
                 id,
                 Order {
@@ -358,6 +577,15 @@ pub mod pallet {
                     delivery: None,
                 },
             );
+            OrderHolds::<T>::insert(
+                id,
+                BuyerHolds {
+                    storage_deposit,
+                    dispute_bond: Zero::zero(),
+                    counted_by_proxy: true,
+                },
+            );
+            Proxies::<T>::insert(&proxy, info);
             NextOrderId::<T>::put(next_id);
             Self::deposit_event(Event::OrderPlaced {
                 id,
@@ -366,6 +594,7 @@ pub mod pallet {
                 proxy,
                 price,
                 proxy_fee,
+                storage_deposit,
             });
             Ok(())
         }
@@ -438,31 +667,39 @@ pub mod pallet {
                     Error::<T>::BadRating
                 );
             }
-            Self::pay_out(&order)?;
+            Self::settle_order(id, &order, Ruling::ForSeller)?;
             if let Some(rating) = rating {
                 SellerRatings::<T>::mutate(&order.seller, |total| total.add(rating.seller));
                 ProxyRatings::<T>::mutate(&order.proxy, |total| total.add(rating.proxy));
             }
-            Orders::<T>::remove(id);
             Self::deposit_event(Event::OrderFinished { id, rating });
             Ok(())
         }
 
-        /// The buyer contests the delivery; governance decides.
+        /// The buyer contests the delivery and holds its dispute bond;
+        /// governance decides.
         #[pallet::call_index(5)]
         #[pallet::weight(T::WeightInfo::dispute())]
         pub fn dispute(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
             let who = ensure_signed(origin)?;
             let mut order = Self::open_order(id, OrderState::ProxyDelivered)?;
             ensure!(who == order.buyer, Error::<T>::NotBuyer);
+            let bond = dispute::bond(
+                order.price,
+                T::DisputeBondRatio::get(),
+                T::MinDisputeBond::get(),
+            );
+            T::Currency::hold(&HoldReason::DisputeBond.into(), &who, bond)?;
+            OrderHolds::<T>::mutate(id, |holds| holds.dispute_bond = bond);
             order.state = OrderState::Disputed;
             order.deadline = Self::deadline_after(T::DisputeTimeout::get());
             Orders::<T>::insert(id, order);
-            Self::deposit_event(Event::Disputed { id });
+            Self::deposit_event(Event::Disputed { id, bond });
             Ok(())
         }
 
-        /// Governance resolves a dispute.
+        /// Governance resolves a dispute: the loser's bond goes to the
+        /// winner (see the pallet docs).
         #[pallet::call_index(6)]
         #[pallet::weight(T::WeightInfo::resolve_dispute())]
         pub fn resolve_dispute(
@@ -473,26 +710,7 @@ pub mod pallet {
             T::ArbiterOrigin::ensure_origin(origin)?;
             let order = Orders::<T>::get(id).ok_or(Error::<T>::UnknownOrder)?;
             ensure!(order.state == OrderState::Disputed, Error::<T>::WrongState);
-            match verdict {
-                Verdict::ForSeller => Self::pay_out(&order)?,
-                Verdict::ForBuyer => {
-                    Self::release(
-                        HoldReason::BuyerEscrow,
-                        &order.buyer,
-                        order.price.saturating_add(order.proxy_fee),
-                    )?;
-                    T::Currency::transfer_on_hold(
-                        &HoldReason::SellerBond.into(),
-                        &order.seller,
-                        &order.buyer,
-                        order.seller_bond,
-                        Precision::Exact,
-                        Restriction::Free,
-                        Fortitude::Force,
-                    )?;
-                }
-            }
-            Orders::<T>::remove(id);
+            Self::settle_order(id, &order, verdict.into())?;
             Self::deposit_event(Event::DisputeResolved { id, verdict });
             Ok(())
         }
@@ -511,7 +729,9 @@ pub mod pallet {
         /// After the current state's deadline, applies its timeout rule (see
         /// the pallet docs). Anyone may call it.
         #[pallet::call_index(8)]
-        #[pallet::weight(T::WeightInfo::claim_timeout())]
+        #[pallet::weight(
+            T::WeightInfo::claim_timeout().max(T::WeightInfo::claim_timeout_unresolved())
+        )]
         pub fn claim_timeout(origin: OriginFor<T>, id: OrderId) -> DispatchResult {
             ensure_signed(origin)?;
             let order = Orders::<T>::get(id).ok_or(Error::<T>::UnknownOrder)?;
@@ -522,16 +742,87 @@ pub mod pallet {
             match order.state {
                 // The buyer stayed silent: the delivery counts as accepted.
                 OrderState::ProxyDelivered => {
-                    Self::pay_out(&order)?;
-                    Orders::<T>::remove(id);
+                    Self::settle_order(id, &order, Ruling::ForSeller)?;
                     Self::deposit_event(Event::OrderFinished { id, rating: None });
                     Ok(())
                 }
-                OrderState::Created
-                | OrderState::SellerConfirmed
-                | OrderState::ProxyFetched
-                | OrderState::Disputed => Self::refund(id, &order),
+                // Nobody ruled: neither side is favoured.
+                OrderState::Disputed => {
+                    let split = Self::settle_order(id, &order, Ruling::Unresolved)?;
+                    Self::deposit_event(Event::DisputeTimedOut {
+                        id,
+                        to_seller: split.price_to_seller,
+                        to_buyer: split.price_to_buyer,
+                    });
+                    Ok(())
+                }
+                OrderState::Created | OrderState::SellerConfirmed | OrderState::ProxyFetched => {
+                    Self::refund(id, &order)
+                }
             }
+        }
+
+        /// Registers the caller as a proxy, holding `ProxyBond` and a
+        /// storage deposit for its entry.
+        #[pallet::call_index(9)]
+        #[pallet::weight(T::WeightInfo::register_proxy())]
+        pub fn register_proxy(origin: OriginFor<T>) -> DispatchResult {
+            let proxy = ensure_signed(origin)?;
+            ensure!(
+                !Proxies::<T>::contains_key(&proxy),
+                Error::<T>::AlreadyRegistered
+            );
+            let bond = T::ProxyBond::get();
+            let deposit = Self::deposit_for(
+                ProxyInfo::<BalanceOf<T>>::max_encoded_len()
+                    .saturating_add(T::AccountId::max_encoded_len()),
+            );
+            Self::hold(HoldReason::ProxyBond, &proxy, bond)?;
+            Self::hold(HoldReason::StorageDeposit, &proxy, deposit)?;
+            Proxies::<T>::insert(
+                &proxy,
+                ProxyInfo {
+                    bond,
+                    deposit,
+                    open_orders: 0,
+                },
+            );
+            Self::deposit_event(Event::ProxyRegistered {
+                proxy,
+                bond,
+                deposit,
+            });
+            Ok(())
+        }
+
+        /// Unregisters the caller as a proxy and returns its bond and
+        /// deposit; only when no order through it is open.
+        #[pallet::call_index(10)]
+        #[pallet::weight(T::WeightInfo::unregister_proxy())]
+        pub fn unregister_proxy(origin: OriginFor<T>) -> DispatchResult {
+            let proxy = ensure_signed(origin)?;
+            let info = Proxies::<T>::get(&proxy).ok_or(Error::<T>::NotRegisteredProxy)?;
+            ensure!(info.open_orders == 0, Error::<T>::ProxyHasOpenOrders);
+            Self::release(HoldReason::ProxyBond, &proxy, info.bond)?;
+            Self::release(HoldReason::StorageDeposit, &proxy, info.deposit)?;
+            Proxies::<T>::remove(&proxy);
+            Self::deposit_event(Event::ProxyUnregistered { proxy });
+            Ok(())
+        }
+
+        /// Sets the lowest price an order may have. Governance only; never
+        /// below the existential deposit.
+        #[pallet::call_index(11)]
+        #[pallet::weight(T::WeightInfo::set_minimum_price())]
+        pub fn set_minimum_price(origin: OriginFor<T>, price: BalanceOf<T>) -> DispatchResult {
+            T::ArbiterOrigin::ensure_origin(origin)?;
+            ensure!(
+                price >= T::Currency::minimum_balance(),
+                Error::<T>::MinimumBelowExistentialDeposit
+            );
+            MinimumPrice::<T>::put(price);
+            Self::deposit_event(Event::MinimumPriceSet { price });
+            Ok(())
         }
     }
 }
@@ -544,29 +835,87 @@ impl RatingTotal {
 }
 
 impl<T: Config> Pallet<T> {
-    /// PDash's invariants: each buyer's escrow hold is the price and proxy
-    /// fee of its open orders; each seller's bond hold is the bonds of the
-    /// orders it confirmed.
+    /// PDash's invariants: each hold is the sum of what the open orders and
+    /// proxy entries say it is, each proxy's open-order count is its open
+    /// orders, and every deal log is in block order.
     #[cfg(any(feature = "try-runtime", test))]
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
         use cpchain_primitives::try_state::{ensure_holds, sum_by_account};
         use frame_support::traits::fungible::InspectHold;
-        let escrow = sum_by_account(
-            Orders::<T>::iter_values()
-                .map(|order| (order.buyer, order.price.saturating_add(order.proxy_fee))),
-        );
+        let orders = || Orders::<T>::iter().map(|(id, order)| (OrderHolds::<T>::get(id), order));
+        let held = |reason: HoldReason| {
+            move |who: &T::AccountId| T::Currency::balance_on_hold(&reason.into(), who)
+        };
+        let escrow =
+            sum_by_account(orders().map(|(_, o)| (o.buyer, o.price.saturating_add(o.proxy_fee))));
         ensure_holds(
             &escrow,
-            |who| T::Currency::balance_on_hold(&HoldReason::BuyerEscrow.into(), who),
+            held(HoldReason::BuyerEscrow),
             "pdash: escrow held is not the open orders' prices and fees",
         )?;
-        let bonds = sum_by_account(
-            Orders::<T>::iter_values().map(|order| (order.seller, order.seller_bond)),
-        );
+        let bonds = sum_by_account(orders().map(|(_, o)| (o.seller, o.seller_bond)));
         ensure_holds(
             &bonds,
-            |who| T::Currency::balance_on_hold(&HoldReason::SellerBond.into(), who),
+            held(HoldReason::SellerBond),
             "pdash: bonds held are not the open orders' seller bonds",
+        )?;
+        let disputes = sum_by_account(orders().map(|(h, o)| (o.buyer, h.dispute_bond)));
+        ensure_holds(
+            &disputes,
+            held(HoldReason::DisputeBond),
+            "pdash: dispute bonds held are not the open disputes' bonds",
+        )?;
+        let deposits = sum_by_account(
+            orders()
+                .map(|(h, o)| (o.buyer, h.storage_deposit))
+                .chain(Proxies::<T>::iter().map(|(who, info)| (who, info.deposit))),
+        );
+        ensure_holds(
+            &deposits,
+            held(HoldReason::StorageDeposit),
+            "pdash: storage deposits held are not the orders' and proxies' deposits",
+        )?;
+        let proxy_bonds = sum_by_account(Proxies::<T>::iter().map(|(who, i)| (who, i.bond)));
+        ensure_holds(
+            &proxy_bonds,
+            held(HoldReason::ProxyBond),
+            "pdash: proxy bonds held are not the registered proxies' bonds",
+        )?;
+        for (proxy, info) in Proxies::<T>::iter() {
+            let open = orders()
+                .filter(|(h, o)| h.counted_by_proxy && o.proxy == proxy)
+                .count() as u32;
+            ensure!(
+                info.open_orders == open,
+                "pdash: a proxy's open-order count is not its open orders"
+            );
+        }
+        ensure!(
+            ProxyDeals::<T>::iter_values()
+                .chain(Purchases::<T>::iter_values())
+                .all(|log| log.windows(2).all(|pair| pair[0].block <= pair[1].block)),
+            "pdash: a deal log is out of order"
+        );
+        Ok(())
+    }
+
+    /// The lowest price an order may have now.
+    pub fn minimum_price() -> BalanceOf<T> {
+        MinimumPrice::<T>::get().max(T::Currency::minimum_balance())
+    }
+
+    /// The storage deposit for an entry of `bytes` bytes.
+    fn deposit_for(bytes: usize) -> BalanceOf<T> {
+        let bytes: BalanceOf<T> = (bytes as u32).into();
+        T::DepositBase::get().saturating_add(T::DepositPerByte::get().saturating_mul(bytes))
+    }
+
+    /// The storage deposit of an order: its entry and its holds' entry.
+    pub fn order_deposit() -> BalanceOf<T> {
+        Self::deposit_for(
+            OrderOf::<T>::max_encoded_len()
+                .saturating_add(BuyerHolds::<BalanceOf<T>>::max_encoded_len())
+                .saturating_add(2 * OrderId::max_encoded_len()),
         )
     }
 
@@ -585,6 +934,13 @@ impl<T: Config> Pallet<T> {
         Ok(order)
     }
 
+    fn hold(reason: HoldReason, who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+        if !amount.is_zero() {
+            T::Currency::hold(&reason.into(), who, amount)?;
+        }
+        Ok(())
+    }
+
     fn release(reason: HoldReason, who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
         if !amount.is_zero() {
             T::Currency::release(&reason.into(), who, amount, Precision::Exact)?;
@@ -592,67 +948,188 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// The sale happens: price to the seller, fee to the proxy, bond back.
-    fn pay_out(order: &OrderOf<T>) -> DispatchResult {
-        let escrow = HoldReason::BuyerEscrow.into();
-        T::Currency::transfer_on_hold(
-            &escrow,
-            &order.buyer,
-            &order.seller,
-            order.price,
-            Precision::Exact,
-            Restriction::Free,
-            Fortitude::Force,
-        )?;
-        if !order.proxy_fee.is_zero() {
+    /// Moves `amount` held for `reason` from `from` to `to`'s free balance.
+    fn transfer_held(
+        reason: HoldReason,
+        from: &T::AccountId,
+        to: &T::AccountId,
+        amount: BalanceOf<T>,
+    ) -> DispatchResult {
+        if !amount.is_zero() {
             T::Currency::transfer_on_hold(
-                &escrow,
-                &order.buyer,
-                &order.proxy,
-                order.proxy_fee,
+                &reason.into(),
+                from,
+                to,
+                amount,
                 Precision::Exact,
                 Restriction::Free,
                 Fortitude::Force,
             )?;
         }
-        Self::release(HoldReason::SellerBond, &order.seller, order.seller_bond)?;
-        let now = frame_system::Pallet::<T>::block_number();
-        ProxyDeals::<T>::mutate(&order.proxy, |deals| Self::push_recent(deals, now));
-        Purchases::<T>::mutate(&order.buyer, |deals| Self::push_recent(deals, now));
         Ok(())
     }
 
-    /// Appends `now`, dropping the oldest entry when full.
-    fn push_recent(
-        deals: &mut BoundedVec<BlockNumberFor<T>, T::MaxRecentDeals>,
-        now: BlockNumberFor<T>,
-    ) {
-        if deals.is_full() && !deals.is_empty() {
-            deals.remove(0);
+    /// Gives `amount` held for `reason` from `from` to `to` when `moves`,
+    /// else back to `from`.
+    fn transfer_or_release(
+        reason: HoldReason,
+        moves: bool,
+        from: &T::AccountId,
+        to: &T::AccountId,
+        amount: BalanceOf<T>,
+    ) -> DispatchResult {
+        if moves {
+            Self::transfer_held(reason, from, to, amount)
+        } else {
+            Self::release(reason, from, amount)
         }
-        // Cannot fail: a slot was freed above when full.
-        let _ = deals.try_push(now);
+    }
+
+    /// Ends a delivered order by `ruling` with the shared settlement rule
+    /// (a confirmation, or the buyer's silence, is `ForSeller`), and logs
+    /// the deal when it is a sale. Gives how the price was split.
+    fn settle_order(
+        id: OrderId,
+        order: &OrderOf<T>,
+        ruling: Ruling,
+    ) -> Result<dispute::Settlement<BalanceOf<T>>, DispatchError> {
+        let holds = OrderHolds::<T>::get(id);
+        let split = dispute::settle(
+            ruling,
+            order.price,
+            T::TimeoutSellerShare::get(),
+            T::Currency::minimum_balance(),
+        );
+        let (buyer, seller) = (&order.buyer, &order.seller);
+        Self::transfer_held(
+            HoldReason::BuyerEscrow,
+            buyer,
+            seller,
+            split.price_to_seller,
+        )?;
+        Self::release(HoldReason::BuyerEscrow, buyer, split.price_to_buyer)?;
+        // The proxy delivered: it is paid unless the buyer won.
+        let fee_to_proxy = ruling != Ruling::ForBuyer;
+        Self::transfer_or_release(
+            HoldReason::BuyerEscrow,
+            fee_to_proxy,
+            buyer,
+            &order.proxy,
+            order.proxy_fee,
+        )?;
+        Self::transfer_or_release(
+            HoldReason::DisputeBond,
+            split.buyer_bond_to_seller,
+            buyer,
+            seller,
+            holds.dispute_bond,
+        )?;
+        Self::transfer_or_release(
+            HoldReason::SellerBond,
+            split.seller_bond_to_buyer,
+            seller,
+            buyer,
+            order.seller_bond,
+        )?;
+        if ruling == Ruling::ForSeller {
+            Self::note_deal(order);
+        }
+        Self::close(id, order, &holds)?;
+        Ok(split)
     }
 
     /// No sale: the buyer's escrow and the seller's bond go back.
     fn refund(id: OrderId, order: &OrderOf<T>) -> DispatchResult {
+        let holds = OrderHolds::<T>::get(id);
         Self::release(
             HoldReason::BuyerEscrow,
             &order.buyer,
             order.price.saturating_add(order.proxy_fee),
         )?;
         Self::release(HoldReason::SellerBond, &order.seller, order.seller_bond)?;
-        Orders::<T>::remove(id);
+        Self::release(HoldReason::DisputeBond, &order.buyer, holds.dispute_bond)?;
+        Self::close(id, order, &holds)?;
         Self::deposit_event(Event::OrderRefunded { id });
         Ok(())
     }
 
-    fn count_between(
-        deals: &[BlockNumberFor<T>],
-        from: BlockNumberFor<T>,
-        to: BlockNumberFor<T>,
-    ) -> u32 {
-        deals.iter().filter(|n| from <= **n && **n <= to).count() as u32
+    /// Removes an ended order: its storage deposit goes back and its proxy
+    /// has one open order fewer.
+    fn close(id: OrderId, order: &OrderOf<T>, holds: &BuyerHolds<BalanceOf<T>>) -> DispatchResult {
+        Self::release(
+            HoldReason::StorageDeposit,
+            &order.buyer,
+            holds.storage_deposit,
+        )?;
+        Orders::<T>::remove(id);
+        OrderHolds::<T>::remove(id);
+        if holds.counted_by_proxy {
+            Proxies::<T>::mutate(&order.proxy, |info| {
+                if let Some(info) = info {
+                    info.open_orders = info.open_orders.saturating_sub(1);
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Logs a sale for the proxy's reputation (with the buyer) and the
+    /// buyer's data contribution (with the seller).
+    fn note_deal(order: &OrderOf<T>) {
+        Self::log_deal::<ProxyDeals<T>>(&order.proxy, &order.buyer);
+        Self::log_deal::<Purchases<T>>(&order.buyer, &order.seller);
+    }
+
+    /// Appends a deal with `counterparty` to `who`'s log in `M`, after
+    /// dropping stale entries, unless the log already holds
+    /// `MaxDealsPerCounterparty` deals with it.
+    fn log_deal<M>(who: &T::AccountId, counterparty: &T::AccountId)
+    where
+        M: frame_support::storage::StorageMap<T::AccountId, DealLog<T>>,
+    {
+        let now = frame_system::Pallet::<T>::block_number();
+        let horizon = Self::log_horizon();
+        M::mutate_exists(who, |maybe| {
+            let mut log = maybe.take().unwrap_or_default();
+            recent::prune(&mut log, |deal| deal.block <= horizon);
+            let with_counterparty = log
+                .iter()
+                .filter(|deal| deal.counterparty == *counterparty)
+                .count() as u32;
+            if with_counterparty < T::MaxDealsPerCounterparty::get() {
+                recent::push_evicting(
+                    &mut log,
+                    Deal {
+                        block: now,
+                        counterparty: counterparty.clone(),
+                    },
+                );
+            }
+            *maybe = (!log.is_empty()).then_some(log);
+        });
+    }
+
+    /// Deals at or before this block have left every RPT window.
+    fn log_horizon() -> BlockNumberFor<T> {
+        frame_system::Pallet::<T>::block_number().saturating_sub(T::LogWindow::get().into())
+    }
+
+    /// Visits up to `limit` deal logs, `ProxyDeals` first, each map from
+    /// where its previous sweep stopped; drops their stale entries and the
+    /// logs left empty. Gives the logs visited.
+    pub fn sweep_stale_logs(limit: u32) -> u32 {
+        let horizon = Self::log_horizon();
+        let stale = |deal: &DealOf<T>| deal.block <= horizon;
+        let proxies = recent::sweep::<ProxyDeals<T>, ProxyDealsSweep<T>, _, _, _>(limit, stale);
+        let buyers = recent::sweep::<Purchases<T>, PurchasesSweep<T>, _, _, _>(
+            limit.saturating_sub(proxies),
+            stale,
+        );
+        proxies.saturating_add(buyers)
+    }
+
+    fn count_between(log: &DealLog<T>, from: BlockNumberFor<T>, to: BlockNumberFor<T>) -> u32 {
+        recent::count_between(log.iter().map(|deal| deal.block), &from, &to)
     }
 }
 

@@ -1,7 +1,10 @@
 //! A test runtime with balances and PDash; root is the arbiter.
 
 use crate as pallet_pdash;
-use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_support::{
+    derive_impl, parameter_types,
+    traits::{ConstU32, ConstU64},
+};
 use sp_runtime::{BuildStorage, Permill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -25,7 +28,7 @@ impl frame_system::Config for Test {
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
 impl pallet_balances::Config for Test {
     type AccountStore = System;
-    type ExistentialDeposit = frame_support::traits::ConstU64<EXISTENTIAL_DEPOSIT>;
+    type ExistentialDeposit = ConstU64<EXISTENTIAL_DEPOSIT>;
     type RuntimeHoldReason = RuntimeHoldReason;
 }
 
@@ -34,7 +37,18 @@ pub const EXISTENTIAL_DEPOSIT: u64 = 10;
 
 parameter_types! {
     pub const SellerBondRatio: Permill = Permill::from_percent(10);
+    pub const DisputeBondRatio: Permill = Permill::from_percent(10);
+    pub const TimeoutSellerShare: Permill = Permill::from_percent(50);
 }
+
+pub const MIN_DISPUTE_BOND: u64 = 15;
+pub const MIN_PRICE: u64 = 20;
+pub const PROXY_BOND: u64 = 500;
+pub const DEPOSIT_BASE: u64 = 5;
+pub const DEPOSIT_PER_BYTE: u64 = 1;
+pub const LOG_WINDOW: u32 = 100;
+pub const MAX_PER_COUNTERPARTY: u32 = 2;
+pub const MAX_SWEEP: u32 = 3;
 
 pub const CONFIRM_TIMEOUT: u64 = 10;
 pub const DELIVERY_TIMEOUT: u64 = 20;
@@ -47,11 +61,21 @@ impl pallet_pdash::Config for Test {
     type RuntimeHoldReason = RuntimeHoldReason;
     type ArbiterOrigin = frame_system::EnsureRoot<u64>;
     type SellerBondRatio = SellerBondRatio;
-    type ConfirmTimeout = frame_support::traits::ConstU64<CONFIRM_TIMEOUT>;
-    type DeliveryTimeout = frame_support::traits::ConstU64<DELIVERY_TIMEOUT>;
-    type CheckTimeout = frame_support::traits::ConstU64<CHECK_TIMEOUT>;
-    type DisputeTimeout = frame_support::traits::ConstU64<DISPUTE_TIMEOUT>;
+    type ConfirmTimeout = ConstU64<CONFIRM_TIMEOUT>;
+    type DeliveryTimeout = ConstU64<DELIVERY_TIMEOUT>;
+    type CheckTimeout = ConstU64<CHECK_TIMEOUT>;
+    type DisputeTimeout = ConstU64<DISPUTE_TIMEOUT>;
+    type DisputeBondRatio = DisputeBondRatio;
+    type MinDisputeBond = ConstU64<MIN_DISPUTE_BOND>;
+    type TimeoutSellerShare = TimeoutSellerShare;
+    type DefaultMinimumPrice = ConstU64<MIN_PRICE>;
+    type ProxyBond = ConstU64<PROXY_BOND>;
+    type DepositBase = ConstU64<DEPOSIT_BASE>;
+    type DepositPerByte = ConstU64<DEPOSIT_PER_BYTE>;
     type MaxRecentDeals = ConstU32<3>;
+    type LogWindow = ConstU32<LOG_WINDOW>;
+    type MaxDealsPerCounterparty = ConstU32<MAX_PER_COUNTERPARTY>;
+    type MaxSweepPerBlock = ConstU32<MAX_SWEEP>;
     type WeightInfo = ();
 }
 
@@ -59,6 +83,12 @@ pub const BUYER: u64 = 1;
 pub const SELLER: u64 = 2;
 pub const PROXY: u64 = 3;
 pub const OTHER: u64 = 4;
+/// An account with no balance.
+pub const NOBODY: u64 = 99;
+/// More funded accounts, for deals with many counterparties.
+pub const CROWD: core::ops::RangeInclusive<u64> = 11..=16;
+/// Everything issued at genesis.
+pub const TOTAL: u64 = 10 * START;
 pub const START: u64 = 10_000;
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
@@ -70,13 +100,20 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
                 (SELLER, START),
                 (PROXY, START),
                 (OTHER, START),
-            ],
+            ]
+            .into_iter()
+            .chain(CROWD.map(|who| (who, START)))
+            .collect(),
             ..Default::default()
         },
     }
     .build_storage()
     .unwrap();
     let mut ext = sp_io::TestExternalities::new(storage);
-    ext.execute_with(|| System::set_block_number(1));
+    ext.execute_with(|| {
+        System::set_block_number(1);
+        // PROXY is a registered proxy; OTHER is not.
+        Pdash::register_proxy(RuntimeOrigin::signed(PROXY)).unwrap();
+    });
     ext
 }

@@ -47,6 +47,11 @@ pub trait WeightInfo {
 	fn resolve_dispute() -> Weight;
 	fn cancel() -> Weight;
 	fn claim_timeout() -> Weight;
+	fn claim_timeout_unresolved() -> Weight;
+	fn register_proxy() -> Weight;
+	fn unregister_proxy() -> Weight;
+	fn set_minimum_price() -> Weight;
+	fn sweep(n: u32, ) -> Weight;
 }
 
 /// Weights measured in the CPChain runtime.
@@ -189,7 +194,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
+	// Estimates until `scripts/benchmark-pallets.sh` measures them.
+	fn claim_timeout_unresolved() -> Weight {
+		Weight::from_parts(200_000_000, 8799)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+	}
+	fn register_proxy() -> Weight {
+		Weight::from_parts(80_000_000, 3695)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	fn unregister_proxy() -> Weight {
+		Weight::from_parts(80_000_000, 3695)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	fn set_minimum_price() -> Weight {
+		Weight::from_parts(10_000_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn sweep(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 1500)
+			.saturating_add(Weight::from_parts(10_000_000, 4700).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+	}
 }
+
 
 /// The same figures with ParityDB's costs, for tests and mocks.
 impl WeightInfo for () {
@@ -238,4 +272,33 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
+	// Estimates until `scripts/benchmark-pallets.sh` measures them.
+	fn claim_timeout_unresolved() -> Weight {
+		Weight::from_parts(200_000_000, 8799)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
+	}
+	fn register_proxy() -> Weight {
+		Weight::from_parts(80_000_000, 3695)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn unregister_proxy() -> Weight {
+		Weight::from_parts(80_000_000, 3695)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn set_minimum_price() -> Weight {
+		Weight::from_parts(10_000_000, 0)
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn sweep(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 1500)
+			.saturating_add(Weight::from_parts(10_000_000, 4700).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+	}
 }
+

@@ -39,5 +39,33 @@ mod benchmarks {
         Ok(())
     }
 
+    /// `n` full lists with one stale record each, so each is rewritten
+    /// (a write of nearly a full list, dearer than a removal).
+    #[benchmark]
+    fn sweep(n: Linear<0, { T::MaxSweepPerBlock::get() }>) {
+        let now: BlockNumberFor<T> = T::LogWindow::get().saturating_add(10).into();
+        frame_system::Pallet::<T>::set_block_number(now);
+        let name: BoundedVec<u8, T::MaxFileNameLen> =
+            BoundedVec::truncate_from(vec![b'f'; T::MaxFileNameLen::get() as usize]);
+        for i in 0..n {
+            let records = (0..T::MaxUploadsPerAccount::get()).map(|j| UploadRecord {
+                file_name: name.clone(),
+                file_hash: [1; 32],
+                file_size: 1,
+                block_number: if j == 0 { 1u32.into() } else { now },
+            });
+            Uploads::<T>::insert(
+                account::<T::AccountId>("uploader", i, 0),
+                BoundedVec::truncate_from(records.collect::<alloc::vec::Vec<_>>()),
+            );
+        }
+        let visited;
+        #[block]
+        {
+            visited = Pallet::<T>::sweep_stale_uploads(n);
+        }
+        assert_eq!(visited, n);
+    }
+
     impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }

@@ -10,6 +10,14 @@
 //! record is dropped, since RPT only looks at a recent window. The total
 //! count keeps every upload.
 //!
+//! Records older than `LogWindow` (RPT's largest window) are of no use to
+//! RPT: they are dropped whenever the account's list is written, and an
+//! idle-time sweep (`on_idle`, at most `MaxSweepPerBlock` lists a block,
+//! resuming where the previous block stopped) drops them from lists nobody
+//! writes, so a one-time uploader keeps no list, nor key, once the window
+//! has passed. (The sweep and the pruning are
+//! [`cpchain_primitives::recent`]'s, shared with PDash's deal logs.)
+//!
 //! Fix of the original: `getUploadCountAfterBlock` mis-counted; here
 //! [`Pallet::uploads_between`] counts records with `from <= number <= to`,
 //! both ends inclusive, and is tested at both edges.
@@ -29,9 +37,13 @@ mod mock;
 mod tests;
 pub mod weights;
 
-use cpchain_primitives::traits::{ProxyResolver, UploadCounter};
+use cpchain_primitives::{
+    recent,
+    traits::{ProxyResolver, UploadCounter},
+};
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::*;
+use sp_runtime::traits::Saturating;
 
 /// One uploaded file.
 #[derive(
@@ -73,6 +85,13 @@ pub mod pallet {
         type MaxFileNameLen: Get<u32>;
         #[pallet::constant]
         type MaxUploadsPerAccount: Get<u32>;
+        /// RPT's largest window, in blocks: older records are dropped.
+        #[pallet::constant]
+        type LogWindow: Get<u32>;
+        /// At most this many upload lists are swept for stale records in a
+        /// block (in `on_idle`, and only as far as the weight left allows).
+        #[pallet::constant]
+        type MaxSweepPerBlock: Get<u32>;
         type WeightInfo: WeightInfo;
     }
 
@@ -85,6 +104,10 @@ pub mod pallet {
         BoundedVec<UploadRecordOf<T>, T::MaxUploadsPerAccount>,
         ValueQuery,
     >;
+
+    /// Where the idle sweep of `Uploads` resumes.
+    #[pallet::storage]
+    pub type UploadsSweep<T: Config> = StorageValue<_, T::AccountId>;
 
     /// Every upload each account ever recorded.
     #[pallet::storage]
@@ -123,6 +146,24 @@ pub mod pallet {
         ) -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
             Self::do_try_state()
         }
+
+        /// Sweeps as many upload lists as the weight left affords, at most
+        /// `MaxSweepPerBlock`, and gives the weight of what it did.
+        fn on_idle(_: BlockNumberFor<T>, remaining: Weight) -> Weight {
+            recent::idle_sweep(
+                remaining,
+                T::WeightInfo::sweep,
+                T::MaxSweepPerBlock::get(),
+                Self::sweep_stale_uploads,
+            )
+        }
+
+        fn integrity_test() {
+            assert!(
+                recent::sweep_weight_grows(T::WeightInfo::sweep),
+                "register: sweep(n) must grow with n"
+            );
+        }
     }
 
     #[pallet::call]
@@ -154,12 +195,10 @@ pub mod pallet {
                 file_size,
                 block_number: frame_system::Pallet::<T>::block_number(),
             };
+            let horizon = Self::log_horizon();
             Uploads::<T>::mutate(&uploader, |records| {
-                if records.is_full() && !records.is_empty() {
-                    records.remove(0);
-                }
-                // Cannot fail: a slot was freed above when full.
-                let _ = records.try_push(record);
+                recent::prune(records, |record| record.block_number <= horizon);
+                recent::push_evicting(records, record);
             });
             UploadCount::<T>::insert(&uploader, total);
             Self::deposit_event(Event::UploadRecorded {
@@ -197,10 +236,29 @@ pub mod pallet {
             from: BlockNumberFor<T>,
             to: BlockNumberFor<T>,
         ) -> u32 {
-            Uploads::<T>::get(who)
-                .iter()
-                .filter(|record| from <= record.block_number && record.block_number <= to)
-                .count() as u32
+            recent::count_between(
+                Uploads::<T>::get(who)
+                    .iter()
+                    .map(|record| record.block_number),
+                &from,
+                &to,
+            )
+        }
+
+        /// Records at or before this block have left every RPT window.
+        fn log_horizon() -> BlockNumberFor<T> {
+            frame_system::Pallet::<T>::block_number().saturating_sub(T::LogWindow::get().into())
+        }
+
+        /// Visits up to `limit` upload lists from where the previous sweep
+        /// stopped, drops their stale records and the lists left empty.
+        /// Gives the lists visited.
+        pub fn sweep_stale_uploads(limit: u32) -> u32 {
+            let horizon = Self::log_horizon();
+            recent::sweep::<Uploads<T>, UploadsSweep<T>, _, _, _>(
+                limit,
+                |record: &UploadRecordOf<T>| record.block_number <= horizon,
+            )
         }
     }
 }

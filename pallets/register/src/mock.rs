@@ -24,6 +24,8 @@ impl frame_system::Config for Test {
 
 pub const PDASH_PROXY: u64 = 100;
 pub const PDASH_AGENT: u64 = 1;
+pub const LOG_WINDOW: u32 = 100;
+pub const MAX_SWEEP: u32 = 3;
 
 parameter_types! {
     pub const PdashProxy: u64 = PDASH_PROXY;
@@ -43,6 +45,8 @@ impl pallet_register::Config for Test {
     type PdashProxy = PdashProxy;
     type MaxFileNameLen = ConstU32<16>;
     type MaxUploadsPerAccount = ConstU32<4>;
+    type LogWindow = ConstU32<LOG_WINDOW>;
+    type MaxSweepPerBlock = ConstU32<MAX_SWEEP>;
     type WeightInfo = ();
 }
 

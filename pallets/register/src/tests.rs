@@ -161,3 +161,63 @@ fn try_state_catches_a_count_below_the_listed_uploads() {
         assert!(Register::do_try_state().is_err());
     });
 }
+
+#[test]
+fn writing_a_list_drops_its_stale_records() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(upload_at(1, ALICE, b"old"));
+        assert_ok!(upload_at(2, ALICE, b"newer"));
+        assert_ok!(upload_at(1 + LOG_WINDOW as u64, ALICE, b"new"));
+        let kept: Vec<u64> = Uploads::<Test>::get(ALICE)
+            .iter()
+            .map(|r| r.block_number)
+            .collect();
+        assert_eq!(kept, vec![2, 1 + LOG_WINDOW as u64]);
+        assert_eq!(Register::upload_count(&ALICE), 3);
+    });
+}
+
+#[test]
+fn a_one_time_uploader_leaves_no_list_after_the_window() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(upload_at(1, ALICE, b"once"));
+        // Still inside the window: kept.
+        System::set_block_number(LOG_WINDOW as u64);
+        assert_eq!(Register::sweep_stale_uploads(10), 1);
+        assert!(Uploads::<Test>::contains_key(ALICE));
+        System::set_block_number(1 + LOG_WINDOW as u64);
+        assert_eq!(Register::sweep_stale_uploads(10), 1);
+        assert!(!Uploads::<Test>::contains_key(ALICE));
+        assert_eq!(Uploads::<Test>::iter().count(), 0);
+    });
+}
+
+#[test]
+fn a_block_sweeps_at_most_its_bound_and_reports_its_weight() {
+    use crate::WeightInfo;
+    use frame_support::{traits::Hooks, weights::Weight};
+    new_test_ext().execute_with(|| {
+        for who in 20..25 {
+            assert_ok!(upload_at(1, who, b"f"));
+        }
+        System::set_block_number(2 + LOG_WINDOW as u64);
+        let lists = || Uploads::<Test>::iter().count();
+        // MaxSweepPerBlock is 3.
+        let used = Register::on_idle(System::block_number(), Weight::MAX);
+        assert_eq!(used, <() as WeightInfo>::sweep(MAX_SWEEP));
+        assert_eq!(lists(), 2);
+        // Too little weight for one list: nothing is done or charged.
+        let base = <() as WeightInfo>::sweep(0);
+        assert_eq!(
+            Register::on_idle(System::block_number(), base),
+            Weight::zero()
+        );
+        assert_eq!(lists(), 2);
+        let one = <() as WeightInfo>::sweep(1);
+        assert_eq!(Register::on_idle(System::block_number(), one), one);
+        assert_eq!(lists(), 1);
+        Register::on_idle(System::block_number(), Weight::MAX);
+        assert_eq!(lists(), 0);
+        assert_eq!(crate::UploadsSweep::<Test>::get(), None);
+    });
+}

@@ -39,6 +39,7 @@ use core::marker::PhantomData;
 /// Weight functions needed by `pallet_register`.
 pub trait WeightInfo {
 	fn claim_register() -> Weight;
+	fn sweep(n: u32, ) -> Weight;
 }
 
 /// Weights measured in the CPChain runtime.
@@ -59,7 +60,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	// An estimate until `scripts/benchmark-pallets.sh` measures it.
+	fn sweep(n: u32, ) -> Weight {
+		Weight::from_parts(15_000_000, 1500)
+			.saturating_add(Weight::from_parts(12_000_000, 27_000).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+	}
 }
+
 
 /// The same figures with ParityDB's costs, for tests and mocks.
 impl WeightInfo for () {
@@ -68,4 +79,14 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
+	// An estimate until `scripts/benchmark-pallets.sh` measures it.
+	fn sweep(n: u32, ) -> Weight {
+		Weight::from_parts(15_000_000, 1500)
+			.saturating_add(Weight::from_parts(12_000_000, 27_000).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+	}
 }
+

@@ -4,8 +4,9 @@
 //! (`Executive::try_runtime_upgrade`), then every pallet's `try_state`.
 //!
 //! The node runs the last released runtime (`runtime/releases/`) with some
-//! market state (listed items, escrow, an open order), so the migrations
-//! meet the state they were written for.
+//! market state (listed items, escrow, an open order) and PDash state (a
+//! finished deal, an open order through an unregistered proxy), so the
+//! migrations meet the state they were written for.
 //!
 //! Needs the `cpchain-node` binary of the same target directory (built by
 //! the workspace's tests; `scripts/test.sh` runs this crate after them).
@@ -23,7 +24,7 @@ use frame_remote_externalities::{Builder, Mode, OnlineConfig};
 use frame_support::traits::{GetStorageVersion, StorageVersion};
 use frame_try_runtime::{TryStateSelect, UpgradeCheckSelect};
 use serde_json::{json, Value};
-use sp_keyring::Sr25519Keyring::{self, Bob, Eve, Ferdie};
+use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
 
 fn node_binary() -> PathBuf {
     // target/<profile>/deps/live_state_upgrade-<hash> -> target/<profile>/cpchain-node
@@ -226,6 +227,39 @@ fn list_item(meta: &[u8]) -> RuntimeCall {
     })
 }
 
+/// Orders `item` from Charlie through Dave, as Alice, under the old runtime.
+fn pdash_order(item: u8) -> RuntimeCall {
+    RuntimeCall::Pdash(pallet_pdash::Call::place_order {
+        seller: Charlie.to_account_id(),
+        proxy: Dave.to_account_id(),
+        item: [item; 32],
+        price: 2 * cpchain_runtime::currency::CPC,
+        proxy_fee: cpchain_runtime::currency::CPC,
+    })
+}
+
+/// Runs PDash order `id` through `steps`, each once the previous one shows
+/// in the state: the state it leads to (`None`: the order is gone).
+fn pdash_steps(
+    node: &DevNode,
+    spec: u32,
+    id: u64,
+    steps: Vec<(Sr25519Keyring, RuntimeCall, Option<pallet_pdash::OrderState>)>,
+) {
+    let key = pallet_pdash::Orders::<Runtime>::hashed_key_for(id);
+    for (who, call, state) in steps {
+        node.submit(who, call, spec);
+        node.wait_for("a PDash step", |node| {
+            let order = node.storage(&key).map(|raw| {
+                pallet_pdash::OrderOf::<Runtime>::decode(&mut &raw[..])
+                    .unwrap()
+                    .state
+            });
+            (order == state).then_some(())
+        });
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_migrations_and_invariants_pass_on_a_live_chain_of_the_released_runtime() {
     let (old_spec, old_code) = released_runtime();
@@ -260,6 +294,50 @@ async fn the_migrations_and_invariants_pass_on_a_live_chain_of_the_released_runt
     );
     let order_key = pallet_private_market::Orders::<Runtime>::hashed_key_for(0u64);
     node.wait_for("the order placed", |node| node.storage(&order_key));
+
+    // PDash under the old runtime: a finished deal, then an open order, both
+    // through Dave, who never registered as a proxy (103 had no registry).
+    use pallet_pdash::{Call as Pdash, OrderState};
+    pdash_steps(
+        &node,
+        old_spec,
+        0,
+        vec![
+            (Alice, pdash_order(1), Some(OrderState::Created)),
+            (
+                Charlie,
+                RuntimeCall::Pdash(Pdash::seller_confirm { id: 0 }),
+                Some(OrderState::SellerConfirmed),
+            ),
+            (
+                Dave,
+                RuntimeCall::Pdash(Pdash::proxy_fetched { id: 0 }),
+                Some(OrderState::ProxyFetched),
+            ),
+            (
+                Dave,
+                RuntimeCall::Pdash(Pdash::proxy_delivered {
+                    id: 0,
+                    delivery: [2; 32],
+                }),
+                Some(OrderState::ProxyDelivered),
+            ),
+            (
+                Alice,
+                RuntimeCall::Pdash(Pdash::buyer_confirm {
+                    id: 0,
+                    rating: None,
+                }),
+                None,
+            ),
+        ],
+    );
+    pdash_steps(
+        &node,
+        old_spec,
+        1,
+        vec![(Alice, pdash_order(2), Some(OrderState::Created))],
+    );
     let item_key = |id: u64| pallet_private_market::Items::<Runtime>::hashed_key_for(id);
     assert!(node.storage(&item_key(1)).is_some());
     let finalized = node.rpc("chain_getFinalizedHead", json!([]));
@@ -289,6 +367,18 @@ async fn the_migrations_and_invariants_pass_on_a_live_chain_of_the_released_runt
             pallet_private_market::Pallet::<Runtime>::on_chain_storage_version(),
             StorageVersion::new(1)
         );
+        // PDash's deal logs now name a counterparty: the log's own account
+        // for deals made before it was recorded.
+        assert_eq!(
+            pallet_pdash::Pallet::<Runtime>::on_chain_storage_version(),
+            StorageVersion::new(1)
+        );
+        let (alice, dave) = (Alice.to_account_id(), Dave.to_account_id());
+        let proxy_log = pallet_pdash::ProxyDeals::<Runtime>::get(&dave);
+        assert_eq!(proxy_log.len(), 1);
+        assert_eq!(proxy_log[0].counterparty, dave);
+        assert_eq!(pallet_pdash::Purchases::<Runtime>::get(&alice).len(), 1);
+        assert!(pallet_pdash::Orders::<Runtime>::contains_key(1u64));
         for id in [0u64, 1] {
             let item = pallet_private_market::Items::<Runtime>::get(id).expect("the item migrated");
             assert_eq!(
