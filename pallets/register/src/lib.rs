@@ -267,4 +267,16 @@ impl<T: Config> UploadCounter<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
     fn uploads_between(who: &T::AccountId, from: BlockNumberFor<T>, to: BlockNumberFor<T>) -> u32 {
         Pallet::<T>::uploads_between(who, from, to)
     }
+
+    #[cfg(feature = "runtime-benchmarks")]
+    fn fill_log_for_benchmarks(who: &T::AccountId, at: BlockNumberFor<T>) {
+        let name = alloc::vec![b'f'; T::MaxFileNameLen::get() as usize];
+        let records = (0..T::MaxUploadsPerAccount::get()).map(|_| UploadRecord {
+            file_name: BoundedVec::truncate_from(name.clone()),
+            file_hash: [7; 32],
+            file_size: u64::MAX,
+            block_number: at,
+        });
+        Uploads::<T>::insert(who, BoundedVec::truncate_from(records.collect()));
+    }
 }
