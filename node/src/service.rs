@@ -185,6 +185,21 @@ fn refuse_placeholder_accounts(client: &FullClient) -> Result<(), ServiceError> 
              and build its raw form again"
         )));
     }
+    let weak: Vec<String> = committee
+        .validators
+        .iter()
+        .filter(|(_, key)| !cpchain_primitives::dpor_crypto::is_strong_key(key.as_ref()))
+        .map(|(who, _)| who.to_string())
+        .collect();
+    if !weak.is_empty() {
+        return Err(ServiceError::Other(format!(
+            "this live chain's validators {} hold weak consensus keys (of small order, with a \
+             torsion component, or not canonical): anyone can forge their votes, so their \
+             signatures prove nothing. Give them keys from `cpchain-node key generate --scheme \
+             ed25519` in the chain spec",
+            weak.join(", ")
+        )));
+    }
     Ok(())
 }
 

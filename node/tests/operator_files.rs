@@ -100,6 +100,29 @@ dpor_key = "{dpor_key}"
     let (ok, err) = make_chain_spec(&dir, &network.replace(&market_agent, &agent), "bad.json");
     assert!(!ok && err.contains("must be two accounts"), "{err}");
 
+    // A validator whose key is the curve's identity: any signature "by" it
+    // can be made without a secret. The spec builds, the node refuses it.
+    let weak_key = format!("0x01{}", "00".repeat(31));
+    let (ok, err) = make_chain_spec(&dir, &network.replace(&dpor_key, &weak_key), "weak.json");
+    assert!(ok, "{err}");
+    let weak_spec = dir.0.join("weak.json").display().to_string();
+    let (status, stderr) = run_to_exit(
+        &[
+            "--chain",
+            &weak_spec,
+            "--tmp",
+            "--no-prometheus",
+            "--no-telemetry",
+            "--rpc-port",
+            "0",
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(
+        !status.success() && stderr.contains("weak consensus keys"),
+        "{stderr}"
+    );
+
     let (ok, err) = make_chain_spec(&dir, &network, "raw.json");
     assert!(ok, "{err}");
     let spec = dir.0.join("raw.json").display().to_string();

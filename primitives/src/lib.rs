@@ -209,6 +209,25 @@ pub mod dpor_crypto {
     pub type AuthoritySignature = app::Signature;
     #[cfg(feature = "std")]
     pub type AuthorityPair = app::Pair;
+
+    /// Whether signatures under the ed25519 public key `key` prove that its
+    /// holder signed: a canonical encoding of a point of prime order. The
+    /// host's ed25519 check (ZIP-215) accepts keys of small order, for which
+    /// a signature over any message can be made without a secret (for the
+    /// identity, R = identity and s = 0), and keys with a torsion
+    /// component. A validator seated with such a key could sign twice and
+    /// deny it.
+    pub fn is_strong_key(key: &[u8]) -> bool {
+        use curve25519_dalek::edwards::CompressedEdwardsY;
+        let Ok(bytes) = <[u8; 32]>::try_from(key) else {
+            return false;
+        };
+        CompressedEdwardsY(bytes).decompress().is_some_and(|point| {
+            !point.is_small_order()
+                && point.is_torsion_free()
+                && point.compress().to_bytes() == bytes
+        })
+    }
 }
 
 /// The proposer's block-sealing key: the sr25519 key of its account, kept

@@ -458,6 +458,9 @@ fn keys_from_rotate_keys_with_owner_register_for_their_owner_only() {
         sp_keystore::testing::MemoryKeystore::new(),
     ));
     ext.execute_with(|| {
+        // Alice sits in the dev committee: she may change her key once it
+        // has been in force for the evidence window.
+        System::set_block_number(1 + pallet_dpor::EQUIVOCATION_REPORT_WINDOW);
         let owner = account(Alice);
         let generated = opaque::SessionKeys::generate(&owner.encode(), None);
         let proof = generated.proof.encode();
@@ -1144,6 +1147,17 @@ fn weights_come_from_the_current_benchmarks() {
         }
     }
     assert!(stale.is_empty(), "{stale:#?}");
+}
+
+/// RPT ranks at most `MaxPopulation` accounts and the RNodes are its
+/// population: a larger `MaxRnodes` would leave RNodes out of every
+/// ranking, so out of campaigns and displacement.
+#[test]
+fn every_rnode_is_ranked() {
+    assert!(
+        <<Runtime as pallet_campaign::Config>::MaxRnodes as Get<u32>>::get()
+            <= <<Runtime as pallet_rpt::Config>::MaxPopulation as Get<u32>>::get()
+    );
 }
 
 /// RNode entries take state like any other entry; the bond, held for as

@@ -48,6 +48,10 @@ mod benchmarks {
             let joined_at = frame_system::Pallet::<T>::block_number();
             Rnodes::<T>::insert(&member, RnodeInfo { bond, joined_at });
         }
+        // Past the members' lock period: they may be displaced.
+        let later =
+            frame_system::Pallet::<T>::block_number().saturating_add(T::RnodeLockPeriod::get());
+        frame_system::Pallet::<T>::set_block_number(later);
         let who = funded::<T>("rnode", 0);
         T::BenchmarkHelper::rank_above_rnodes(&who);
         let (cpu, memory) = T::BenchmarkHelper::valid_proofs(&who);

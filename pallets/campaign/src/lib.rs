@@ -502,9 +502,13 @@ impl<T: Config> Pallet<T> {
     }
 
     /// The RNode `joiner` would displace: the lowest-ranked RNode without a
-    /// candidacy, the last in account order among equals, if `joiner`
-    /// ranks strictly above it when ranked together with the RNodes.
+    /// candidacy and past its `RnodeLockPeriod`, the last in account order
+    /// among equals, if `joiner` ranks strictly above it when ranked
+    /// together with the RNodes. The lock period protects a new RNode as
+    /// it binds it: slots cannot be churned back and forth, and an RNode
+    /// cannot leave early by having a second account displace it.
     fn outranked_rnode(joiner: &T::AccountId) -> Option<T::AccountId> {
+        let now = frame_system::Pallet::<T>::block_number();
         let ranking = T::Rpt::ranking_with(joiner);
         let joiner_rpt = ranking
             .iter()
@@ -512,7 +516,9 @@ impl<T: Config> Pallet<T> {
             .map(|(_, rpt)| *rpt)?;
         let (lowest, lowest_rpt) = ranking.into_iter().rev().find(|(who, _)| {
             who != joiner
-                && Rnodes::<T>::contains_key(who)
+                && Rnodes::<T>::get(who).is_some_and(|info| {
+                    now >= info.joined_at.saturating_add(T::RnodeLockPeriod::get())
+                })
                 && !CandidateInfoOf::<T>::contains_key(who)
         })?;
         (joiner_rpt > lowest_rpt).then_some(lowest)

@@ -68,10 +68,49 @@ fn bad_joins_are_refused_and_move_no_funds() {
     });
 }
 
+/// Every slot taken, and every RNode past its lock period.
 fn fill_rnodes() {
     for who in 1..=MAX_RNODES as u64 {
         join(who);
     }
+    System::set_block_number(System::block_number() + LOCK);
+}
+
+#[test]
+fn an_rnode_within_its_lock_period_is_not_displaced() {
+    new_test_ext().execute_with(|| {
+        for who in 1..=MAX_RNODES as u64 {
+            join(who);
+        }
+        // 7 outranks every RNode, but they all joined within the lock.
+        set_ranking(vec![(7, 100), (1, 1), (2, 1), (3, 1), (4, 1), (5, 1)]);
+        System::set_block_number(LOCK);
+        assert_noop!(
+            Campaign::join_rnode(RuntimeOrigin::signed(7), proof(0), proof(0)),
+            Error::<Test>::TooManyRnodes
+        );
+        System::set_block_number(1 + LOCK);
+        assert_ok!(Campaign::join_rnode(
+            RuntimeOrigin::signed(7),
+            proof(0),
+            proof(0)
+        ));
+        assert!(!Rnodes::<Test>::contains_key(5));
+        // The newcomer is locked in: 5 outranks it but cannot take the
+        // slot straight back.
+        set_ranking(vec![
+            (1, 100),
+            (2, 100),
+            (3, 100),
+            (4, 100),
+            (5, 50),
+            (7, 1),
+        ]);
+        assert_noop!(
+            Campaign::join_rnode(RuntimeOrigin::signed(5), proof(0), proof(0)),
+            Error::<Test>::TooManyRnodes
+        );
+    });
 }
 
 #[test]

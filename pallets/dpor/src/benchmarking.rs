@@ -6,13 +6,17 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::{EnsureOrigin, Hooks};
 use frame_system::RawOrigin;
 
+/// `count` validators with keys from the benchmark's keystore: real keys,
+/// since weak ones are refused.
 fn validators<T: Config>(count: u32) -> Vec<(T::AccountId, AuthorityId)> {
     (0..count)
         .map(|i| {
-            let mut raw = [0u8; 32];
-            raw[..4].copy_from_slice(&i.to_le_bytes());
-            let key = AuthorityId::decode(&mut &raw[..]).expect("32 bytes are a key");
-            (account("validator", i, 0), key)
+            let seed = alloc::format!("//validator{i}").into_bytes();
+            let key = sp_io::crypto::ed25519_generate(
+                cpchain_primitives::dpor_crypto::KEY_TYPE,
+                Some(seed),
+            );
+            (account("validator", i, 0), key.into())
         })
         .collect()
 }
@@ -90,6 +94,10 @@ mod benchmarks {
             .ok_or(BenchmarkError::Stop("the keys hold no dpor key"))?;
         sitting[0].1 = old_key;
         Validators::<T>::put(ValidatorsOf::<T>::truncate_from(sitting));
+        // The set has been in force for the evidence window: a sitting
+        // validator may change its key.
+        let settled = ValidatorsSince::<T>::get().saturating_add(EQUIVOCATION_REPORT_WINDOW);
+        frame_system::Pallet::<T>::set_block_number(settled.into());
         Pallet::<T>::set_keys(RawOrigin::Signed(who.clone()).into(), old_keys, old_proof)
             .map_err(|_| BenchmarkError::Stop("first set_keys"))?;
         let (keys, proof) = T::BenchmarkHelper::keys_with_proof(&owner);

@@ -584,6 +584,12 @@ pub mod pallet {
         NoRegisteredKey,
         /// The account cannot pay the key deposit.
         InsufficientDeposit,
+        /// A key of small order or with a torsion component, or not a
+        /// canonical encoding: signatures under it can be forged.
+        WeakKey,
+        /// The committee changed less than `EQUIVOCATION_REPORT_WINDOW`
+        /// blocks ago; a sitting validator's key may change after that.
+        RotationTooSoon,
     }
 
     #[pallet::hooks]
@@ -663,6 +669,7 @@ pub mod pallet {
             validators: Vec<(T::AccountId, AuthorityId)>,
         ) -> DispatchResult {
             T::GovernanceOrigin::ensure_origin(origin)?;
+            Self::ensure_strong_keys(validators.iter().map(|(_, key)| key))?;
             let validators = Self::check_validators(validators)?;
             let count = validators.len() as u32;
             NextValidators::<T>::put(validators);
@@ -780,7 +787,6 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Sets the RPT points one proven equivocation costs in elections.
         /// Registers the caller's consensus key, proven with the ownership
         /// proof of `author_rotateKeysWithOwner(caller)`. A sitting (or
         /// scheduled) validator's committee key changes to it at the next
@@ -807,12 +813,9 @@ pub mod pallet {
             let who = ensure_signed(origin)?;
             let key = RegisteredKeys::<T>::take(&who).ok_or(Error::<T>::NoRegisteredKey)?;
             KeyOwners::<T>::remove(&key);
-            T::Currency::release(
-                &HoldReason::KeyDeposit.into(),
-                &who,
-                T::KeyDeposit::get(),
-                Precision::BestEffort,
-            )?;
+            // All of it: one registration per account, whatever the
+            // deposit was when it was made.
+            T::Currency::release_all(&HoldReason::KeyDeposit.into(), &who, Precision::BestEffort)?;
             Self::deposit_event(Event::KeyPurged { who });
             Ok(())
         }
@@ -837,6 +840,7 @@ pub mod pallet {
                     Ok((who, key))
                 })
                 .collect::<Result<Vec<_>, Error<T>>>()?;
+            Self::ensure_strong_keys(validators.iter().map(|(_, key)| key))?;
             let validators = Self::check_validators(validators)?;
             let count = validators.len() as u32;
             NextValidators::<T>::put(validators);
@@ -844,6 +848,7 @@ pub mod pallet {
             Ok(())
         }
 
+        /// Sets the RPT points one proven equivocation costs in elections.
         #[pallet::call_index(8)]
         #[pallet::weight(T::WeightInfo::set_setting())]
         pub fn set_equivocation_rpt_penalty(origin: OriginFor<T>, points: u32) -> DispatchResult {
@@ -1146,6 +1151,7 @@ impl<T: Config> Pallet<T> {
     /// Records `key` as `who`'s, holding the deposit for a first key, and
     /// schedules the committee's copy to change if `who` sits in it.
     fn register_key(who: T::AccountId, key: AuthorityId) -> DispatchResult {
+        Self::ensure_strong_keys([&key])?;
         let committee_holder = NextValidators::<T>::get()
             .unwrap_or_else(Validators::<T>::get)
             .into_iter()
@@ -1167,16 +1173,50 @@ impl<T: Config> Pallet<T> {
         }
         RegisteredKeys::<T>::insert(&who, key.clone());
         KeyOwners::<T>::insert(&key, who.clone());
-        let mut next = NextValidators::<T>::get().unwrap_or_else(Validators::<T>::get);
+        let scheduled = NextValidators::<T>::get();
+        let mut next = scheduled.clone().unwrap_or_else(Validators::<T>::get);
         if let Some(seat) = next.iter_mut().find(|(holder, _)| *holder == who) {
             if seat.1 != key {
+                // Evidence of an equivocation is checked against the set of
+                // its height, and only the current and previous sets are
+                // kept: a change of set of its own making every term would
+                // let a validator age its evidence out in a few dozen blocks.
+                // A change already scheduled adds no change of set.
+                let now = frame_system::Pallet::<T>::block_number().saturated_into::<u32>();
+                ensure!(
+                    scheduled.is_some()
+                        || now
+                            >= ValidatorsSince::<T>::get()
+                                .saturating_add(EQUIVOCATION_REPORT_WINDOW),
+                    Error::<T>::RotationTooSoon
+                );
                 seat.1 = key.clone();
                 let count = next.len() as u32;
-                NextValidators::<T>::put(next);
+                if next == Validators::<T>::get() {
+                    // Back to the keys in force: no change of set at all.
+                    NextValidators::<T>::kill();
+                } else {
+                    NextValidators::<T>::put(next);
+                }
                 Self::deposit_event(Event::ValidatorsScheduled { count });
             }
         }
         Self::deposit_event(Event::KeyRegistered { who, key });
+        Ok(())
+    }
+
+    /// Refuses keys whose signatures prove nothing
+    /// ([`cpchain_primitives::dpor_crypto::is_strong_key`]). Genesis does
+    /// not check: its keys are the operators' (the node refuses a live
+    /// chain whose committee holds a weak key), and the `production`
+    /// preset's placeholders are refused there too.
+    fn ensure_strong_keys<'a>(keys: impl IntoIterator<Item = &'a AuthorityId>) -> DispatchResult {
+        for key in keys {
+            ensure!(
+                cpchain_primitives::dpor_crypto::is_strong_key(key.as_ref()),
+                Error::<T>::WeakKey
+            );
+        }
         Ok(())
     }
 

@@ -892,7 +892,10 @@ fn try_state_requires_three_f_plus_one_validators() {
 
 mod key_registration {
     use super::*;
+    use codec::Encode;
     use frame_support::traits::fungible::{InspectHold, Mutate};
+    use sp_core::crypto::UncheckedFrom;
+    use sp_runtime::traits::OpaqueKeys;
 
     fn fund(who: u64) {
         let _ = Balances::set_balance(&who, 1_000);
@@ -906,10 +909,14 @@ mod key_registration {
         Balances::balance_on_hold(&RuntimeHoldReason::Dpor(HoldReason::KeyDeposit), &who)
     }
 
+    /// The first block a sitting validator may change its key at: the
+    /// genesis set has been in force for the evidence window.
+    const SETTLED: u64 = 1 + EQUIVOCATION_REPORT_WINDOW as u64;
+
     #[test]
     fn a_validator_registers_a_key_it_holds_and_its_seat_takes_it_at_the_next_term() {
         new_test_ext().execute_with(|| {
-            run_to(2);
+            run_to(SETTLED);
             fund(1);
             let (keys, proof) = keys_with_proof(9, 1);
             let new_key = dpor_key(&keys);
@@ -918,12 +925,104 @@ mod key_registration {
             assert_eq!(RegisteredKeys::<Test>::get(1), Some(new_key.clone()));
             // The running term keeps certifying with the old key.
             assert_eq!(Dpor::validators()[0], (1, key(1)));
-            assert_eq!(Dpor::next_committee_change(), Some(TERM as u32 + 1));
-            run_to(TERM + 1);
+            let change = Dpor::next_committee_change().expect("a change is scheduled");
+            run_to(change as u64);
             let mut expected: Vec<_> = (1..=4).map(|i| (i as u64, key(i))).collect();
             expected[0].1 = new_key;
             assert_eq!(Dpor::validators(), expected);
-            System::assert_has_event(Event::ValidatorsChanged { term: 1, count: 4 }.into());
+        });
+    }
+
+    /// Signatures under a key of small order can be made by anyone (for the
+    /// identity: R = identity, s = 0 verifies any message), so such a key
+    /// would let its validator deny its own equivocation.
+    #[test]
+    fn a_weak_key_enters_the_committee_by_no_call() {
+        new_test_ext().execute_with(|| {
+            run_to(SETTLED);
+            fund(1);
+            let mut identity = [0u8; 32];
+            identity[0] = 1;
+            let weak = AuthorityId::unchecked_from(identity);
+            let mut forged = [0u8; 64];
+            forged[0] = 1;
+            let keys = MockKeys { dpor: weak.clone() };
+            // The host's check accepts the forged proof: only the key check
+            // stops it.
+            assert!(keys.ownership_proof_is_valid(&1u64.encode(), &forged.encode()));
+            assert_noop!(
+                Dpor::set_keys(RuntimeOrigin::signed(1), keys, forged.encode()),
+                Error::<Test>::WeakKey
+            );
+            let mut four: Vec<_> = (1..=4).map(|i| (i as u64, key(i))).collect();
+            four[3].1 = weak;
+            assert_noop!(
+                Dpor::set_validators(RuntimeOrigin::root(), four),
+                Error::<Test>::WeakKey
+            );
+        });
+    }
+
+    /// Evidence is checked against the set of its height, and the runtime
+    /// keeps the current and the previous set: a validator changing its key
+    /// every term would age its evidence out of reach in a few dozen blocks.
+    #[test]
+    fn a_validator_cannot_change_its_key_again_within_the_evidence_window() {
+        new_test_ext().execute_with(|| {
+            run_to(2);
+            fund(1);
+            let (keys, proof) = keys_with_proof(9, 1);
+            assert_noop!(
+                Dpor::set_keys(RuntimeOrigin::signed(1), keys.clone(), proof.clone()),
+                Error::<Test>::RotationTooSoon
+            );
+            run_to(SETTLED);
+            assert_ok!(Dpor::set_keys(RuntimeOrigin::signed(1), keys, proof));
+            let change = Dpor::next_committee_change().unwrap() as u64;
+            run_to(change);
+            let (again, proof) = keys_with_proof(10, 1);
+            assert_noop!(
+                Dpor::set_keys(RuntimeOrigin::signed(1), again.clone(), proof.clone()),
+                Error::<Test>::RotationTooSoon
+            );
+            // A change governance already scheduled adds no change of set.
+            let current = Dpor::validators();
+            assert_ok!(Dpor::set_validators(RuntimeOrigin::root(), current.clone()));
+            assert_ok!(Dpor::set_keys(
+                RuntimeOrigin::signed(1),
+                again.clone(),
+                proof
+            ));
+            assert_eq!(
+                NextValidators::<Test>::get().unwrap()[0].1,
+                dpor_key(&again)
+            );
+        });
+    }
+
+    #[test]
+    fn changing_a_key_back_within_a_term_schedules_no_change_of_set() {
+        new_test_ext().execute_with(|| {
+            run_to(SETTLED);
+            fund(1);
+            let (keys, proof) = keys_with_proof(9, 1);
+            assert_ok!(Dpor::set_keys(RuntimeOrigin::signed(1), keys, proof));
+            assert!(NextValidators::<Test>::get().is_some());
+            // Back to the key in force: register it (it is 1's own, in the
+            // committee), and nothing is left to change.
+            KeyOwners::<Test>::remove(key(1));
+            let back = MockKeys { dpor: key(1) };
+            let proof = {
+                use sp_core::{proof_of_possession::ProofOfPossessionGenerator, Pair};
+                let mut seed = [1u8; 32];
+                seed[0] = 0xee;
+                sp_core::ed25519::Pair::from_seed(&seed)
+                    .generate_proof_of_possession(&1u64.encode())
+                    .encode()
+            };
+            assert_ok!(Dpor::set_keys(RuntimeOrigin::signed(1), back, proof));
+            assert_eq!(NextValidators::<Test>::get(), None);
+            assert_eq!(Dpor::next_committee_change(), None);
         });
     }
 
@@ -1014,7 +1113,7 @@ mod key_registration {
     #[test]
     fn purging_a_key_returns_the_deposit_and_leaves_the_committee_alone() {
         new_test_ext().execute_with(|| {
-            run_to(1);
+            run_to(SETTLED);
             fund(1);
             let (keys, proof) = keys_with_proof(9, 1);
             assert_ok!(Dpor::set_keys(

@@ -6,7 +6,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
-//! benchmarking.rs blake2-256: 0xda092d99559fad793cb5df28b9b1e2c237f9f88d07e46cceaad922c53aba19ba
+//! benchmarking.rs blake2-256: 0x871cff609ab9bfbbe267bfac64cceda579fb6dc064aa59de01eec9efc73f3e1b
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node
@@ -40,6 +40,7 @@ use core::marker::PhantomData;
 /// Weight functions needed by `pallet_private_market`.
 pub trait WeightInfo {
 	fn set_encryption_key() -> Weight;
+	fn remove_encryption_key() -> Weight;
 	fn list_item() -> Weight;
 	fn cancel_item() -> Weight;
 	fn deposit_escrow() -> Weight;
@@ -52,21 +53,44 @@ pub trait WeightInfo {
 	fn resolve_dispute() -> Weight;
 	fn claim_timeout() -> Weight;
 	fn reject_order() -> Weight;
-	fn remove_encryption_key() -> Weight;
 }
 
 /// Weights measured in the CPChain runtime.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `PrivateMarket::KeyDeposits` (r:1 w:1)
+	/// Proof: `PrivateMarket::KeyDeposits` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	/// Storage: `PrivateMarket::EncryptionKeys` (r:0 w:1)
 	/// Proof: `PrivateMarket::EncryptionKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	fn set_encryption_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0`
-		//  Estimated: `0`
-		// Minimum execution time: 7_170_000 picoseconds.
-		Weight::from_parts(8_012_000, 0)
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Measured:  `216`
+		//  Estimated: `3784`
+		// Minimum execution time: 59_788_000 picoseconds.
+		Weight::from_parts(62_322_000, 3784)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	/// Storage: `PrivateMarket::EncryptionKeys` (r:1 w:1)
+	/// Proof: `PrivateMarket::EncryptionKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::KeyDeposits` (r:1 w:1)
+	/// Proof: `PrivateMarket::KeyDeposits` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
+	fn remove_encryption_key() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `463`
+		//  Estimated: `3784`
+		// Minimum execution time: 54_841_000 picoseconds.
+		Weight::from_parts(57_515_000, 3784)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `PrivateMarket::NextItemId` (r:1 w:1)
 	/// Proof: `PrivateMarket::NextItemId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -75,15 +99,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	/// Storage: `PrivateMarket::Items` (r:0 w:1)
 	/// Proof: `PrivateMarket::Items` (`max_values`: None, `max_size`: Some(5370), added: 7845, mode: `MaxEncodedLen`)
 	fn list_item() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `828`
 		//  Estimated: `4027`
-		// Minimum execution time: 67_790_000 picoseconds.
-		Weight::from_parts(73_589_000, 4027)
+		// Minimum execution time: 68_371_000 picoseconds.
+		Weight::from_parts(71_506_000, 4027)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -93,33 +117,35 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PrivateMarket::OrdersOf` (`max_values`: None, `max_size`: Some(530), added: 3005, mode: `MaxEncodedLen`)
 	/// Storage: `PrivateMarket::Orders` (r:64 w:64)
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::FreeEscrow` (r:64 w:64)
+	/// Proof: `PrivateMarket::FreeEscrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	/// Storage: `PrivateMarket::ItemsOf` (r:1 w:1)
 	/// Proof: `PrivateMarket::ItemsOf` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	fn cancel_item() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10153`
+		//  Measured:  `24289`
 		//  Estimated: `176798`
-		// Minimum execution time: 386_874_000 picoseconds.
-		Weight::from_parts(402_297_000, 176798)
-			.saturating_add(T::DbWeight::get().reads(69_u64))
-			.saturating_add(T::DbWeight::get().writes(69_u64))
+		// Minimum execution time: 960_244_000 picoseconds.
+		Weight::from_parts(987_655_000, 176798)
+			.saturating_add(T::DbWeight::get().reads(133_u64))
+			.saturating_add(T::DbWeight::get().writes(133_u64))
 	}
 	/// Storage: `PrivateMarket::FreeEscrow` (r:1 w:1)
 	/// Proof: `PrivateMarket::FreeEscrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	fn deposit_escrow() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `216`
-		//  Estimated: `3676`
-		// Minimum execution time: 57_765_000 picoseconds.
-		Weight::from_parts(60_590_000, 3676)
+		//  Estimated: `3784`
+		// Minimum execution time: 57_766_000 picoseconds.
+		Weight::from_parts(60_489_000, 3784)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -128,13 +154,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	fn withdraw_escrow() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `361`
-		//  Estimated: `3676`
-		// Minimum execution time: 51_576_000 picoseconds.
-		Weight::from_parts(54_180_000, 3676)
+		//  Estimated: `3784`
+		// Minimum execution time: 52_137_000 picoseconds.
+		Weight::from_parts(54_481_000, 3784)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -150,94 +176,122 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
 	fn place_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9974`
+		//  Measured:  `24110`
 		//  Estimated: `176798`
-		// Minimum execution time: 257_142_000 picoseconds.
-		Weight::from_parts(265_644_000, 176798)
+		// Minimum execution time: 289_951_000 picoseconds.
+		Weight::from_parts(300_406_000, 176798)
 			.saturating_add(T::DbWeight::get().reads(68_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `PrivateMarket::Orders` (r:1 w:1)
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::DisputeBonds` (r:0 w:1)
+	/// Proof: `PrivateMarket::DisputeBonds` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn deliver_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `379`
-		//  Estimated: `3737`
-		// Minimum execution time: 13_781_000 picoseconds.
-		Weight::from_parts(15_914_000, 3737)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Measured:  `612`
+		//  Estimated: `3784`
+		// Minimum execution time: 66_189_000 picoseconds.
+		Weight::from_parts(69_253_000, 3784)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `PrivateMarket::Orders` (r:1 w:1)
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
 	fn confirm() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `509`
+		//  Measured:  `542`
 		//  Estimated: `3737`
-		// Minimum execution time: 14_151_000 picoseconds.
-		Weight::from_parts(15_503_000, 3737)
+		// Minimum execution time: 14_522_000 picoseconds.
+		Weight::from_parts(16_154_000, 3737)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `PrivateMarket::Orders` (r:1 w:1)
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::DisputeBonds` (r:1 w:1)
+	/// Proof: `PrivateMarket::DisputeBonds` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::DisputeEvidence` (r:0 w:1)
+	/// Proof: `PrivateMarket::DisputeEvidence` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn dispute() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `509`
-		//  Estimated: `3737`
-		// Minimum execution time: 13_991_000 picoseconds.
-		Weight::from_parts(15_353_000, 3737)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Measured:  `812`
+		//  Estimated: `3784`
+		// Minimum execution time: 207_267_000 picoseconds.
+		Weight::from_parts(213_196_000, 3784)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `ProxyRegister::RealContract` (r:1 w:0)
 	/// Proof: `ProxyRegister::RealContract` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `PrivateMarket::Orders` (r:1 w:1)
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::DisputeBonds` (r:1 w:1)
+	/// Proof: `PrivateMarket::DisputeBonds` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn release() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1169`
-		//  Estimated: `6196`
-		// Minimum execution time: 72_828_000 picoseconds.
-		Weight::from_parts(76_403_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		//  Measured:  `1298`
+		//  Estimated: `6578`
+		// Minimum execution time: 114_930_000 picoseconds.
+		Weight::from_parts(119_838_000, 6578)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ProxyRegister::RealContract` (r:1 w:0)
 	/// Proof: `ProxyRegister::RealContract` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `PrivateMarket::Orders` (r:1 w:1)
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::FreeEscrow` (r:1 w:1)
+	/// Proof: `PrivateMarket::FreeEscrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::DisputeBonds` (r:1 w:1)
+	/// Proof: `PrivateMarket::DisputeBonds` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::DisputeEvidence` (r:0 w:1)
+	/// Proof: `PrivateMarket::DisputeEvidence` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn resolve_dispute() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1169`
-		//  Estimated: `6196`
-		// Minimum execution time: 73_078_000 picoseconds.
-		Weight::from_parts(76_904_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		//  Measured:  `1350`
+		//  Estimated: `6578`
+		// Minimum execution time: 160_438_000 picoseconds.
+		Weight::from_parts(165_555_000, 6578)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `PrivateMarket::Orders` (r:1 w:1)
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::DisputeBonds` (r:1 w:1)
+	/// Proof: `PrivateMarket::DisputeBonds` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:2 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::FreeEscrow` (r:1 w:1)
+	/// Proof: `PrivateMarket::FreeEscrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::DisputeEvidence` (r:0 w:1)
+	/// Proof: `PrivateMarket::DisputeEvidence` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn claim_timeout() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `882`
-		//  Estimated: `6196`
-		// Minimum execution time: 64_716_000 picoseconds.
-		Weight::from_parts(68_181_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		//  Measured:  `1063`
+		//  Estimated: `6578`
+		// Minimum execution time: 152_496_000 picoseconds.
+		Weight::from_parts(158_245_000, 6578)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `PrivateMarket::Orders` (r:1 w:1)
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
@@ -247,91 +301,83 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `379`
 		//  Estimated: `3737`
-		// Minimum execution time: 21_011_000 picoseconds.
-		Weight::from_parts(22_774_000, 3737)
+		// Minimum execution time: 21_692_000 picoseconds.
+		Weight::from_parts(23_865_000, 3737)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
-	/// Not measured yet: the figures of `withdraw_escrow` (a hold released,
-	/// two entries removed) until the benchmarks are run again.
-	fn remove_encryption_key() -> Weight {
-		Weight::from_parts(54_180_000, 3676)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 }
 
 /// The same figures with ParityDB's costs, for tests and mocks.
 impl WeightInfo for () {
 	fn set_encryption_key() -> Weight {
-		Weight::from_parts(8_012_000, 0)
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(62_322_000, 3784)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+	}
+	fn remove_encryption_key() -> Weight {
+		Weight::from_parts(57_515_000, 3784)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn list_item() -> Weight {
-		Weight::from_parts(73_589_000, 4027)
+		Weight::from_parts(71_506_000, 4027)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn cancel_item() -> Weight {
-		Weight::from_parts(402_297_000, 176798)
-			.saturating_add(ParityDbWeight::get().reads(69_u64))
-			.saturating_add(ParityDbWeight::get().writes(69_u64))
+		Weight::from_parts(987_655_000, 176798)
+			.saturating_add(ParityDbWeight::get().reads(133_u64))
+			.saturating_add(ParityDbWeight::get().writes(133_u64))
 	}
 	fn deposit_escrow() -> Weight {
-		Weight::from_parts(60_590_000, 3676)
+		Weight::from_parts(60_489_000, 3784)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn withdraw_escrow() -> Weight {
-		Weight::from_parts(54_180_000, 3676)
+		Weight::from_parts(54_481_000, 3784)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn place_order() -> Weight {
-		Weight::from_parts(265_644_000, 176798)
+		Weight::from_parts(300_406_000, 176798)
 			.saturating_add(ParityDbWeight::get().reads(68_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn deliver_key() -> Weight {
-		Weight::from_parts(15_914_000, 3737)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(69_253_000, 3784)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn confirm() -> Weight {
-		Weight::from_parts(15_503_000, 3737)
+		Weight::from_parts(16_154_000, 3737)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn dispute() -> Weight {
-		Weight::from_parts(15_353_000, 3737)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(213_196_000, 3784)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn release() -> Weight {
-		Weight::from_parts(76_403_000, 6196)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(119_838_000, 6578)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn resolve_dispute() -> Weight {
-		Weight::from_parts(76_904_000, 6196)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(165_555_000, 6578)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn claim_timeout() -> Weight {
-		Weight::from_parts(68_181_000, 6196)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(158_245_000, 6578)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn reject_order() -> Weight {
-		Weight::from_parts(22_774_000, 3737)
+		Weight::from_parts(23_865_000, 3737)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
-	}
-	/// Not measured yet: the figures of `withdraw_escrow` (a hold released,
-	/// two entries removed) until the benchmarks are run again.
-	fn remove_encryption_key() -> Weight {
-		Weight::from_parts(54_180_000, 3676)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 }
