@@ -1,0 +1,4 @@
+export function mount(root: HTMLElement): () => void {
+  root.textContent = 'coming';
+  return () => {};
+}
