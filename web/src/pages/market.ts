@@ -112,6 +112,7 @@ export function mount(root: HTMLElement): () => void {
       return await sendTx(tx, me, txLine(log, label));
     } finally {
       void refresh(true);
+      void renderWallet();
     }
   }
 
