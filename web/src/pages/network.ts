@@ -204,7 +204,11 @@ export function mount(root: HTMLElement): () => void {
     void renderBlocks();
   });
   const t1 = setInterval(renderRound, 1000);
-  const t2 = setInterval(renderCommittee, 6000);
+  // A certificate may be stored just after the block is reported final.
+  const t2 = setInterval(() => {
+    void renderCommittee();
+    void renderBlocks();
+  }, 3000);
   return () => {
     alive = false;
     off();
