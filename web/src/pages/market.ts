@@ -170,6 +170,13 @@ export function mount(root: HTMLElement): () => void {
       const a = el('a', { href: URL.createObjectURL(blob), download: `market-wallet-${me.name}.json` });
       a.click();
     };
+    const actions: (Node | string)[] = [reg, ' ', exp];
+    if (onChain && (chain().api.tx.privateMarket as any).removeEncryptionKey) {
+      const rm = el('button', { class: 'secondary', id: 'remove-key' }, 'Remove key (returns its deposit)');
+      rm.onclick = () =>
+        run('privateMarket.removeEncryptionKey', (chain().api.tx.privateMarket as any).removeEncryptionKey()).catch(() => {});
+      actions.push(' ', rm);
+    }
     walletBox.replaceChildren(
       el(
         'div',
@@ -183,7 +190,7 @@ export function mount(root: HTMLElement): () => void {
         el('span', {}, 'item keys'),
         el('span', {}, String(Object.keys(w.data.itemKeys).length)),
       ),
-      el('div', { class: 'form' }, reg, exp),
+      el('div', { class: 'form' }, ...actions),
       el('p', { class: 'note' }, 'The agent must register its key (sellers seal each item key to it); buyers get a fresh key per order.'),
     );
   }
@@ -306,6 +313,33 @@ export function mount(root: HTMLElement): () => void {
     }
   }
 
+  /// The agent's check of a disputed delivery, on runtimes that store the
+  /// buyer's evidence: the order's secret opens what the seller delivered;
+  /// it must be the key sealed to the agent at listing and open the item
+  /// to its hash.
+  async function checkDelivery(order: OrderJson) {
+    const w = wallet();
+    try {
+      if (!w) throw new Error('unlock your market wallet first');
+      const evidence = await (chain().api.query.privateMarket as any).disputeEvidence(order.id);
+      if (evidence.isNone) throw new Error('no evidence stored for this order');
+      if (!order.keyForBuyer) throw new Error('nothing was delivered');
+      const item = items.find((i) => i.id === order.item);
+      if (!item) throw new Error('the item is gone');
+      const delivered = mc.openKey(evidence.unwrap().toU8a(true), bytes(order.keyForBuyer));
+      const listed = mc.openKey(w.keypair().secret, bytes(item.keyForAgent));
+      const same = hex(delivered) === hex(listed);
+      const ok = openWithKey(item, delivered, `with the key delivered for order ${order.id}`);
+      showOpened(
+        ok && same,
+        `Order ${order.id}: the delivered key ${same ? 'is' : 'is NOT'} the listed key; ${ok ? 'it opens the item to its hash' : 'the item does not match its hash'}. ${ok && same ? 'The seller delivered: pay the seller.' : 'The delivery is bad: refund the buyer.'}`,
+        opened.querySelector('#opened-text')?.textContent ?? '',
+      );
+    } catch (e) {
+      showOpened(false, `Order ${order.id}: the delivered key does not open (${(e as Error).message}): refund the buyer.`);
+    }
+  }
+
   // --- tables ----------------------------------------------------------
   function renderItems() {
     const me = account();
@@ -379,13 +413,30 @@ export function mount(root: HTMLElement): () => void {
               await run('privateMarket.confirm', api.tx.privateMarket.confirm(o.id)).catch(() => {});
             }),
             ' ',
-            btn('dispute', 'Dispute', () => run('privateMarket.dispute', api.tx.privateMarket.dispute(o.id)).catch(() => {}), 'danger'),
+            btn('dispute', 'Dispute', async () => {
+              // Runtimes with on-chain checked evidence take the order's
+              // secret (a fresh key for this order only): with it the agent
+              // can open what was delivered.
+              const f = api.tx.privateMarket.dispute as any;
+              let tx;
+              if (f.meta.args.length === 2) {
+                const secret = wallet()?.orderSecret(o.buyerKey);
+                if (!secret) return txLine(log, 'dispute')('error', 'this wallet does not hold the order\'s key');
+                tx = f(o.id, hex(secret));
+              } else {
+                tx = f(o.id);
+              }
+              await run('privateMarket.dispute', tx).catch(() => {});
+            }, 'danger'),
           );
         }
         if (me === agent && o.state === 'confirmed') {
           actions.append(btn('release', 'Release to seller', () => run('privateMarket.release', api.tx.privateMarket.release(o.id)).catch(() => {})));
         }
         if (me === agent && o.state === 'disputed') {
+          if ((api.query.privateMarket as any).disputeEvidence) {
+            actions.append(btn('check-delivery', 'Check delivery', () => void checkDelivery(o), 'secondary'), ' ');
+          }
           actions.append(
             btn('resolve-seller', 'Pay seller', () =>
               run('privateMarket.resolveDispute', api.tx.privateMarket.resolveDispute(o.id, true)).catch(() => {}),
@@ -396,7 +447,7 @@ export function mount(root: HTMLElement): () => void {
             'secondary'),
           );
         }
-        const stateClass = { paid: 'ok', refunded: 'warn', rejected: 'warn', disputed: 'bad' }[o.state] ?? 'info';
+        const stateClass = { paid: 'ok', refunded: 'warn', rejected: 'warn', split: 'warn', disputed: 'bad' }[o.state] ?? 'info';
         return el(
           'tr',
           { 'data-order': String(o.id), 'data-state': o.state },
