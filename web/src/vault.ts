@@ -1,34 +1,49 @@
-// The market wallet: x25519 secrets and item keys, kept in IndexedDB and
-// encrypted under a passphrase (scrypt + XChaCha20-Poly1305). Secrets
-// never leave the browser unless the user exports the wallet.
+// The market wallet: the x25519 encryption key, item keys and per-order
+// keys, kept in IndexedDB encrypted under a passphrase. It is stored in the
+// format of `cpchain-node market --wallet … --passphrase-file …` (format 2,
+// sealed like polkadot.js's keystore: scrypt log N 15, r 8, p 1, a random
+// 32-byte salt, ChaCha20-Poly1305), so that *Export* hands the CLI the
+// same encrypted file. Secrets never leave the browser otherwise.
 import { scrypt } from '@noble/hashes/scrypt.js';
-import { randomBytes } from '@noble/hashes/utils.js';
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { generateKeypair, keypairFromSecret, type Keypair } from './marketCrypto';
 
-/// What a wallet holds, in the CLI wallet's field names where they exist.
+const WALLET_VERSION = 2;
+const LOG_N = 15;
+const R = 8;
+const P = 1;
+
+/// The wallet's JSON, field for field the CLI's.
 export interface Wallet {
-  /// The account's main encryption key (registered on chain with set_encryption_key).
+  version: number;
   encryptionSecret: string;
   encryptionPublic: string;
   /// Item keys of this seller's listings, by item id.
   itemKeys: Record<string, string>;
-  /// Per-order buyer keys: public key hex → secret hex.
+  /// This buyer's order keys: secret by public key (0x-hex, lower case).
   orderKeys: Record<string, string>;
-  /// Item keys of listings made but not yet seen on chain, by plaintext hash.
+  /// Item keys of listings sent but not yet seen on chain, by plaintext hash.
   pendingItemKeys?: Record<string, string>;
 }
 
-interface Stored {
-  salt: Uint8Array;
-  nonce: Uint8Array;
-  ciphertext: Uint8Array;
+/// The sealed file, as the CLI writes it.
+interface SealedWallet {
+  version: number;
+  kdf: 'scrypt';
+  logN: number;
+  r: number;
+  p: number;
+  salt: string;
+  cipher: 'chacha20-poly1305';
+  nonce: string;
+  ciphertext: string;
 }
 
 const DB = 'cpchain-market';
 const STORE = 'wallets';
-const SCRYPT = { N: 2 ** 14, r: 8, p: 1, dkLen: 32 };
+const hex = (b: Uint8Array) => '0x' + bytesToHex(b);
+const unhex = (h: string) => hexToBytes(h.replace(/^0x/, ''));
 
 function db(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
@@ -39,7 +54,7 @@ function db(): Promise<IDBDatabase> {
   });
 }
 
-async function get(key: string): Promise<Stored | undefined> {
+async function get(key: string): Promise<SealedWallet | undefined> {
   const d = await db();
   return new Promise((resolve, reject) => {
     const r = d.transaction(STORE).objectStore(STORE).get(key);
@@ -48,7 +63,7 @@ async function get(key: string): Promise<Stored | undefined> {
   });
 }
 
-async function put(key: string, value: Stored): Promise<void> {
+async function put(key: string, value: SealedWallet): Promise<void> {
   const d = await db();
   return new Promise((resolve, reject) => {
     const tx = d.transaction(STORE, 'readwrite');
@@ -62,53 +77,67 @@ export async function hasWallet(address: string): Promise<boolean> {
   return (await get(address)) !== undefined;
 }
 
-function derive(passphrase: string, salt: Uint8Array): Uint8Array {
-  return scrypt(new TextEncoder().encode(passphrase), salt, SCRYPT);
+function derive(passphrase: string, salt: Uint8Array, logN = LOG_N, r = R, p = P): Uint8Array {
+  return scrypt(new TextEncoder().encode(passphrase), salt, { N: 2 ** logN, r, p, dkLen: 32, maxmem: 2 ** 30 });
 }
 
 export class OpenWallet {
+  private sealed: SealedWallet;
   constructor(
     readonly address: string,
     private readonly key: Uint8Array,
     private readonly salt: Uint8Array,
     public data: Wallet,
-  ) {}
+  ) {
+    this.sealed = this.seal();
+  }
 
   keypair(): Keypair {
-    return keypairFromSecret(hexToBytes(this.data.encryptionSecret.replace(/^0x/, '')));
+    return keypairFromSecret(unhex(this.data.encryptionSecret));
   }
 
   /// A fresh key for one order; its secret is saved before it is used.
   async newOrderKey(): Promise<Keypair> {
     const kp = generateKeypair();
-    this.data.orderKeys['0x' + bytesToHex(kp.public)] = '0x' + bytesToHex(kp.secret);
+    this.data.orderKeys[hex(kp.public)] = hex(kp.secret);
     await this.save();
     return kp;
   }
 
+  /// The secret of an order's buyer key: an order key, or the wallet's own key.
   orderSecret(publicHex: string): Uint8Array | null {
     const s = this.data.orderKeys[publicHex.toLowerCase()];
-    if (s) return hexToBytes(s.replace(/^0x/, ''));
+    if (s) return unhex(s);
     const main = this.keypair();
-    if ('0x' + bytesToHex(main.public) === publicHex.toLowerCase()) return main.secret;
-    return null;
+    return hex(main.public) === publicHex.toLowerCase() ? main.secret : null;
+  }
+
+  private seal(): SealedWallet {
+    // One key per salt, a fresh random nonce per save.
+    const nonce = randomBytes(12);
+    const plaintext = new TextEncoder().encode(JSON.stringify(this.data));
+    return {
+      version: WALLET_VERSION,
+      kdf: 'scrypt',
+      logN: LOG_N,
+      r: R,
+      p: P,
+      salt: hex(this.salt),
+      cipher: 'chacha20-poly1305',
+      nonce: hex(nonce),
+      ciphertext: hex(chacha20poly1305(this.key, nonce).encrypt(plaintext)),
+    };
   }
 
   async save(): Promise<void> {
-    const nonce = randomBytes(24);
-    const plaintext = new TextEncoder().encode(JSON.stringify(this.data));
-    const ciphertext = xchacha20poly1305(this.key, nonce).encrypt(plaintext);
-    await put(this.address, { salt: this.salt, nonce, ciphertext });
+    this.sealed = this.seal();
+    await put(this.address, this.sealed);
   }
 
-  /// The wallet file of `cpchain-node market --wallet`, holding the secrets:
-  /// for the user to take to the CLI.
+  /// The encrypted wallet file for `cpchain-node market --wallet FILE
+  /// --passphrase-file FILE` (same passphrase).
   cliWallet(): string {
-    return JSON.stringify(
-      { encryptionSecret: this.data.encryptionSecret, encryptionPublic: this.data.encryptionPublic, itemKeys: this.data.itemKeys },
-      null,
-      2,
-    );
+    return JSON.stringify(this.sealed, null, 2);
   }
 }
 
@@ -116,10 +145,11 @@ export async function createWallet(address: string, passphrase: string): Promise
   if (passphrase.length < 8) throw new Error('use a passphrase of at least 8 characters');
   if (await hasWallet(address)) throw new Error('this account already has a wallet here');
   const kp = generateKeypair();
-  const salt = randomBytes(16);
+  const salt = randomBytes(32);
   const w = new OpenWallet(address, derive(passphrase, salt), salt, {
-    encryptionSecret: '0x' + bytesToHex(kp.secret),
-    encryptionPublic: '0x' + bytesToHex(kp.public),
+    version: WALLET_VERSION,
+    encryptionSecret: hex(kp.secret),
+    encryptionPublic: hex(kp.public),
     itemKeys: {},
     orderKeys: {},
   });
@@ -130,12 +160,31 @@ export async function createWallet(address: string, passphrase: string): Promise
 export async function unlockWallet(address: string, passphrase: string): Promise<OpenWallet> {
   const stored = await get(address);
   if (!stored) throw new Error('no wallet for this account in this browser');
-  const key = derive(passphrase, stored.salt);
+  return openSealed(address, stored, passphrase);
+}
+
+function openSealed(address: string, sealed: SealedWallet, passphrase: string): OpenWallet {
+  if (sealed.kdf !== 'scrypt' || sealed.cipher !== 'chacha20-poly1305') throw new Error(`unknown sealing ${sealed.kdf} / ${sealed.cipher}`);
+  const salt = unhex(sealed.salt);
+  const key = derive(passphrase, salt, sealed.logN, sealed.r, sealed.p);
   let plaintext: Uint8Array;
   try {
-    plaintext = xchacha20poly1305(key, stored.nonce).decrypt(stored.ciphertext);
+    plaintext = chacha20poly1305(key, unhex(sealed.nonce)).decrypt(unhex(sealed.ciphertext));
   } catch {
-    throw new Error('wrong passphrase');
+    throw new Error('wrong passphrase, or the wallet was changed');
   }
-  return new OpenWallet(address, key, stored.salt, JSON.parse(new TextDecoder().decode(plaintext)));
+  const data = JSON.parse(new TextDecoder().decode(plaintext)) as Wallet;
+  data.itemKeys ??= {};
+  data.orderKeys ??= {};
+  return new OpenWallet(address, key, salt, data);
+}
+
+/// Imports a wallet file written by `cpchain-node market` (encrypted with
+/// `--passphrase-file`) for this account.
+export async function importWallet(address: string, fileText: string, passphrase: string): Promise<OpenWallet> {
+  const sealed = JSON.parse(fileText) as SealedWallet;
+  if (!('ciphertext' in sealed)) throw new Error('import an encrypted wallet (made with --passphrase-file)');
+  const w = openSealed(address, sealed, passphrase);
+  await w.save();
+  return w;
 }

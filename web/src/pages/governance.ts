@@ -3,7 +3,7 @@
 // apply_authorized_upgrade, as `cpchain-node governance upgrade`).
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
-import { chain, el, sendTx, txLine } from '../chain';
+import { chain, decodeError, el, sendTx, txLine } from '../chain';
 import { account, nameOf, onAccountChange } from '../state';
 
 export function mount(root: HTMLElement): () => void {
@@ -109,7 +109,26 @@ export function mount(root: HTMLElement): () => void {
         twoThirds(),
         'whitelist.dispatchWhitelistedCallWithPreimage',
       );
-    b3.onclick = () => run('system.applyAuthorizedUpgrade', api.tx.system.applyAuthorizedUpgrade(u8aToHex(wasm!)));
+    b3.onclick = async () => {
+      const me = account();
+      if (!me) return;
+      const progress = txLine(log, 'system.applyAuthorizedUpgrade');
+      try {
+        const res = await sendTx(api.tx.system.applyAuthorizedUpgrade(u8aToHex(wasm!)), me, progress);
+        for (const { event } of res.events) {
+          // frame-system refuses an invalid version with Ok and this event
+          // (the caller pays nothing), and forgets the authorization.
+          if (api.events.system.RejectedInvalidAuthorizedUpgrade?.is(event)) {
+            const err = event.data[1] as any;
+            progress('error', `the chain rejected the code: ${err?.isModule ? decodeError(err) : err?.toString()}`);
+          }
+          if (api.events.system.CodeUpdated.is(event)) progress('final', 'the runtime code is updated');
+        }
+      } catch {
+        /* shown in the log */
+      }
+      void refresh();
+    };
     upgradeBox.replaceChildren(
       el(
         'div',
@@ -122,7 +141,25 @@ export function mount(root: HTMLElement): () => void {
         el('span', { class: 'mono' }, authorizeHash),
       ),
       el('div', { class: 'form' }, b1, b2, b3),
+      el('div', { id: 'upgrade-state', class: 'note' }),
     );
+    void upgradeState();
+  }
+
+  async function upgradeState() {
+    const box = document.getElementById('upgrade-state');
+    if (!box || !wasm) return;
+    const { api } = chain();
+    const authorize = authorizeCall();
+    const [whitelisted, authorized] = await Promise.all([
+      api.query.whitelist.whitelistedCall(blake2AsHex(authorize.method.toU8a(), 256)),
+      api.query.system.authorizedUpgrade(),
+    ]);
+    const auth = (authorized as any).unwrapOr(null);
+    const mine = auth && auth.codeHash.toHex() === blake2AsHex(wasm, 256);
+    box.dataset.whitelisted = (whitelisted as any).isSome ? 'yes' : 'no';
+    box.dataset.authorized = mine ? 'yes' : 'no';
+    box.textContent = `whitelisted: ${(whitelisted as any).isSome ? 'yes' : 'no'} · authorized: ${mine ? 'yes' : 'no'} · runtime ${api.runtimeVersion.specName} v${api.runtimeVersion.specVersion}`;
   }
 
   wasmInput.onchange = async () => {
@@ -205,6 +242,7 @@ export function mount(root: HTMLElement): () => void {
           : el('p', { class: 'muted' }, 'No open motions.'),
       );
       if (!wasm) renderUpgrade();
+      else void upgradeState();
     } catch (e) {
       membersBox.textContent = `council unavailable: ${(e as Error).message}`;
     }

@@ -5,11 +5,17 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { chain, el, fmtBalance, parseBalance, rpc, sendTx, short, txLine } from '../chain';
 import { account, nameOf, onAccountChange } from '../state';
 import * as mc from '../marketCrypto';
-import { createWallet, hasWallet, unlockWallet, type OpenWallet } from '../vault';
+import { createWallet, hasWallet, importWallet, unlockWallet, type OpenWallet } from '../vault';
+import { decodeAddress } from '@polkadot/util-crypto';
 
 const hex = (b: Uint8Array) => '0x' + bytesToHex(b);
 const bytes = (h: string) => hexToBytes(h.replace(/^0x/, ''));
 const text = (h: string) => new TextDecoder().decode(bytes(h));
+/// What every ciphertext of a listing is bound to: its seller and salted hash.
+const bindingOf = (item: { seller: string; plaintextHash: string }): mc.Binding => ({
+  seller: decodeAddress(item.seller),
+  plaintextHash: bytes(item.plaintextHash),
+});
 
 // Unlocked wallets live for the page's lifetime only, per account.
 const wallets = new Map<string, OpenWallet>();
@@ -147,6 +153,18 @@ export function mount(root: HTMLElement): () => void {
           txLine(log, 'wallet')('error', (e as Error).message);
         }
       };
+      const importInput = el('label', {}, 'or import a CLI wallet (same passphrase)', el('input', { type: 'file', id: 'wallet-import', accept: '.json' }));
+      (importInput.querySelector('input') as HTMLInputElement).onchange = async (ev) => {
+        const f = (ev.target as HTMLInputElement).files?.[0];
+        if (!f) return;
+        try {
+          wallets.set(me.address, await importWallet(me.address, await f.text(), pass.value));
+          void renderWallet();
+          void refresh(true);
+        } catch (e) {
+          txLine(log, 'import wallet')('error', (e as Error).message);
+        }
+      };
       walletBox.replaceChildren(
         el(
           'p',
@@ -155,7 +173,7 @@ export function mount(root: HTMLElement): () => void {
             ? 'This account has an encrypted wallet in this browser.'
             : 'Create a wallet: an x25519 encryption key and your item keys, stored in this browser (IndexedDB), encrypted under the passphrase.',
         ),
-        el('div', { class: 'form' }, el('label', {}, 'passphrase', pass), btn),
+        el('div', { class: 'form' }, el('label', {}, 'passphrase', pass), btn, exists ? '' : importInput),
         el('div', { id: 'wallet-status', 'data-state': 'locked' }, 'locked'),
       );
       return;
@@ -164,7 +182,7 @@ export function mount(root: HTMLElement): () => void {
     const registered = onChain?.toLowerCase() === pub.toLowerCase();
     const reg = el('button', { id: 'register-key', class: registered ? 'secondary' : '' }, 'Register encryption key');
     reg.onclick = () => run('privateMarket.setEncryptionKey', chain().api.tx.privateMarket.setEncryptionKey(pub)).catch(() => {});
-    const exp = el('button', { class: 'secondary', id: 'export-wallet' }, 'Export CLI wallet');
+    const exp = el('button', { class: 'secondary', id: 'export-wallet', title: 'the encrypted wallet file for cpchain-node market --wallet FILE --passphrase-file FILE' }, 'Export CLI wallet');
     exp.onclick = () => {
       const blob = new Blob([w.cliWallet()], { type: 'application/json' });
       const a = el('a', { href: URL.createObjectURL(blob), download: `market-wallet-${me.name}.json` });
@@ -233,11 +251,10 @@ export function mount(root: HTMLElement): () => void {
         if (!agent) throw new Error('the market has no agent');
         const agentKey = await rpc<string | null>('market_getEncryptionKey', agent);
         if (!agentKey) throw new Error(`the agent (${nameOf(agent)}) has not registered an encryption key`);
-        const plaintext = new TextEncoder().encode(priv.value);
+        const me = account()!;
         const itemKey = mc.generateItemKey();
-        const sealedFields = mc.encryptFields(itemKey, plaintext);
-        const keyForAgent = mc.sealKey(itemKey, bytes(agentKey));
-        const hash = mc.plaintextHash(plaintext);
+        const { sealedFields, plaintextHash: hash } = mc.sealItem(itemKey, new TextEncoder().encode(priv.value), decodeAddress(me.address));
+        const keyForAgent = mc.sealKey(itemKey, bytes(agentKey), { seller: decodeAddress(me.address), plaintextHash: hash });
         // Keep the key before sending: a closed tab must not lose it.
         w.data.pendingItemKeys = { ...(w.data.pendingItemKeys ?? {}), [hex(hash)]: hex(itemKey) };
         await w.save();
@@ -271,8 +288,7 @@ export function mount(root: HTMLElement): () => void {
 
   // --- opening ---------------------------------------------------------
   function openWithKey(item: ItemJson, itemKey: Uint8Array, how: string): boolean {
-    const fields = mc.decryptFields(itemKey, bytes(item.sealedFields));
-    const matches = hex(mc.plaintextHash(fields)) === item.plaintextHash.toLowerCase();
+    const { fields, hashMatches: matches } = mc.openItem(itemKey, bytes(item.sealedFields), bindingOf(item));
     showOpened(
       matches,
       `Item ${item.id} opened ${how}: ${matches ? 'the plaintext matches its hash ✓' : 'the plaintext does NOT match its hash ✗'}`,
@@ -289,7 +305,7 @@ export function mount(root: HTMLElement): () => void {
       const own = w.data.itemKeys[String(item.id)];
       if (own) return openWithKey(item, bytes(own), 'with your item key');
       // The agent's view: the key sealed to the agent's registered key.
-      const key = mc.openKey(w.keypair().secret, bytes(item.keyForAgent));
+      const key = mc.openKey(w.keypair().secret, bytes(item.keyForAgent), bindingOf(item));
       return openWithKey(item, key, me?.address === agent ? 'as the agent' : 'with your key');
     } catch (e) {
       showOpened(false, `Cannot open item ${item.id}: ${(e as Error).message}`);
@@ -306,7 +322,7 @@ export function mount(root: HTMLElement): () => void {
       if (!secret) throw new Error('this wallet does not hold the order\'s key');
       const item = items.find((i) => i.id === order.item);
       if (!item) throw new Error('the item is gone');
-      return openWithKey(item, mc.openKey(secret, bytes(order.keyForBuyer)), `through order ${order.id}`);
+      return openWithKey(item, mc.openKey(secret, bytes(order.keyForBuyer), bindingOf(item)), `through order ${order.id}`);
     } catch (e) {
       showOpened(false, `Cannot open order ${order.id}: ${(e as Error).message}`);
       return false;
@@ -326,17 +342,26 @@ export function mount(root: HTMLElement): () => void {
       if (!order.keyForBuyer) throw new Error('nothing was delivered');
       const item = items.find((i) => i.id === order.item);
       if (!item) throw new Error('the item is gone');
-      const delivered = mc.openKey(evidence.unwrap().toU8a(true), bytes(order.keyForBuyer));
-      const listed = mc.openKey(w.keypair().secret, bytes(item.keyForAgent));
-      const same = hex(delivered) === hex(listed);
+      const delivered = mc.openKey(evidence.unwrap().toU8a(true), bytes(order.keyForBuyer), bindingOf(item));
+      let same = false;
+      try {
+        same = hex(mc.openKey(w.keypair().secret, bytes(item.keyForAgent), bindingOf(item))) === hex(delivered);
+      } catch {
+        /* the agent's own copy does not open: say so below */
+      }
+      // As the CLI's finding: the seller delivered right if and only if the
+      // delivered key opens the item and the plaintext matches the listed hash.
       const ok = openWithKey(item, delivered, `with the key delivered for order ${order.id}`);
+      const shown = opened.querySelector('#opened-text')?.textContent ?? '';
       showOpened(
-        ok && same,
-        `Order ${order.id}: the delivered key ${same ? 'is' : 'is NOT'} the listed key; ${ok ? 'it opens the item to its hash' : 'the item does not match its hash'}. ${ok && same ? 'The seller delivered: pay the seller.' : 'The delivery is bad: refund the buyer.'}`,
-        opened.querySelector('#opened-text')?.textContent ?? '',
+        ok,
+        `Order ${order.id}: the delivered key opens the item ${ok ? 'and matches its hash' : 'but does NOT match its hash'}; it ${same ? 'is' : 'is not'} the key sealed to the agent. ${ok ? 'The seller delivered: pay the seller.' : 'The delivery is bad: refund the buyer.'}`,
+        shown,
       );
+      opened.dataset.finding = ok ? 'seller' : 'buyer';
     } catch (e) {
       showOpened(false, `Order ${order.id}: the delivered key does not open (${(e as Error).message}): refund the buyer.`);
+      opened.dataset.finding = 'buyer';
     }
   }
 
@@ -394,7 +419,9 @@ export function mount(root: HTMLElement): () => void {
               const w = wallet();
               const k = w?.data.itemKeys[String(o.item)];
               if (!k) return txLine(log, 'deliver')('error', 'this wallet does not hold the item key');
-              const sealed = mc.sealKey(bytes(k), bytes(o.buyerKey));
+              const item = items.find((i) => i.id === o.item);
+              if (!item) return txLine(log, 'deliver')('error', 'the item is gone');
+              const sealed = mc.sealKey(bytes(k), bytes(o.buyerKey), bindingOf(item));
               await run('privateMarket.deliverKey', api.tx.privateMarket.deliverKey(o.id, hex(sealed))).catch(() => {});
             }),
             ' ',
