@@ -507,7 +507,7 @@ export function mount(root: HTMLElement): () => void {
         'p',
         { class: 'note' },
         me === agent
-          ? 'You are the agent: release confirmed orders, and open a disputed item (with the key sealed to you) to resolve it.'
+          ? 'You are the agent: release confirmed orders; for a disputed one, check the delivery (the buyer\'s revealed order key opens what the seller delivered), then pay the seller or refund the buyer.'
           : 'The agent releases confirmed orders and resolves disputes; it can open any item through the key sealed to it.',
       ),
     );
