@@ -250,11 +250,32 @@ test('the web app against a dev node', { timeout: TOTAL_TIMEOUT_MS }, async (t) 
     }
   });
 
-  await t.test('reputation page', async () => {
-    const p = await open('Charlie', 'reputation');
+  await t.test('reputation page: RPT, and Dave proves admission in the browser, joins and claims', async () => {
+    const p = await open('Dave', 'reputation');
     await p.waitForSelector('#rpt-chart svg');
     await p.waitForSelector('#rpt-ranking tr');
-    assert.match(await p.textContent('#campaign-cmd'), /cpchain-node campaign start --url http:\/\/127\.0\.0\.1:\d+ --suri \/\/Charlie/);
+    assert.match(await p.textContent('#campaign-cmd'), /cpchain-node campaign start --url http:\/\/127\.0\.0\.1:\d+ --suri \/\/Dave/);
+    await p.waitForSelector('#campaign-join:not([disabled])');
+    const n = await p.locator('.txlog .tx').count();
+    await p.click('#campaign-join');
+    // Two transactions: join_rnode, then claim_campaign.
+    await p.waitForFunction(
+      (n) => {
+        const all = document.querySelectorAll('.txlog .tx');
+        return (all.length >= n + 2 && ['final', 'error'].includes(all[0].dataset.stage)) || [...all].some((t) => t.dataset.stage === 'error');
+      },
+      n,
+      { timeout: 90000 },
+    );
+    const log = await p.locator('.txlog').innerText();
+    assert.doesNotMatch(log, /refused/, log);
+    const candidacy = await fetch(node.http, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 1, jsonrpc: '2.0', method: 'campaign_getCandidateInfo', params: [who.Dave] }),
+    }).then((r) => r.json());
+    assert.ok(candidacy.result, 'Dave is a candidate');
+    await p.waitForFunction(() => /Dave/.test(document.querySelector('#rnodes')?.textContent ?? ''), null, { timeout: 20000 });
     await shot(p, 'reputation.png');
   });
 

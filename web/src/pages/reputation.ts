@@ -3,6 +3,9 @@
 import { chain, el, fmtBalance, rpc, sendTx, txLine } from '../chain';
 import { groupedBars } from '../charts';
 import { account, allAccounts, nameOf, onAccountChange } from '../state';
+import { findNonce } from '../admission';
+import { decodeAddress } from '@polkadot/util-crypto';
+import { hexToU8a } from '@polkadot/util';
 
 const DIMS = ['ab', 'tx', 'dc', 'bm', 'pr'] as const;
 const DIM_NAMES = ['AB balance', 'TX sent', 'DC data', 'BM blocks', 'PR proxy'];
@@ -102,7 +105,10 @@ export function mount(root: HTMLElement): () => void {
     }
   }
 
+  let proving = false;
   async function renderMine(rnodes: string[]) {
+    // Keep the form (and its progress) while a proof search runs.
+    if (proving) return;
     const me = account();
     if (!me) {
       mineBox.textContent = 'Choose an account.';
@@ -115,6 +121,8 @@ export function mount(root: HTMLElement): () => void {
     const isRnode = rnodes.includes(me.address);
     const httpUrl = chain().url.replace(/^ws(s?):/, 'http$1:');
     const suri = me.source === 'dev' ? `//${me.name}` : '"$(cat my-account.key)"';
+    const termsInput = el('input', { id: 'campaign-terms', type: 'number', min: '1', max: '3', value: '1', size: '3' }) as HTMLInputElement;
+    const joinBtn = el('button', { id: 'campaign-join' }, 'Prove and claim') as HTMLButtonElement;
     const quitCampaign = el('button', { class: 'secondary', id: 'quit-campaign' }, 'Quit campaign');
     const quitRnode = el('button', { class: 'secondary', id: 'quit-rnode' }, 'Quit RNode');
     quitCampaign.onclick = () => run('campaign.quitCampaign', chain().api.tx.campaign.quitCampaign());
@@ -136,12 +144,49 @@ export function mount(root: HTMLElement): () => void {
       el(
         'p',
         { class: 'note' },
-        'Joining needs two scrypt admission proofs over a recent block; the search runs for minutes of native code, too long for a browser tab. Run it with the node binary (it joins as an RNode if needed, then claims):',
+        `Both need two admission proofs over a block at most ${admission.acceptableBlocks} blocks old: SHA-256 (difficulty ${admission.cpuDifficulty}) and scrypt (difficulty ${admission.memoryDifficulty}, 4 MiB per try). This page searches them here; at high difficulties the node binary is faster (it joins as an RNode if needed, then claims):`,
       ),
+      el('div', { class: 'form' }, el('label', {}, 'terms', termsInput), joinBtn, el('span', { id: 'proof-progress', class: 'note' })),
       el('div', { class: 'cmd', id: 'campaign-cmd' }, `cpchain-node campaign start --url ${httpUrl} --suri ${suri} --terms 1`),
       el('div', { class: 'cmd' }, `cpchain-node campaign status --url ${httpUrl} --suri ${suri}`),
       el('div', { class: 'form' }, quitCampaign, quitRnode),
     );
+    joinBtn.disabled = !!info;
+    joinBtn.textContent = isRnode ? 'Prove and claim' : 'Prove, join and claim';
+    joinBtn.onclick = async () => {
+      joinBtn.disabled = true;
+      proving = true;
+      const progress = document.getElementById('proof-progress')!;
+      try {
+        await proveJoinClaim(isRnode, Number(termsInput.value) || 1, admission, (t) => (progress.textContent = t));
+      } catch (e) {
+        txLine(log, 'campaign')('error', (e as Error).message);
+      } finally {
+        proving = false;
+        void refresh();
+      }
+    };
+  }
+
+  /// Finds both proofs over the best block's parent (as the CLI does), then
+  /// joins as an RNode when needed and claims.
+  async function proveJoinClaim(isRnode: boolean, terms: number, admission: any, say: (t: string) => void) {
+    const me = account();
+    if (!me) throw new Error('choose an account');
+    const { api } = chain();
+    const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    const blockNumber = Math.max(best - 1, 0);
+    const blockHash = hexToU8a((await api.rpc.chain.getBlockHash(blockNumber)).toHex());
+    const who = decodeAddress(me.address);
+    const started = Date.now();
+    const cpu = await findNonce('cpu', who, blockHash, admission.cpuDifficulty, (n) => say(`CPU proof: ${n} tries…`));
+    if (cpu === null) throw new Error('no CPU proof found');
+    const memory = await findNonce('memory', who, blockHash, admission.memoryDifficulty, (n) => say(`memory proof: ${n} scrypt tries…`));
+    if (memory === null) throw new Error('no memory proof found');
+    say(`proofs over block #${blockNumber} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const proof = (nonce: bigint) => ({ blockNumber, nonce });
+    if (!isRnode) await sendTx(api.tx.campaign.joinRnode(proof(cpu), proof(memory)), me, txLine(log, 'campaign.joinRnode'));
+    await sendTx(api.tx.campaign.claimCampaign(terms, proof(cpu), proof(memory)), me, txLine(log, 'campaign.claimCampaign'));
   }
 
   async function run(label: string, tx: any) {
