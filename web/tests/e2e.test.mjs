@@ -276,6 +276,7 @@ test('the web app against a dev node', { timeout: TOTAL_TIMEOUT_MS }, async (t) 
     }).then((r) => r.json());
     assert.ok(candidacy.result, 'Dave is a candidate');
     await p.waitForFunction(() => /Dave/.test(document.querySelector('#rnodes')?.textContent ?? ''), null, { timeout: 20000 });
+    await p.waitForFunction(() => /deposit/.test(document.querySelector('#my-campaign')?.textContent ?? ''), null, { timeout: 20000 });
     await shot(p, 'reputation.png');
   });
 

@@ -34,7 +34,7 @@ export function mount(root: HTMLElement): () => void {
           el('thead', {}, el('tr', {}, ...['#', 'account', ...DIM_NAMES, 'impeached', 'RPT'].map((h) => el('th', {}, h)))),
           rankingBody,
         ),
-        el('p', { class: 'note' }, 'The ranking covers RNodes; without any, the known accounts are shown by their RPT (rpt_getRpts).'),
+        el('p', { class: 'note' }, 'rpt_getRanking ranks the RNodes; * marks known accounts that are not RNodes, by their RPT (rpt_getRpts).'),
       ),
       el('section', {}, el('h2', {}, 'RNodes and candidates'), rnodesBox, el('h2', {}, 'Your campaign'), mineBox, log),
     ),
@@ -50,11 +50,17 @@ export function mount(root: HTMLElement): () => void {
         rpc<number>('dpor_getCurrentTerm'),
         rpc<any>('dpor_getConfig'),
       ]);
-      let rows: { account: string; rpt: any }[] = ranking;
-      if (!rows.length) {
-        const known = allAccounts().map((a) => a.address);
-        const rpts = known.length ? await rpc<any[]>('rpt_getRpts', known) : [];
-        rows = known.map((a, i) => ({ account: a, rpt: rpts[i] })).sort((x, y) => y.rpt.total - x.rpt.total);
+      // The ranking covers RNodes; the known accounts that are not RNodes
+      // follow, by their RPT (rpt_getRpts), marked.
+      let rows: { account: string; rpt: any; rnode: boolean }[] = ranking.map((r) => ({ ...r, rnode: true }));
+      const known = allAccounts()
+        .map((a) => a.address)
+        .filter((a) => !rows.some((r) => r.account === a));
+      if (known.length) {
+        const rpts = await rpc<any[]>('rpt_getRpts', known);
+        rows = rows.concat(
+          known.map((a, i) => ({ account: a, rpt: rpts[i], rnode: false })).sort((x, y) => y.rpt.total - x.rpt.total),
+        );
       }
       const w = settings.weights;
       if (!alive) return;
@@ -69,7 +75,7 @@ export function mount(root: HTMLElement): () => void {
       );
       chartBox.replaceChildren(
         groupedBars(
-          rows.slice(0, 10).map((r) => ({ label: nameOf(r.account), values: DIMS.map((d) => r.rpt[d]) })),
+          rows.slice(0, 10).map((r) => ({ label: nameOf(r.account) + (r.rnode ? '' : '*'), values: DIMS.map((d) => r.rpt[d]) })),
           DIM_NAMES,
           { height: 220 },
         ),
@@ -79,8 +85,8 @@ export function mount(root: HTMLElement): () => void {
           el(
             'tr',
             {},
-            el('td', {}, String(i + 1)),
-            el('td', { title: r.account }, nameOf(r.account)),
+            el('td', {}, r.rnode ? String(i + 1) : ''),
+            el('td', { title: r.account }, nameOf(r.account), r.rnode ? ' ' : '', r.rnode ? el('span', { class: 'tag ok' }, 'RNode') : el('span', { class: 'muted' }, '*')),
             ...DIMS.map((d) => el('td', {}, String(r.rpt[d]))),
             el('td', {}, String(r.rpt.impeached)),
             el('td', {}, el('b', {}, String(r.rpt.total))),
