@@ -37,6 +37,15 @@ export async function startNode(log = () => {}) {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // Whatever ends this process, the node goes with it.
+  const reap = () => child.exitCode === null && child.kill('SIGKILL');
+  process.once('exit', reap);
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      reap();
+      process.exit(130);
+    });
+  }
   let output = '';
   const keep = (d) => {
     output = (output + d.toString()).slice(-20000);
