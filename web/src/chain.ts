@@ -122,7 +122,7 @@ export function txLine(container: HTMLElement, label: string): (stage: TxStage, 
 }
 
 /// Signs and sends; resolves when the block with it is final, rejects with
-/// the decoded module error on a refusal.
+/// the decoded module error when a refusal is final.
 export async function sendTx(
   tx: SubmittableExtrinsic<'promise'>,
   account: Account,
@@ -143,7 +143,9 @@ export async function sendTx(
       if (status.isReady || status.isBroadcast) progress('ready', '');
       if (status.isInBlock || status.isFinalized) {
         if (dispatchError) {
-          fail(decodeError(dispatchError));
+          // A refusal is final with its block.
+          if (status.isFinalized) fail(decodeError(dispatchError));
+          else progress('inBlock', `refused in block: ${decodeError(dispatchError)}`);
           return;
         }
         let fee = 0n;

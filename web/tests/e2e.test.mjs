@@ -148,6 +148,8 @@ test('the web app against a dev node', { timeout: TOTAL_TIMEOUT_MS }, async (t) 
     await buyer.waitForSelector('tr[data-item="0"] .order-item');
     await tx(buyer, buyer.locator('tr[data-item="0"] .order-item'));
     await waitOrder(buyer, 0, 'placed');
+    // Too early for the delivery timeout: refused, with the pallet's error.
+    assert.match(await tx(buyer, orderRow(buyer, 0).locator('.claim-timeout'), 'error'), /privateMarket\.TooEarly/);
   });
 
   await t.test('market 5-6: the seller sees the order and delivers the sealed key', async () => {
@@ -333,6 +335,14 @@ test('the web app against a dev node', { timeout: TOTAL_TIMEOUT_MS }, async (t) 
 
   await t.test('balances to the planck', async () => {
     // Every fee each party paid, from the TransactionFeePaid events.
+    // A refusal is reported in its block, maybe before that block is final:
+    // wait until everything seen so far is final.
+    const bestNow = (await api.rpc.chain.getHeader()).number.toNumber();
+    for (let i = 0; i < 100; i++) {
+      const f = await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead());
+      if (f.number.toNumber() >= bestNow) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
     const end = (await api.rpc.chain.getFinalizedHead()).toHex();
     const endNumber = (await api.rpc.chain.getHeader(end)).number.toNumber();
     const fees = {};

@@ -474,6 +474,16 @@ export function mount(root: HTMLElement): () => void {
             'secondary'),
           );
         }
+        if (['placed', 'delivered', 'confirmed', 'disputed'].includes(o.state)) {
+          // Anyone may apply the state's timeout rule once it has passed;
+          // before, the chain refuses (TooEarly) and the log says so.
+          actions.append(
+            ' ',
+            btn('claim-timeout', 'Timeout', () =>
+              run('privateMarket.claimTimeout', api.tx.privateMarket.claimTimeout(o.id)).catch(() => {}),
+            'secondary'),
+          );
+        }
         const stateClass = { paid: 'ok', refunded: 'warn', rejected: 'warn', split: 'warn', disputed: 'bad' }[o.state] ?? 'info';
         return el(
           'tr',
