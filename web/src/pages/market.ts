@@ -286,6 +286,25 @@ export function mount(root: HTMLElement): () => void {
     );
   }
 
+  /// Item keys saved before their listing was seen on chain (say the tab
+  /// closed meanwhile) join the wallet once the listing is there.
+  async function adoptPendingKeys() {
+    const w = wallet();
+    const me = account();
+    const pending = w?.data.pendingItemKeys;
+    if (!w || !me || !pending || !Object.keys(pending).length) return;
+    let changed = false;
+    for (const it of items) {
+      const key = pending[it.plaintextHash.toLowerCase()];
+      if (key && it.seller === me.address) {
+        w.data.itemKeys[String(it.id)] = key;
+        delete pending[it.plaintextHash.toLowerCase()];
+        changed = true;
+      }
+    }
+    if (changed) await w.save();
+  }
+
   // --- opening ---------------------------------------------------------
   function openWithKey(item: ItemJson, itemKey: Uint8Array, how: string): boolean {
     const { fields, hashMatches: matches } = mc.openItem(itemKey, bytes(item.sealedFields), bindingOf(item));
@@ -535,6 +554,7 @@ export function mount(root: HTMLElement): () => void {
       }
       if (!alive) return;
       items = fetched;
+      await adoptPendingKeys();
       const ik = JSON.stringify(fetched) + account()?.address;
       const ok = JSON.stringify(orders) + account()?.address + agent;
       if (force || ik !== lastItems) renderItems();
