@@ -67,11 +67,12 @@ command -v cc >/dev/null 2>&1 || apt_install build-essential
 
 # --- Node.js and Chromium for the web app's browser test -------------------------------------
 
-# web/ builds with Vite 8, which needs Node.js 20.19 or later.
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm
-node_version=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
+# web/ builds with Vite 8, which needs Node.js 20.19 or later (scripts/test-web.sh
+# checks; the node's build does not need Node.js, so an older one only warns here).
+command -v node >/dev/null 2>&1 || apt_install nodejs
+command -v npm >/dev/null 2>&1 || apt_install npm
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
-    || die "web/ needs Node.js 20.19 or later, this machine has $node_version: install a newer Node.js"
+    || say "warning: web/ needs Node.js 20.19 or later, this machine has $(node --version): install a newer one for the web app"
 # The browser test drives Debian's Chromium; it never downloads a browser.
 [ -x /usr/bin/chromium ] || apt_install chromium
 

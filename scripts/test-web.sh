@@ -15,6 +15,9 @@ set -euo pipefail
 export CPCHAIN_NODE="${CPCHAIN_NODE:-$CARGO_TARGET_DIR/release/cpchain-node}"
 [ -x "$CPCHAIN_NODE" ] || { echo "test-web: no cpchain-node at $CPCHAIN_NODE: build it first" >&2; exit 1; }
 
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+    || { echo "test-web: web/ needs Node.js 20.19 or later, this machine has $(node --version)" >&2; exit 1; }
+
 cd web
 npm ci --no-audit --no-fund
 npm run build
