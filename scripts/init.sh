@@ -65,6 +65,17 @@ command -v cc >/dev/null 2>&1 || apt_install build-essential
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || command -v faketime >/dev/null 2>&1 \
     || apt_install faketime
 
+# --- Node.js and Chromium for the web app's browser test -------------------------------------
+
+# web/ builds with Vite 8, which needs Node.js 20.19 or later (scripts/test-web.sh
+# checks; the node's build does not need Node.js, so an older one only warns here).
+command -v node >/dev/null 2>&1 || apt_install nodejs
+command -v npm >/dev/null 2>&1 || apt_install npm
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+    || say "warning: web/ needs Node.js 20.19 or later, this machine has $(node --version): install a newer one for the web app"
+# The browser test drives Debian's Chromium; it never downloads a browser.
+[ -x /usr/bin/chromium ] || apt_install chromium
+
 # --- The wasm32v1-none target for the runtime -----------------------------------------------
 
 rustup_has_wasm() {

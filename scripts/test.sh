@@ -7,7 +7,8 @@
 # only rebuilds what changed. The node is built with its test-only
 # `byzantine-test` feature (byzantine behaviour behind environment variables,
 # for node/tests/byzantine_double_sign.rs); release builds never have it.
-# Extra arguments go to the first cargo invocation below.
+# Extra arguments go to the first cargo invocation below. Then the web app's
+# browser test (scripts/test-web.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -18,3 +19,6 @@ cargo test --release --locked --workspace --features cpchain-node/byzantine-test
 # feature never reaches the node's runtime). It starts the cpchain-node the
 # command above built.
 cargo test --release --locked --manifest-path runtime/try-runtime/Cargo.toml
+
+# The web app (web/) in a real browser against the cpchain-node built above.
+"$SCRIPTS_DIR/test-web.sh"
