@@ -911,7 +911,6 @@ fn call_fee(client: &SigningClient, call: MarketCall<Runtime>) -> sc_cli::Result
 /// existential deposit and any freeze) covers `FUNDS_MARGIN` times `need`.
 fn ensure_spendable(client: &SigningClient, need: Balance, what: &str) -> sc_cli::Result<()> {
     use codec::Decode;
-    use sp_core::Get;
     let key = frame_system::Account::<Runtime>::hashed_key_for(&client.account);
     let stored = client.call(
         "state_getStorage",
@@ -923,7 +922,7 @@ fn ensure_spendable(client: &SigningClient, need: Balance, what: &str) -> sc_cli
             let bytes = hex_bytes(hex).map_err(input)?;
             frame_system::AccountInfo::<
                 cpchain_primitives::Nonce,
-                pallet_balances::AccountData<Balance>,
+                <Runtime as frame_system::Config>::AccountData,
             >::decode(&mut &bytes[..])
             .map_err(|e| input(format!("the account does not decode: {e}")))?
             .data
@@ -932,7 +931,7 @@ fn ensure_spendable(client: &SigningClient, need: Balance, what: &str) -> sc_cli
     let kept = data
         .frozen
         .saturating_sub(data.reserved)
-        .max(<Runtime as pallet_balances::Config>::ExistentialDeposit::get());
+        .max(cpchain_runtime::configs::EXISTENTIAL_DEPOSIT);
     let spendable = data.free.saturating_sub(kept);
     let wanted = need.saturating_mul(FUNDS_MARGIN);
     if spendable < wanted {
