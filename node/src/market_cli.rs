@@ -115,7 +115,8 @@ pub enum MarketCmd {
         #[arg(long)]
         amount: String,
     },
-    /// Step 4: order an item, paying from escrow; the wallet's key receives the item key.
+    /// Step 4: order an item, paying from escrow, with a fresh order key
+    /// the wallet keeps (disputing reveals that key only).
     Order {
         #[command(flatten)]
         account: AccountArgs,
@@ -129,7 +130,11 @@ pub enum MarketCmd {
         #[command(flatten)]
         account: AccountArgs,
     },
-    /// Step 6: deliver the item key, sealed to the buyer's key.
+    /// Step 6: accept the order (holding the dispute bond), then deliver
+    /// the item key sealed to the buyer's key. The key is public once sent,
+    /// even if the delivery fails, so this refuses to send it unless the
+    /// order is accepted by this seller, enough blocks of its delivery
+    /// window remain and the free balance covers the fee with margin.
     Deliver {
         #[command(flatten)]
         account: AccountArgs,
@@ -170,6 +175,14 @@ pub enum MarketCmd {
         wallet: WalletArg,
         #[arg(long)]
         order: u64,
+        /// For an order placed with the wallet's own encryption key (by a
+        /// tool from before per-order keys): reveal that key's secret. It
+        /// is then public for good: everything ever sealed to the wallet's
+        /// key (every order placed with it, anything else sent to it) can
+        /// be opened by anyone. Register a new key (`keygen`,
+        /// `register-key`) afterwards.
+        #[arg(long)]
+        reveal_wallet_key: bool,
     },
     /// Turn down an order not delivered yet (the seller): the buyer's
     /// escrow is refunded in full and the order slot is freed.
@@ -544,6 +557,35 @@ impl Wallet {
         public
     }
 
+    /// The secret to reveal in a dispute of an order placed for
+    /// `buyer_key`: its order key. The wallet's own key (orders placed by a
+    /// tool from before per-order keys) only with `reveal_wallet_key`, as
+    /// revealing it opens everything ever sealed to it.
+    fn dispute_secret(
+        &self,
+        buyer_key: &[u8; 32],
+        reveal_wallet_key: bool,
+    ) -> Result<Zeroizing<[u8; 32]>, String> {
+        let secret = self
+            .order_secret(buyer_key)
+            .map_err(|e| e.to_string())?
+            .ok_or("it was placed for an encryption key this wallet does not hold")?;
+        if !self
+            .order_keys
+            .contains_key(&format!("0x{}", hex_string(buyer_key)))
+            && !reveal_wallet_key
+        {
+            return Err(
+                "it was placed with this wallet's own encryption key, not an order key: \
+                 disputing reveals that key's secret on chain, and with it everything ever \
+                 sealed to the wallet's key (every order placed with it). Give \
+                 --reveal-wallet-key to do so anyway, then register a new key"
+                    .into(),
+            );
+        }
+        Ok(secret)
+    }
+
     /// The secret of `buyer_key`: an order key, or the wallet's own key
     /// for orders placed with it.
     fn order_secret(&self, buyer_key: &[u8; 32]) -> sc_cli::Result<Option<Zeroizing<[u8; 32]>>> {
@@ -695,11 +737,11 @@ fn open_order(reader: &ChainReader, wallet: &Wallet, order: u64) -> sc_cli::Resu
     Ok(opened)
 }
 
-/// The agent's finding on a disputed order: what the seller's delivered
-/// key opens, with the buyer's revealed secret, and whether it is the key
-/// the seller sealed to the agent. The seller delivered right if and only
-/// if the delivered key opens the item and the plaintext matches the
-/// listed (salted) hash.
+/// The agent's finding on a disputed order, from what is on chain: the
+/// buyer's revealed secret opens the seller's delivered key, which must
+/// open the item as listed ([`rule`]). The agent's own copy of the key
+/// (`keyForAgent`) is compared but does not decide: a seller that sealed
+/// a bad copy to the agent still wins if it delivered right.
 fn dispute_finding(reader: &ChainReader, agent: &Wallet, order: u64) -> sc_cli::Result<Value> {
     let found = order_of(reader, order)?;
     if found["state"] != "disputed" {
@@ -717,54 +759,189 @@ fn dispute_finding(reader: &ChainReader, agent: &Wallet, order: u64) -> sc_cli::
         .as_str()
         .ok_or_else(|| input(format!("order {order} has no dispute evidence on chain")))?;
     let evidence = key32(evidence, "the dispute evidence")?;
+    let keypair = agent.keypair()?;
+    ensure_agents_wallet(reader, &keypair)?;
     let item = item_of(reader, item_id(&found)?)?;
     let listing = Listing::of(&item)?;
-    let agents_key = agent
-        .keypair()?
-        .open(&bytes_field(&item, "keyForAgent")?, listing.binding())
-        .map_err(|e| {
-            input(format!(
-                "this wallet cannot open the agent's copy of item {}'s key: {e}; \
-                 resolve with the agent's wallet",
-                item["id"]
-            ))
-        })?;
     let delivered = found["keyForBuyer"]
         .as_str()
         .and_then(|hex| hex_bytes(hex).ok())
         .unwrap_or_default();
-    let (delivered_opens, same_key, opened) =
-        match EncryptionKeypair::from_secret(&evidence).open(&delivered, listing.binding()) {
-            Err(e) => (format!("no: {e}"), false, None),
-            Ok(key) => (
-                "yes".to_string(),
-                key == agents_key,
-                crypto::open_item(
-                    &key,
-                    &bytes_field(&item, "sealedFields")?,
-                    listing.binding(),
-                )
-                .ok(),
-            ),
-        };
-    let item_opens = opened.is_some();
-    let hash_matches = opened.as_ref().is_some_and(|o| o.hash_matches);
-    let agents_copy_matches = crypto::open_item(
-        &agents_key,
+    let agents_copy = keypair
+        .open(&bytes_field(&item, "keyForAgent")?, listing.binding())
+        .map(Zeroizing::new);
+    let mut finding = rule(
+        &evidence,
+        &delivered,
+        agents_copy,
         &bytes_field(&item, "sealedFields")?,
         listing.binding(),
-    )
-    .is_ok_and(|o| o.hash_matches);
-    Ok(json!({
-        "order": order,
-        "item": item["id"],
-        "deliveredKeyOpens": delivered_opens,
-        "deliveredKeyIsAgentsKey": same_key,
-        "deliveredKeyOpensItem": item_opens,
-        "plaintextHashMatches": hash_matches,
-        "agentsCopyOpensItem": agents_copy_matches,
-        "paySeller": item_opens && hash_matches,
-    }))
+    );
+    finding["order"] = json!(order);
+    finding["item"] = item["id"].clone();
+    Ok(finding)
+}
+
+/// Refuses a wallet whose key is not the one the market's agent
+/// registered: it could open neither the agent's copies nor anything
+/// meant for the agent, and its finding would mislead.
+fn ensure_agents_wallet(reader: &ChainReader, keypair: &EncryptionKeypair) -> sc_cli::Result<()> {
+    let agent = reader.call("market_getAgent", json!([]))?;
+    let agent = agent
+        .as_str()
+        .ok_or_else(|| input("the market has no agent".into()))?;
+    let registered = reader.call("market_getEncryptionKey", json!([agent]))?;
+    let registered = registered
+        .as_str()
+        .map(|hex| key32(hex, "the agent's encryption key"))
+        .transpose()?;
+    if registered.is_none_or(|key| *key != keypair.public()) {
+        return Err(input(format!(
+            "this wallet does not hold the encryption key the market's agent {agent} \
+             registered; resolve with the agent's wallet"
+        )));
+    }
+    Ok(())
+}
+
+/// The ruling on a dispute, from the delivered key alone: the buyer's
+/// revealed secret (`evidence`) opens the seller's delivered key box, the
+/// key decrypts `sealed_fields`, and the plaintext matches the listing's
+/// salted hash: then the seller delivered right (`paySeller`), otherwise
+/// the buyer is right. `agents_copy` (the agent's opening of
+/// `keyForAgent`) is reported, never decisive: a copy that does not open
+/// counts for the buyer only through a delivered key that fails too.
+fn rule(
+    evidence: &[u8; 32],
+    delivered: &[u8],
+    agents_copy: Result<Zeroizing<[u8; 32]>, crypto::CryptoError>,
+    sealed_fields: &[u8],
+    binding: Binding,
+) -> Value {
+    let opens_as_listed = |key: &[u8; 32]| {
+        crypto::open_item(key, sealed_fields, binding).is_ok_and(|opened| opened.hash_matches)
+    };
+    let opens_item = |key: &[u8; 32]| crypto::open_item(key, sealed_fields, binding).is_ok();
+    let delivered_key = EncryptionKeypair::from_secret(evidence)
+        .open(delivered, binding)
+        .map(Zeroizing::new);
+    let delivered_right = delivered_key.as_deref().is_ok_and(opens_as_listed);
+    let described = |opened: &Result<Zeroizing<[u8; 32]>, crypto::CryptoError>| match opened {
+        Ok(_) => "yes".to_string(),
+        Err(e) => format!("no: {e}"),
+    };
+    json!({
+        "deliveredKeyOpens": described(&delivered_key),
+        "deliveredKeyIsAgentsKey": matches!(
+            (&delivered_key, &agents_copy),
+            (Ok(delivered), Ok(copy)) if **delivered == **copy
+        ),
+        "deliveredKeyOpensItem": delivered_key.as_deref().is_ok_and(opens_item),
+        "plaintextHashMatches": delivered_right,
+        "agentsCopyOpens": described(&agents_copy),
+        "agentsCopyOpensItem": agents_copy.as_deref().is_ok_and(opens_as_listed),
+        "paySeller": delivered_right,
+    })
+}
+
+/// Blocks of an accepted order's delivery window a delivery must still
+/// have: one that lands after the window can lose to the buyer's
+/// `claim_timeout`, with the key already public. 100 blocks are 5 minutes.
+const DELIVERY_MARGIN: u64 = 100;
+
+/// How many times the estimated need the seller's spendable balance must
+/// cover before a delivery is sent.
+const FUNDS_MARGIN: Balance = 2;
+
+/// Refuses to deliver `order` unless [`DELIVERY_MARGIN`] blocks of its
+/// delivery window remain.
+fn ensure_window(reader: &ChainReader, order: &Value) -> sc_cli::Result<()> {
+    use sp_core::Get;
+    let since = order["since"]
+        .as_u64()
+        .ok_or_else(|| input(format!("order {} has no `since`", order["id"])))?;
+    let timeout =
+        u64::from(<<Runtime as pallet_private_market::Config>::DeliveryTimeout as Get<u32>>::get());
+    let best = reader.best_number()?;
+    let left = window_blocks_left(since, timeout, best);
+    if left < DELIVERY_MARGIN {
+        return Err(input(format!(
+            "only {left} blocks of order {}'s delivery window remain (it closes at block {}); \
+             a delivery landing after it can lose to the buyer's claim_timeout, and the key \
+             would be public all the same. Not delivered: reject the order (`market reject`) \
+             instead",
+            order["id"],
+            since.saturating_add(timeout)
+        )));
+    }
+    Ok(())
+}
+
+/// Blocks from `best` until the window that opened at `since` closes: a
+/// delivery (or a dispute) in block `since + timeout` still lands, the
+/// other side's `claim_timeout` only after it.
+fn window_blocks_left(since: u64, timeout: u64, best: u64) -> u64 {
+    since.saturating_add(timeout).saturating_sub(best)
+}
+
+/// The fee `call` would cost, from the chain's `TransactionPaymentCallApi`,
+/// for the call and a signed extrinsic's usual overhead.
+fn call_fee(client: &SigningClient, call: MarketCall<Runtime>) -> sc_cli::Result<Balance> {
+    use codec::{Decode, Encode};
+    let call = market(call);
+    // Signature, address and extensions: well under 200 bytes.
+    let len = call.encoded_size() as u32 + 200;
+    let answer = client.call(
+        "state_call",
+        json!([
+            "TransactionPaymentCallApi_query_call_info",
+            format!("0x{}", hex_string(&(call, len).encode()))
+        ]),
+    )?;
+    let bytes = answer
+        .as_str()
+        .and_then(|hex| hex_bytes(hex).ok())
+        .ok_or_else(|| input("the node priced no fee".into()))?;
+    pallet_transaction_payment::RuntimeDispatchInfo::<Balance>::decode(&mut &bytes[..])
+        .map(|info| info.partial_fee)
+        .map_err(|e| input(format!("the node's fee does not decode: {e}")))
+}
+
+/// Refuses unless the signer's spendable balance (free, less the
+/// existential deposit and any freeze) covers `FUNDS_MARGIN` times `need`.
+fn ensure_spendable(client: &SigningClient, need: Balance, what: &str) -> sc_cli::Result<()> {
+    use codec::Decode;
+    let key = frame_system::Account::<Runtime>::hashed_key_for(&client.account);
+    let stored = client.call(
+        "state_getStorage",
+        json!([format!("0x{}", hex_string(&key))]),
+    )?;
+    let data = match stored.as_str() {
+        None => Default::default(),
+        Some(hex) => {
+            let bytes = hex_bytes(hex).map_err(input)?;
+            frame_system::AccountInfo::<
+                cpchain_primitives::Nonce,
+                <Runtime as frame_system::Config>::AccountData,
+            >::decode(&mut &bytes[..])
+            .map_err(|e| input(format!("the account does not decode: {e}")))?
+            .data
+        }
+    };
+    let kept = data
+        .frozen
+        .saturating_sub(data.reserved)
+        .max(cpchain_runtime::configs::EXISTENTIAL_DEPOSIT);
+    let spendable = data.free.saturating_sub(kept);
+    let wanted = need.saturating_mul(FUNDS_MARGIN);
+    if spendable < wanted {
+        return Err(input(format!(
+            "the account can spend {spendable} plancks; {what} need about {need}, and the \
+             delivery is only sent with {wanted} (the key is public once sent, even if the \
+             delivery then fails): top the account up first"
+        )));
+    }
+    Ok(())
 }
 
 fn market_events(included: &crate::signing_client::Included) -> Vec<&MarketEvent<Runtime>> {
@@ -963,10 +1140,9 @@ impl MarketCmd {
                 let client = SigningClient::open(account)?;
                 let stored = Wallet::load(wallet)?;
                 let found = order_of(&client.reader, *order)?;
-                if found["state"] != "placed" {
+                if account_field(&found, "seller")? != <[u8; 32]>::from(client.account.clone()) {
                     return Err(input(format!(
-                        "order {order} is {}, not waiting for a delivery",
-                        found["state"]
+                        "order {order} is not an order of this account's items"
                     )));
                 }
                 let item = item_id(&found)?;
@@ -982,14 +1158,59 @@ impl MarketCmd {
                 )?;
                 let sealed = crypto::seal_key(&item_key, &buyer_key, listing.binding())
                     .map_err(|e| input(format!("the buyer's key: {e}")))?;
-                let included = send(
+                let deliver = MarketCall::deliver_key {
+                    order: *order,
+                    key_for_buyer: bounded(sealed, "the sealed key")?,
+                };
+                // The fee, priced on a call of the same length: the
+                // sealed key itself goes nowhere before the checks pass.
+                let deliver_fee = call_fee(
                     &client,
                     MarketCall::deliver_key {
                         order: *order,
-                        key_for_buyer: bounded(sealed, "the sealed key")?,
+                        key_for_buyer: bounded(vec![0; crypto::SEALED_KEY_LEN], "the sealed key")?,
                     },
                 )?;
-                json!({ "order": order, "events": event_names(&included), "block": included.block })
+                let mut accepted = None;
+                match found["state"].as_str() {
+                    Some("placed") => {
+                        // Accepting sends no secret: it holds the bond
+                        // and opens this seller's delivery window.
+                        let price = found["price"]
+                            .as_str()
+                            .and_then(|p| p.parse::<Balance>().ok())
+                            .ok_or_else(|| input(format!("order {order} has no price")))?;
+                        let accept = MarketCall::accept_order { order: *order };
+                        let need = pallet_private_market::Pallet::<Runtime>::dispute_bond(price)
+                            .saturating_add(call_fee(&client, accept.clone())?)
+                            .saturating_add(deliver_fee);
+                        ensure_spendable(&client, need, "the dispute bond and the fees")?;
+                        accepted = Some(send(&client, accept)?.block);
+                    }
+                    Some("accepted") => {}
+                    _ => {
+                        return Err(input(format!(
+                            "order {order} is {}, not waiting for a delivery",
+                            found["state"]
+                        )))
+                    }
+                }
+                let found = order_of(&client.reader, *order)?;
+                if found["state"] != "accepted" {
+                    return Err(input(format!(
+                        "order {order} is {}, not accepted; nothing was delivered",
+                        found["state"]
+                    )));
+                }
+                ensure_window(&client.reader, &found)?;
+                ensure_spendable(&client, deliver_fee, "the delivery's fee")?;
+                let included = send(&client, deliver)?;
+                json!({
+                    "order": order,
+                    "acceptedIn": accepted,
+                    "events": event_names(&included),
+                    "block": included.block,
+                })
             }
             MarketCmd::Open {
                 endpoint,
@@ -1043,10 +1264,34 @@ impl MarketCmd {
                 account,
                 wallet,
                 order,
+                reveal_wallet_key,
             } => {
                 let client = SigningClient::open(account)?;
                 let found = order_of(&client.reader, *order)?;
-                let evidence = order_keypair(&Wallet::load(wallet)?, &found)?.secret();
+                // A dispute that fails has still published the order's
+                // secret, and with it the item key, to everyone.
+                let since = found["since"].as_u64().unwrap_or_default();
+                let check = u64::from(
+                    <<Runtime as pallet_private_market::Config>::CheckTimeout as sp_core::Get<
+                        u32,
+                    >>::get(),
+                );
+                if found["state"] != "delivered"
+                    || window_blocks_left(since, check, client.reader.best_number()?) == 0
+                {
+                    return Err(input(format!(
+                        "order {order} is {} and can no longer be disputed (the buyer disputes \
+                         a delivered order within {check} blocks of the delivery); not sent",
+                        found["state"]
+                    )));
+                }
+                let buyer_key = key32(
+                    found["buyerKey"].as_str().unwrap_or_default(),
+                    "the order's buyer key",
+                )?;
+                let evidence = Wallet::load(wallet)?
+                    .dispute_secret(&buyer_key, *reveal_wallet_key)
+                    .map_err(|e| input(format!("order {order}: {e}")))?;
                 let included = send(
                     &client,
                     MarketCall::dispute {
@@ -1243,6 +1488,86 @@ mod tests {
             Wallet::load(&arg).unwrap().public().unwrap(),
             wallet.public().unwrap()
         );
+    }
+
+    /// Review finding P2: a `keyForAgent` the agent cannot open must not
+    /// decide the dispute; the delivered key does.
+    #[test]
+    fn the_delivered_key_alone_decides_a_dispute() {
+        let seller = [5u8; 32];
+        let item_key = crypto::generate_item_key();
+        let sealed = crypto::seal_item(&item_key, b"the private fields", &seller);
+        let binding = Binding {
+            seller: &seller,
+            plaintext_hash: &sealed.plaintext_hash,
+        };
+        let buyer = EncryptionKeypair::generate();
+        let right = crypto::seal_key(&item_key, &buyer.public(), binding).unwrap();
+        let wrong = crypto::seal_key(&[42; 32], &buyer.public(), binding).unwrap();
+        let bad_copy = || Err(crypto::CryptoError::Rejected);
+        let good_copy = || Ok(Zeroizing::new(item_key));
+        let ruling = |delivered: &[u8], copy| {
+            rule(
+                &buyer.secret(),
+                delivered,
+                copy,
+                &sealed.sealed_fields,
+                binding,
+            )
+        };
+        // A right delivery wins though the agent's copy does not open.
+        let finding = ruling(&right, bad_copy());
+        assert_eq!(finding["paySeller"], true, "{finding}");
+        assert_eq!(finding["deliveredKeyIsAgentsKey"], false);
+        assert!(finding["agentsCopyOpens"]
+            .as_str()
+            .unwrap()
+            .starts_with("no"));
+        let finding = ruling(&right, good_copy());
+        assert_eq!(finding["paySeller"], true, "{finding}");
+        assert_eq!(finding["deliveredKeyIsAgentsKey"], true);
+        // A wrong delivery loses, whatever the agent's copy.
+        for copy in [bad_copy(), good_copy()] {
+            let finding = ruling(&wrong, copy);
+            assert_eq!(finding["paySeller"], false, "{finding}");
+            assert_eq!(finding["deliveredKeyOpens"], "yes");
+            assert_eq!(finding["deliveredKeyOpensItem"], false);
+        }
+        let finding = ruling(b"garbage", bad_copy());
+        assert_eq!(finding["paySeller"], false, "{finding}");
+    }
+
+    /// Review finding P3: an order placed with the wallet's own key (a
+    /// tool from before per-order keys) is disputed only on request.
+    #[test]
+    fn disputing_reveals_the_wallets_own_key_only_on_request() {
+        let folder = Folder::new("legacy");
+        let mut wallet = Wallet::create(&folder.arg(None)).unwrap();
+        let order_key = wallet.new_order_key();
+        let own = wallet.public().unwrap();
+        let revealed = wallet.dispute_secret(&order_key, false).unwrap();
+        assert_eq!(
+            EncryptionKeypair::from_secret(&revealed).public(),
+            order_key
+        );
+        let refused = wallet.dispute_secret(&own, false).unwrap_err();
+        assert!(refused.contains("--reveal-wallet-key"), "{refused}");
+        let revealed = wallet.dispute_secret(&own, true).unwrap();
+        assert_eq!(EncryptionKeypair::from_secret(&revealed).public(), own);
+        assert!(wallet
+            .dispute_secret(&[1; 32], true)
+            .unwrap_err()
+            .contains("does not hold"));
+    }
+
+    #[test]
+    fn the_delivery_window_counts_to_its_last_block() {
+        // Placed or accepted at 10 with a 100-block timeout: a delivery in
+        // block 110 still lands, claim_timeout only from 111.
+        assert_eq!(window_blocks_left(10, 100, 10), 100);
+        assert_eq!(window_blocks_left(10, 100, 109), 1);
+        assert_eq!(window_blocks_left(10, 100, 110), 0);
+        assert_eq!(window_blocks_left(10, 100, 500), 0);
     }
 
     #[test]

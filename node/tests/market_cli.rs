@@ -254,8 +254,13 @@ fn the_eight_steps_settle_to_the_unit_and_outsiders_learn_nothing() {
     let open_order = with_wallet(&["open", "--order", &order], &buyer);
     market.refused(None, &open_order, "no delivered key yet");
 
-    // 6. A delivers the key sealed to B.
-    market.ok(a, &["deliver", "--wallet", &seller, "--order", &order]);
+    // 6. A accepts the order (holding its bond) and delivers the key
+    // sealed to B; only the order's seller, and only once.
+    let deliver = ["deliver", "--wallet", &seller, "--order", &order];
+    market.refused(b, &deliver, "not an order of this account's items");
+    let delivered = market.ok(a, &deliver);
+    assert!(delivered["acceptedIn"].is_string(), "{delivered}");
+    market.refused(a, &deliver, "not waiting for a delivery");
 
     // 7. B decrypts, checks and confirms.
     let opened = market.ok(None, &open_order);
@@ -317,7 +322,7 @@ fn the_eight_steps_settle_to_the_unit_and_outsiders_learn_nothing() {
     market.refused(
         a,
         &["resolve", "--wallet", &seller, "--order", &second],
-        "cannot open the agent's copy",
+        "does not hold the encryption key the market's agent",
     );
     let finding = market.ok(p, &[&resolve[..], &["--dry-run"][..]].concat());
     assert_eq!(finding["paySeller"], true, "{finding}");

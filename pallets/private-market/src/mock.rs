@@ -55,6 +55,15 @@ pub const BOND: u64 = PRICE / 10;
 
 std::thread_local! {
     pub static AGENT_REGISTERED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    pub static BOND_MINIMUM_SET: std::cell::Cell<u64> = const { std::cell::Cell::new(BOND_MINIMUM) };
+}
+
+/// `DisputeBondMinimum`: [`BOND_MINIMUM`] unless a test sets another.
+pub struct BondMinimum;
+impl frame_support::traits::Get<u64> for BondMinimum {
+    fn get() -> u64 {
+        BOND_MINIMUM_SET.with(|m| m.get())
+    }
 }
 
 pub struct TestProxies;
@@ -90,7 +99,7 @@ impl pallet_private_market::Config for Test {
     type ReleaseTimeout = frame_support::traits::ConstU64<RELEASE_TIMEOUT>;
     type DisputeTimeout = frame_support::traits::ConstU64<DISPUTE_TIMEOUT>;
     type DisputeBondRatio = BondRatio;
-    type DisputeBondMinimum = frame_support::traits::ConstU64<BOND_MINIMUM>;
+    type DisputeBondMinimum = BondMinimum;
     type TimeoutSellerShare = SellerShare;
     type RejectionCooldown = frame_support::traits::ConstU64<REJECTION_COOLDOWN>;
     type WeightInfo = ();

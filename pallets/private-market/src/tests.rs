@@ -86,6 +86,23 @@ fn delivered_on(item: ItemId) -> OrderId {
     id
 }
 
+/// A delivered order B disputed at block 1, at the last block of its
+/// dispute window: nobody can claim its timeout yet.
+fn disputed_to_its_last_block() -> OrderId {
+    let id = delivered();
+    assert_ok!(Market::dispute(
+        RuntimeOrigin::signed(BUYER),
+        id,
+        secret(BUYER)
+    ));
+    run_to(1 + DISPUTE_TIMEOUT);
+    assert_noop!(
+        Market::claim_timeout(RuntimeOrigin::signed(BUYER), id),
+        Error::<Test>::TooEarly
+    );
+    id
+}
+
 fn state(order: OrderId) -> OrderState {
     Orders::<Test>::get(order).unwrap().state
 }
@@ -299,8 +316,10 @@ fn a_silent_seller_lets_the_buyer_take_the_price_back() {
     });
 }
 
+/// Past `CheckTimeout` the buyer can no longer confirm or dispute (review
+/// finding P5: a late dispute would front-run the seller's claim).
 #[test]
-fn a_silent_buyer_after_delivery_pays_the_seller() {
+fn a_silent_buyer_after_delivery_pays_the_seller_and_can_no_longer_dispute() {
     new_test_ext().execute_with(|| {
         let id = delivered();
         run_to(1 + CHECK_TIMEOUT);
@@ -309,6 +328,14 @@ fn a_silent_buyer_after_delivery_pays_the_seller() {
             Error::<Test>::TooEarly
         );
         run_to(2 + CHECK_TIMEOUT);
+        assert_noop!(
+            Market::dispute(RuntimeOrigin::signed(BUYER), id, secret(BUYER)),
+            Error::<Test>::TooLate
+        );
+        assert_noop!(
+            Market::confirm(RuntimeOrigin::signed(BUYER), id),
+            Error::<Test>::TooLate
+        );
         assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(SELLER), id));
         assert_eq!((seller_funds(), held(BUYER)), (START + PRICE, 0));
     });
@@ -477,17 +504,7 @@ fn a_normal_end_returns_the_sellers_bond() {
 #[test]
 fn an_unresolved_dispute_splits_the_price_and_returns_both_bonds() {
     new_test_ext().execute_with(|| {
-        let id = delivered();
-        assert_ok!(Market::dispute(
-            RuntimeOrigin::signed(BUYER),
-            id,
-            secret(BUYER)
-        ));
-        run_to(1 + DISPUTE_TIMEOUT);
-        assert_noop!(
-            Market::claim_timeout(RuntimeOrigin::signed(BUYER), id),
-            Error::<Test>::TooEarly
-        );
+        let id = disputed_to_its_last_block();
         run_to(2 + DISPUTE_TIMEOUT);
         assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(OTHER), id));
         assert_eq!(state(id), OrderState::Split);
@@ -1099,5 +1116,285 @@ fn a_dispute_from_before_bonds_times_out_as_it_did() {
         assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE);
         assert_eq!(seller_funds(), START);
         assert_ok!(Market::do_try_state());
+    });
+}
+
+/// Review finding P1: the key travels in `deliver_key`'s arguments, so a
+/// delivery that fails has still published it.
+mod delivering_safely {
+    use super::*;
+
+    fn accept(order: OrderId) -> DispatchResult {
+        Market::accept_order(RuntimeOrigin::signed(SELLER), order)
+    }
+
+    fn deliver(order: OrderId) -> DispatchResult {
+        Market::deliver_key(RuntimeOrigin::signed(SELLER), order, bounded(b"k"))
+    }
+
+    #[test]
+    fn accepting_holds_the_bond_before_any_key_is_sent() {
+        new_test_ext().execute_with(|| {
+            let id = order(list());
+            // A seller short of the bond fails at accepting, which carries
+            // no secret; the order stays placed.
+            let spare = free(SELLER);
+            assert_ok!(Balances::transfer_allow_death(
+                RuntimeOrigin::signed(SELLER),
+                OTHER,
+                spare - BOND + 1
+            ));
+            assert_noop!(accept(id), TokenError::FundsUnavailable);
+            assert_ok!(Balances::transfer_allow_death(
+                RuntimeOrigin::signed(OTHER),
+                SELLER,
+                spare
+            ));
+            for who in [BUYER, OTHER, AGENT] {
+                assert_noop!(
+                    Market::accept_order(RuntimeOrigin::signed(who), id),
+                    Error::<Test>::WrongParty
+                );
+            }
+            assert_ok!(accept(id));
+            System::assert_last_event(Event::OrderAccepted { order: id }.into());
+            assert_eq!(state(id), OrderState::Accepted);
+            assert_eq!(bond_held(SELLER), BOND);
+            assert_noop!(accept(id), Error::<Test>::WrongState);
+            assert_eq!(Market::pending_orders(&SELLER).len(), 1);
+            assert_ok!(Market::do_try_state());
+            // The bond is held: however little the seller keeps free, the
+            // delivery cannot fail for it.
+            let spare = free(SELLER) - EXISTENTIAL_DEPOSIT;
+            assert_ok!(Balances::transfer_allow_death(
+                RuntimeOrigin::signed(SELLER),
+                OTHER,
+                spare
+            ));
+            assert_ok!(deliver(id));
+            assert_eq!(state(id), OrderState::Delivered);
+            assert_eq!(bond_held(SELLER), BOND);
+            assert_ok!(Market::do_try_state());
+            assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), id));
+            assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), id));
+            assert_eq!(
+                (bond_held(SELLER), free(SELLER)),
+                (0, EXISTENTIAL_DEPOSIT + BOND + PRICE)
+            );
+            assert_ok!(Market::do_try_state());
+        });
+    }
+
+    #[test]
+    fn accepting_opens_the_sellers_own_delivery_window() {
+        new_test_ext().execute_with(|| {
+            let id = order(list());
+            // Accepted at the last block of the order's delivery window.
+            run_to(1 + DELIVERY_TIMEOUT);
+            assert_ok!(accept(id));
+            // Past the order's window, the buyer cannot front-run the
+            // delivery with a refund: the window restarted at the accept.
+            run_to(2 + DELIVERY_TIMEOUT);
+            assert_noop!(
+                Market::claim_timeout(RuntimeOrigin::signed(BUYER), id),
+                Error::<Test>::TooEarly
+            );
+            run_to(1 + 2 * DELIVERY_TIMEOUT);
+            assert_noop!(
+                Market::claim_timeout(RuntimeOrigin::signed(BUYER), id),
+                Error::<Test>::TooEarly
+            );
+            assert_ok!(deliver(id));
+            assert_eq!(state(id), OrderState::Delivered);
+        });
+    }
+
+    #[test]
+    fn an_accepted_order_left_undelivered_refunds_the_buyer_and_returns_the_bond() {
+        new_test_ext().execute_with(|| {
+            let id = order(list());
+            assert_ok!(accept(id));
+            run_to(2 + DELIVERY_TIMEOUT);
+            assert_ok!(Market::claim_timeout(RuntimeOrigin::signed(BUYER), id));
+            assert_eq!(state(id), OrderState::Refunded);
+            assert_eq!(FreeEscrow::<Test>::get(BUYER), PRICE);
+            assert_eq!((bond_held(SELLER), seller_funds()), (0, START));
+            assert!(DisputeBonds::<Test>::get(id).is_none());
+            assert_ok!(Market::do_try_state());
+        });
+    }
+
+    #[test]
+    fn an_accepted_order_can_still_be_rejected_or_cancelled_and_the_bond_comes_back() {
+        new_test_ext().execute_with(|| {
+            let item = list();
+            let first = order(item);
+            assert_ok!(accept(first));
+            assert_ok!(Market::reject_order(RuntimeOrigin::signed(SELLER), first));
+            assert_eq!(state(first), OrderState::Rejected);
+            assert_eq!(bond_held(SELLER), 0);
+            let second = order_by(OTHER, item);
+            assert_ok!(accept(second));
+            assert_ok!(Market::cancel_item(RuntimeOrigin::signed(SELLER), item));
+            assert_eq!(FreeEscrow::<Test>::get(OTHER), PRICE);
+            assert_eq!((bond_held(SELLER), free(SELLER)), (0, START));
+            assert_ok!(Market::do_try_state());
+        });
+    }
+}
+
+/// Review finding P3: an order under the buyer's registered key would
+/// publish that key's secret in a dispute.
+#[test]
+fn an_order_key_must_not_be_the_buyers_registered_key() {
+    new_test_ext().execute_with(|| {
+        let item = list();
+        assert_ok!(Market::set_encryption_key(
+            RuntimeOrigin::signed(BUYER),
+            buyer_key(BUYER)
+        ));
+        assert_ok!(Market::deposit_escrow(RuntimeOrigin::signed(BUYER), PRICE));
+        assert_noop!(
+            Market::place_order(RuntimeOrigin::signed(BUYER), item, buyer_key(BUYER)),
+            Error::<Test>::RegisteredKeyAsOrderKey
+        );
+        // Another buyer's registered key is not the caller's.
+        assert_ok!(Market::place_order(
+            RuntimeOrigin::signed(BUYER),
+            item,
+            buyer_key(OTHER)
+        ));
+    });
+}
+
+/// Review finding P5: deadlines on confirming and disputing, and a ruling's
+/// precedence over the dispute timeout.
+mod deadlines {
+    use super::*;
+
+    #[test]
+    fn the_buyer_may_dispute_or_confirm_up_to_the_last_block() {
+        new_test_ext().execute_with(|| {
+            let id = delivered();
+            run_to(1 + CHECK_TIMEOUT);
+            assert_ok!(Market::dispute(
+                RuntimeOrigin::signed(BUYER),
+                id,
+                secret(BUYER)
+            ));
+            let item = Orders::<Test>::get(id).unwrap().item;
+            let next = order_by(OTHER, item);
+            assert_ok!(Market::deliver_key(
+                RuntimeOrigin::signed(SELLER),
+                next,
+                bounded(b"k")
+            ));
+            run_to(1 + 2 * CHECK_TIMEOUT);
+            assert_ok!(Market::confirm(RuntimeOrigin::signed(OTHER), next));
+        });
+    }
+
+    #[test]
+    fn only_a_ruling_ends_a_dispute_before_its_timeout_and_first_come_after() {
+        new_test_ext().execute_with(|| {
+            let id = disputed_to_its_last_block();
+            // Past the timeout nobody has claimed: the agent's ruling still
+            // lands.
+            run_to(5 + DISPUTE_TIMEOUT);
+            assert_ok!(Market::resolve_dispute(
+                RuntimeOrigin::signed(AGENT),
+                id,
+                true
+            ));
+            assert_eq!(state(id), OrderState::Paid);
+            assert_noop!(
+                Market::claim_timeout(RuntimeOrigin::signed(BUYER), id),
+                Error::<Test>::WrongState
+            );
+        });
+    }
+}
+
+/// Review finding P6: the agent never rules on its own order.
+#[test]
+fn an_agent_that_is_a_party_cannot_rule_but_governance_can() {
+    new_test_ext().execute_with(|| {
+        let theirs = list();
+        let agents = NextItemId::<Test>::get();
+        assert_ok!(Market::list_item(
+            RuntimeOrigin::signed(AGENT),
+            PRICE,
+            bounded(b"m"),
+            bounded(b"s"),
+            bounded(b"k"),
+            [7; 32],
+        ));
+        // The agent as buyer, then as seller; governance rules either way.
+        for (seller, buyer, item, pay_seller, end) in [
+            (SELLER, AGENT, theirs, true, OrderState::Paid),
+            (AGENT, BUYER, agents, false, OrderState::Refunded),
+        ] {
+            let id = order_by(buyer, item);
+            assert_ok!(Market::deliver_key(
+                RuntimeOrigin::signed(seller),
+                id,
+                bounded(b"k")
+            ));
+            assert_ok!(Market::dispute(
+                RuntimeOrigin::signed(buyer),
+                id,
+                secret(buyer)
+            ));
+            assert_noop!(
+                Market::resolve_dispute(RuntimeOrigin::signed(AGENT), id, pay_seller),
+                Error::<Test>::AgentIsParty
+            );
+            assert_ok!(Market::resolve_dispute(
+                RuntimeOrigin::root(),
+                id,
+                pay_seller
+            ));
+            assert_eq!(state(id), end);
+        }
+        assert_ok!(Market::do_try_state());
+    });
+}
+
+/// Review finding P7: a zero buyer bond would make `claim_timeout` treat a
+/// bonded dispute as one opened before bonds.
+#[test]
+#[should_panic(expected = "DisputeBondMinimum 0")]
+fn the_integrity_test_refuses_a_zero_bond_minimum() {
+    use frame_support::traits::Hooks;
+    <Market as Hooks<u64>>::integrity_test();
+    BOND_MINIMUM_SET.with(|m| m.set(0));
+    <Market as Hooks<u64>>::integrity_test();
+}
+
+/// Review finding P10: bonds and evidence only on orders that can hold them.
+#[test]
+fn try_state_catches_bonds_or_evidence_on_orders_that_cannot_hold_them() {
+    new_test_ext().execute_with(|| {
+        let placed = order_by(OTHER, list());
+        let id = delivered();
+        assert_ok!(Market::do_try_state());
+        // Evidence on an order that is not disputed.
+        DisputeEvidence::<Test>::insert(id, secret(BUYER));
+        assert!(Market::do_try_state().is_err());
+        DisputeEvidence::<Test>::remove(id);
+        // Evidence for an order that does not exist.
+        DisputeEvidence::<Test>::insert(77, secret(BUYER));
+        assert!(Market::do_try_state().is_err());
+        DisputeEvidence::<Test>::remove(77);
+        assert_ok!(Market::do_try_state());
+        // A zero bond record on a placed order (the holds still add up).
+        DisputeBonds::<Test>::insert(placed, Bonds::default());
+        assert!(Market::do_try_state().is_err());
+        DisputeBonds::<Test>::remove(placed);
+        // A bond record left on a finished order.
+        assert_ok!(Market::confirm(RuntimeOrigin::signed(BUYER), id));
+        assert_ok!(Market::release(RuntimeOrigin::signed(AGENT), id));
+        DisputeBonds::<Test>::insert(id, Bonds::default());
+        assert!(Market::do_try_state().is_err());
     });
 }
