@@ -97,6 +97,10 @@ fn order_in<T: Config>(
     if state == OrderState::Placed {
         return Ok((id, buyer, seller));
     }
+    if state == OrderState::Accepted {
+        Pallet::<T>::accept_order(RawOrigin::Signed(seller.clone()).into(), id).map_err(setup)?;
+        return Ok((id, buyer, seller));
+    }
     Pallet::<T>::deliver_key(
         RawOrigin::Signed(seller.clone()).into(),
         id,
@@ -167,7 +171,22 @@ mod benchmarks {
     #[benchmark]
     fn cancel_item() -> Result<(), BenchmarkError> {
         let (item, seller) = listed::<T>()?;
-        fill_orders::<T>(item, &seller, OrderState::Placed, OrderState::Placed);
+        // Accepted orders, the dearest to refund: each also releases the
+        // seller's bond.
+        fill_orders::<T>(item, &seller, OrderState::Accepted, OrderState::Accepted);
+        let bond = Pallet::<T>::dispute_bond(price::<T>());
+        let mut held = BalanceOf::<T>::zero();
+        for id in OrdersOf::<T>::get(item) {
+            DisputeBonds::<T>::insert(
+                id,
+                Bonds {
+                    seller: bond,
+                    buyer: Zero::zero(),
+                },
+            );
+            held = held.saturating_add(bond);
+        }
+        T::Currency::hold(&HoldReason::DisputeBond.into(), &seller, held).map_err(setup)?;
         #[extrinsic_call]
         _(RawOrigin::Signed(seller), item);
         assert!(!Items::<T>::contains_key(item));
@@ -300,7 +319,8 @@ mod benchmarks {
     /// The seller rejects an order it has not delivered.
     #[benchmark]
     fn reject_order() -> Result<(), BenchmarkError> {
-        let (id, buyer, seller) = order_in::<T>(OrderState::Placed)?;
+        // Accepted: the refund also releases the seller's bond.
+        let (id, buyer, seller) = order_in::<T>(OrderState::Accepted)?;
         #[extrinsic_call]
         _(RawOrigin::Signed(seller), id);
         assert_eq!(

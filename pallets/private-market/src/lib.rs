@@ -652,9 +652,7 @@ pub mod pallet {
         /// placed just ahead of the cancel cannot make it fail; finished
         /// orders go with the item.
         #[pallet::call_index(2)]
-        #[pallet::weight(T::WeightInfo::cancel_item().saturating_add(
-            Pallet::<T>::accepted_refund_weight().saturating_mul(T::MaxOrdersPerItem::get().into())
-        ))]
+        #[pallet::weight(T::WeightInfo::cancel_item())]
         pub fn cancel_item(origin: OriginFor<T>, item: ItemId) -> DispatchResult {
             let who = ensure_signed(origin)?;
             let listed = Items::<T>::get(item).ok_or(Error::<T>::UnknownItem)?;
@@ -912,7 +910,7 @@ pub mod pallet {
         /// finished (`Rejected`), which makes room for the next order. An
         /// accepted order's seller bond comes back.
         #[pallet::call_index(12)]
-        #[pallet::weight(T::WeightInfo::reject_order().saturating_add(Pallet::<T>::accepted_refund_weight()))]
+        #[pallet::weight(T::WeightInfo::reject_order())]
         pub fn reject_order(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
             let who = ensure_signed(origin)?;
             let o = Orders::<T>::get(order).ok_or(Error::<T>::UnknownOrder)?;
@@ -1056,15 +1054,6 @@ impl<T: Config> Pallet<T> {
     fn state_deposit(bytes: usize) -> BalanceOf<T> {
         let bytes = BalanceOf::<T>::from(bytes as u32);
         T::ItemDepositBase::get().saturating_add(T::ItemDepositPerByte::get().saturating_mul(bytes))
-    }
-
-    /// What refunding an accepted order adds to refunding a placed one,
-    /// the case the `reject_order` and `cancel_item` benchmarks measure:
-    /// its bond record taken, its bond hold released (the holds and the
-    /// account), read and written. An estimate from the database weights
-    /// until those benchmarks cover accepted orders.
-    pub fn accepted_refund_weight() -> Weight {
-        T::DbWeight::get().reads_writes(3, 3)
     }
 
     /// The bond each side of a dispute over `price` holds.
