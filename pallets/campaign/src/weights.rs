@@ -6,7 +6,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
-//! benchmarking.rs blake2-256: 0xaf76b6e1862988ec845eb96edf1869697f4d0a5b74f3a005a8ee51f7cd4721fe
+//! benchmarking.rs blake2-256: 0x70d7960f5d64840b8a0e35083def5cd3b3c02ed3e9c6de64edf9d6c76c324f94
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node
@@ -51,10 +51,30 @@ pub trait WeightInfo {
 /// Weights measured in the CPChain runtime.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// Storage: `Campaign::Rnodes` (r:1 w:1)
+	/// Storage: `Campaign::Rnodes` (r:102 w:2)
 	/// Proof: `Campaign::Rnodes` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Campaign::CounterForRnodes` (r:1 w:1)
 	/// Proof: `Campaign::CounterForRnodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Rpt::Window` (r:1 w:0)
+	/// Proof: `Rpt::Window` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:101 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Rpt::TransactionsSent` (r:101 w:0)
+	/// Proof: `Rpt::TransactionsSent` (`max_values`: None, `max_size`: Some(850), added: 3325, mode: `MaxEncodedLen`)
+	/// Storage: `Register::Uploads` (r:101 w:0)
+	/// Proof: `Register::Uploads` (`max_values`: None, `max_size`: Some(22322), added: 24797, mode: `MaxEncodedLen`)
+	/// Storage: `Pdash::Purchases` (r:101 w:0)
+	/// Proof: `Pdash::Purchases` (`max_values`: None, `max_size`: Some(4658), added: 7133, mode: `MaxEncodedLen`)
+	/// Storage: `Rpt::BlocksProduced` (r:101 w:0)
+	/// Proof: `Rpt::BlocksProduced` (`max_values`: None, `max_size`: Some(450), added: 2925, mode: `MaxEncodedLen`)
+	/// Storage: `Pdash::ProxyDeals` (r:101 w:0)
+	/// Proof: `Pdash::ProxyDeals` (`max_values`: None, `max_size`: Some(4658), added: 7133, mode: `MaxEncodedLen`)
+	/// Storage: `Rpt::Weights` (r:1 w:0)
+	/// Proof: `Rpt::Weights` (`max_values`: Some(1), `max_size`: Some(5), added: 500, mode: `MaxEncodedLen`)
+	/// Storage: `Dpor::ImpeachedBlocks` (r:101 w:0)
+	/// Proof: `Dpor::ImpeachedBlocks` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
+	/// Storage: `Campaign::CandidateInfoOf` (r:1 w:0)
+	/// Proof: `Campaign::CandidateInfoOf` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Admission::AcceptableBlocks` (r:1 w:0)
 	/// Proof: `Admission::AcceptableBlocks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
@@ -63,35 +83,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Admission::CpuDifficulty` (`max_values`: Some(1), `max_size`: Some(2), added: 497, mode: `MaxEncodedLen`)
 	/// Storage: `Admission::MemoryDifficulty` (r:1 w:0)
 	/// Proof: `Admission::MemoryDifficulty` (`max_values`: Some(1), `max_size`: Some(2), added: 497, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	fn join_rnode() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `315`
-		//  Estimated: `3676`
-		// Minimum execution time: 16_929_672_000 picoseconds.
-		Weight::from_parts(17_499_408_000, 3676)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		//  Measured:  `17507`
+		//  Estimated: `2505487`
+		// Minimum execution time: 18_981_497_000 picoseconds.
+		Weight::from_parts(19_682_518_000, 2505487)
+			.saturating_add(T::DbWeight::get().reads(819_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Campaign::Rnodes` (r:1 w:1)
 	/// Proof: `Campaign::Rnodes` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Campaign::CandidateInfoOf` (r:1 w:0)
 	/// Proof: `Campaign::CandidateInfoOf` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Campaign::CounterForRnodes` (r:1 w:1)
+	/// Proof: `Campaign::CounterForRnodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
-	/// Storage: `Campaign::CounterForRnodes` (r:1 w:1)
-	/// Proof: `Campaign::CounterForRnodes` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	fn quit_rnode() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `318`
-		//  Estimated: `3676`
-		// Minimum execution time: 72_808_000 picoseconds.
-		Weight::from_parts(81_020_000, 3676)
+		//  Estimated: `3784`
+		// Minimum execution time: 63_384_000 picoseconds.
+		Weight::from_parts(72_928_000, 3784)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -110,11 +128,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Register::Uploads` (r:1 w:0)
 	/// Proof: `Register::Uploads` (`max_values`: None, `max_size`: Some(22322), added: 24797, mode: `MaxEncodedLen`)
 	/// Storage: `Pdash::Purchases` (r:1 w:0)
-	/// Proof: `Pdash::Purchases` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Proof: `Pdash::Purchases` (`max_values`: None, `max_size`: Some(4658), added: 7133, mode: `MaxEncodedLen`)
 	/// Storage: `Rpt::BlocksProduced` (r:1 w:0)
 	/// Proof: `Rpt::BlocksProduced` (`max_values`: None, `max_size`: Some(450), added: 2925, mode: `MaxEncodedLen`)
 	/// Storage: `Pdash::ProxyDeals` (r:1 w:0)
-	/// Proof: `Pdash::ProxyDeals` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Proof: `Pdash::ProxyDeals` (`max_values`: None, `max_size`: Some(4658), added: 7133, mode: `MaxEncodedLen`)
 	/// Storage: `Rpt::Weights` (r:1 w:0)
 	/// Proof: `Rpt::Weights` (`max_values`: Some(1), `max_size`: Some(5), added: 500, mode: `MaxEncodedLen`)
 	/// Storage: `Dpor::ImpeachedBlocks` (r:1 w:0)
@@ -128,7 +146,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Admission::MemoryDifficulty` (r:1 w:0)
 	/// Proof: `Admission::MemoryDifficulty` (`max_values`: Some(1), `max_size`: Some(2), added: 497, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	/// Storage: `Dpor::CurrentSchedule` (r:1 w:0)
 	/// Proof: `Dpor::CurrentSchedule` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Campaign::Candidates` (r:3 w:3)
@@ -138,8 +156,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `876`
 		//  Estimated: `25787 + t * (5689 ±0)`
-		// Minimum execution time: 17_021_989_000 picoseconds.
-		Weight::from_parts(18_916_583_612, 25787)
+		// Minimum execution time: 16_841_110_000 picoseconds.
+		Weight::from_parts(17_046_791_961, 25787)
+			// Standard Error: 8_730_712
+			.saturating_add(Weight::from_parts(107_269_046, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(t.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -155,16 +175,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	/// The range of component `t` is `[1, 3]`.
 	fn quit_campaign(t: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `687 + t * (52 ±0)`
-		//  Estimated: `3676 + t * (5689 ±0)`
-		// Minimum execution time: 82_773_000 picoseconds.
-		Weight::from_parts(83_968_416, 3676)
-			// Standard Error: 126_009
-			.saturating_add(Weight::from_parts(5_035_445, 0).saturating_mul(t.into()))
+		//  Estimated: `3784 + t * (5689 ±0)`
+		// Minimum execution time: 77_745_000 picoseconds.
+		Weight::from_parts(81_391_363, 3784)
+			// Standard Error: 99_678
+			.saturating_add(Weight::from_parts(4_077_039, 0).saturating_mul(t.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(t.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -178,13 +198,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	fn punish_candidate() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `411`
 		//  Estimated: `6679`
-		// Minimum execution time: 58_727_000 picoseconds.
-		Weight::from_parts(63_965_000, 6679)
+		// Minimum execution time: 56_454_000 picoseconds.
+		Weight::from_parts(62_773_000, 6679)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -194,8 +214,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_087_000 picoseconds.
-		Weight::from_parts(5_748_000, 0)
+		// Minimum execution time: 5_167_000 picoseconds.
+		Weight::from_parts(5_849_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Campaign::Candidates` (r:1 w:1)
@@ -205,38 +225,39 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:100 w:100)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:100 w:100)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	/// The range of component `c` is `[0, 100]`.
 	fn settle_term(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `32 + c * (271 ±0)`
-		//  Estimated: `6679 + c * (2686 ±0)`
-		// Minimum execution time: 5_408_000 picoseconds.
-		Weight::from_parts(5_609_000, 6679)
-			// Standard Error: 30_088
-			.saturating_add(Weight::from_parts(47_784_628, 0).saturating_mul(c.into()))
+		//  Estimated: `6679 + c * (2794 ±0)`
+		// Minimum execution time: 5_378_000 picoseconds.
+		Weight::from_parts(5_579_000, 6679)
+			// Standard Error: 121_844
+			.saturating_add(Weight::from_parts(49_302_147, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(c.into())))
-			.saturating_add(Weight::from_parts(0, 2686).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2794).saturating_mul(c.into()))
 	}
 }
 
 /// The same figures with ParityDB's costs, for tests and mocks.
 impl WeightInfo for () {
 	fn join_rnode() -> Weight {
-		Weight::from_parts(17_499_408_000, 3676)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(19_682_518_000, 2505487)
+			.saturating_add(ParityDbWeight::get().reads(819_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn quit_rnode() -> Weight {
-		Weight::from_parts(81_020_000, 3676)
+		Weight::from_parts(72_928_000, 3784)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn claim_campaign(t: u32, ) -> Weight {
-		Weight::from_parts(18_916_583_612, 25787)
+		Weight::from_parts(17_046_791_961, 25787)
+			.saturating_add(Weight::from_parts(107_269_046, 0).saturating_mul(t.into()))
 			.saturating_add(ParityDbWeight::get().reads(19_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(t.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -244,8 +265,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5689).saturating_mul(t.into()))
 	}
 	fn quit_campaign(t: u32, ) -> Weight {
-		Weight::from_parts(83_968_416, 3676)
-			.saturating_add(Weight::from_parts(5_035_445, 0).saturating_mul(t.into()))
+		Weight::from_parts(81_391_363, 3784)
+			.saturating_add(Weight::from_parts(4_077_039, 0).saturating_mul(t.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(t.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -253,21 +274,21 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 5689).saturating_mul(t.into()))
 	}
 	fn punish_candidate() -> Weight {
-		Weight::from_parts(63_965_000, 6679)
+		Weight::from_parts(62_773_000, 6679)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn set_max_qualified() -> Weight {
-		Weight::from_parts(5_748_000, 0)
+		Weight::from_parts(5_849_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn settle_term(c: u32, ) -> Weight {
-		Weight::from_parts(5_609_000, 6679)
-			.saturating_add(Weight::from_parts(47_784_628, 0).saturating_mul(c.into()))
+		Weight::from_parts(5_579_000, 6679)
+			.saturating_add(Weight::from_parts(49_302_147, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(c.into())))
-			.saturating_add(Weight::from_parts(0, 2686).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2794).saturating_mul(c.into()))
 	}
 }

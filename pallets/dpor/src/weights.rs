@@ -6,7 +6,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
-//! benchmarking.rs blake2-256: 0x39c9210ee87910ccc62ad380a32c47508e83bcbfbdc6379c7226e16a60799f58
+//! benchmarking.rs blake2-256: 0x2e0970bb2c8a15d89e2270e13de4910ea3f019d636136f9c84adcce88b267547
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node
@@ -40,13 +40,13 @@ use core::marker::PhantomData;
 /// Weight functions needed by `pallet_dpor`.
 pub trait WeightInfo {
 	fn set_validators(v: u32, ) -> Weight;
+	fn set_keys() -> Weight;
+	fn purge_keys() -> Weight;
+	fn set_validator_accounts(v: u32, ) -> Weight;
 	fn set_setting() -> Weight;
 	fn on_finalize(p: u32, ) -> Weight;
 	fn fold_vrf_output() -> Weight;
 	fn report_equivocation() -> Weight;
-	fn set_keys() -> Weight;
-	fn purge_keys() -> Weight;
-	fn set_validator_accounts(v: u32, ) -> Weight;
 }
 
 /// Weights measured in the CPChain runtime.
@@ -59,11 +59,65 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_270_000 picoseconds.
-		Weight::from_parts(7_049_105, 0)
-			// Standard Error: 228
-			.saturating_add(Weight::from_parts(154_954, 0).saturating_mul(v.into()))
+		// Minimum execution time: 161_680_000 picoseconds.
+		Weight::from_parts(163_833_000, 0)
+			// Standard Error: 3_166_130
+			.saturating_add(Weight::from_parts(504_593_182, 0).saturating_mul(v.into()))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Dpor::NextValidators` (r:1 w:1)
+	/// Proof: `Dpor::NextValidators` (`max_values`: Some(1), `max_size`: Some(6402), added: 6897, mode: `MaxEncodedLen`)
+	/// Storage: `Dpor::Validators` (r:1 w:0)
+	/// Proof: `Dpor::Validators` (`max_values`: Some(1), `max_size`: Some(6402), added: 6897, mode: `MaxEncodedLen`)
+	/// Storage: `Dpor::KeyOwners` (r:1 w:2)
+	/// Proof: `Dpor::KeyOwners` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Dpor::RegisteredKeys` (r:1 w:1)
+	/// Proof: `Dpor::RegisteredKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Dpor::ValidatorsSince` (r:1 w:0)
+	/// Proof: `Dpor::ValidatorsSince` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	fn set_keys() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `6955`
+		//  Estimated: `7887`
+		// Minimum execution time: 250_702_000 picoseconds.
+		Weight::from_parts(260_426_000, 7887)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	/// Storage: `Dpor::RegisteredKeys` (r:1 w:1)
+	/// Proof: `Dpor::RegisteredKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Dpor::KeyOwners` (r:0 w:1)
+	/// Proof: `Dpor::KeyOwners` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	fn purge_keys() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `588`
+		//  Estimated: `3784`
+		// Minimum execution time: 59_177_000 picoseconds.
+		Weight::from_parts(63_665_000, 3784)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	/// Storage: `Dpor::RegisteredKeys` (r:100 w:0)
+	/// Proof: `Dpor::RegisteredKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	/// Storage: `Dpor::NextValidators` (r:0 w:1)
+	/// Proof: `Dpor::NextValidators` (`max_values`: Some(1), `max_size`: Some(6402), added: 6897, mode: `MaxEncodedLen`)
+	/// The range of component `v` is `[0, 33]`.
+	fn set_validator_accounts(v: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `445 + v * (259 ±0)`
+		//  Estimated: `3545 + v * (7665 ±0)`
+		// Minimum execution time: 171_124_000 picoseconds.
+		Weight::from_parts(185_867_267, 3545)
+			// Standard Error: 252_636
+			.saturating_add(Weight::from_parts(482_539_683, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(Weight::from_parts(0, 7665).saturating_mul(v.into()))
 	}
 	/// Storage: `Dpor::DefaultProposers` (r:0 w:1)
 	/// Proof: `Dpor::DefaultProposers` (`max_values`: Some(1), `max_size`: Some(1025), added: 1520, mode: `MaxEncodedLen`)
@@ -71,8 +125,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 6_159_000 picoseconds.
-		Weight::from_parts(7_030_000, 0)
+		// Minimum execution time: 5_778_000 picoseconds.
+		Weight::from_parts(6_580_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Dpor::ImpeachedNow` (r:1 w:0)
@@ -110,12 +164,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Dpor::EquivocationRptPenalty` (r:1 w:0)
 	/// Proof: `Dpor::EquivocationRptPenalty` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// The range of component `p` is `[1, 32]`.
-	fn on_finalize(_p: u32, ) -> Weight {
+	fn on_finalize(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `13631 + p * (32 ±0)`
 		//  Estimated: `254090`
-		// Minimum execution time: 758_315_000 picoseconds.
-		Weight::from_parts(846_213_067, 254090)
+		// Minimum execution time: 756_172_000 picoseconds.
+		Weight::from_parts(787_700_449, 254090)
+			// Standard Error: 32_705
+			.saturating_add(Weight::from_parts(993_225, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(215_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -129,8 +185,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `419`
 		//  Estimated: `4502`
-		// Minimum execution time: 521_224_000 picoseconds.
-		Weight::from_parts(528_214_000, 4502)
+		// Minimum execution time: 524_639_000 picoseconds.
+		Weight::from_parts(531_419_000, 4502)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -152,71 +208,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `568`
 		//  Estimated: `6028`
-		// Minimum execution time: 132_156_000 picoseconds.
-		Weight::from_parts(140_619_000, 6028)
+		// Minimum execution time: 133_758_000 picoseconds.
+		Weight::from_parts(149_192_000, 6028)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
-	}
-	fn set_keys() -> Weight {
-		Weight::from_parts(200_000_000, 8000)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
-	}
-	fn purge_keys() -> Weight {
-		Weight::from_parts(50_000_000, 4000)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
-	}
-	fn set_validator_accounts(v: u32, ) -> Weight {
-		Weight::from_parts(20_000_000, 8000)
-			.saturating_add(Weight::from_parts(5_000_000, 2600).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
 /// The same figures with ParityDB's costs, for tests and mocks.
 impl WeightInfo for () {
 	fn set_validators(v: u32, ) -> Weight {
-		Weight::from_parts(7_049_105, 0)
-			.saturating_add(Weight::from_parts(154_954, 0).saturating_mul(v.into()))
+		Weight::from_parts(163_833_000, 0)
+			.saturating_add(Weight::from_parts(504_593_182, 0).saturating_mul(v.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn set_keys() -> Weight {
+		Weight::from_parts(260_426_000, 7887)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+	}
+	fn purge_keys() -> Weight {
+		Weight::from_parts(63_665_000, 3784)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+	}
+	fn set_validator_accounts(v: u32, ) -> Weight {
+		Weight::from_parts(185_867_267, 3545)
+			.saturating_add(Weight::from_parts(482_539_683, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(v.into())))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+			.saturating_add(Weight::from_parts(0, 7665).saturating_mul(v.into()))
 	}
 	fn set_setting() -> Weight {
-		Weight::from_parts(7_030_000, 0)
+		Weight::from_parts(6_580_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
-	fn on_finalize(_p: u32, ) -> Weight {
-		Weight::from_parts(846_213_067, 254090)
+	fn on_finalize(p: u32, ) -> Weight {
+		Weight::from_parts(787_700_449, 254090)
+			.saturating_add(Weight::from_parts(993_225, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(215_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn fold_vrf_output() -> Weight {
-		Weight::from_parts(528_214_000, 4502)
+		Weight::from_parts(531_419_000, 4502)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn report_equivocation() -> Weight {
-		Weight::from_parts(140_619_000, 6028)
+		Weight::from_parts(149_192_000, 6028)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
-	}
-	fn set_keys() -> Weight {
-		Weight::from_parts(200_000_000, 8000)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
-	}
-	fn purge_keys() -> Weight {
-		Weight::from_parts(50_000_000, 4000)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
-	}
-	fn set_validator_accounts(v: u32, ) -> Weight {
-		Weight::from_parts(20_000_000, 8000)
-			.saturating_add(Weight::from_parts(5_000_000, 2600).saturating_mul(v.into()))
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(v.into())))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

@@ -6,7 +6,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
-//! benchmarking.rs blake2-256: 0x871cff609ab9bfbbe267bfac64cceda579fb6dc064aa59de01eec9efc73f3e1b
+//! benchmarking.rs blake2-256: 0x5d5b5c4ec121ab0f9b867b9034a9476b7278ff00ca89b9b64396a217f44e74fd
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node
@@ -70,8 +70,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `216`
 		//  Estimated: `3784`
-		// Minimum execution time: 59_788_000 picoseconds.
-		Weight::from_parts(62_322_000, 3784)
+		// Minimum execution time: 60_760_000 picoseconds.
+		Weight::from_parts(64_055_000, 3784)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -87,8 +87,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `463`
 		//  Estimated: `3784`
-		// Minimum execution time: 54_841_000 picoseconds.
-		Weight::from_parts(57_515_000, 3784)
+		// Minimum execution time: 55_131_000 picoseconds.
+		Weight::from_parts(57_845_000, 3784)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -106,8 +106,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `828`
 		//  Estimated: `4027`
-		// Minimum execution time: 68_371_000 picoseconds.
-		Weight::from_parts(71_506_000, 4027)
+		// Minimum execution time: 69_513_000 picoseconds.
+		Weight::from_parts(73_248_000, 4027)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -119,6 +119,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
 	/// Storage: `PrivateMarket::FreeEscrow` (r:64 w:64)
 	/// Proof: `PrivateMarket::FreeEscrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::DisputeBonds` (r:64 w:64)
+	/// Proof: `PrivateMarket::DisputeBonds` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -127,12 +129,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PrivateMarket::ItemsOf` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	fn cancel_item() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `24289`
+		//  Measured:  `27709`
 		//  Estimated: `176798`
-		// Minimum execution time: 960_244_000 picoseconds.
-		Weight::from_parts(987_655_000, 176798)
-			.saturating_add(T::DbWeight::get().reads(133_u64))
-			.saturating_add(T::DbWeight::get().writes(133_u64))
+		// Minimum execution time: 3_496_538_000 picoseconds.
+		Weight::from_parts(3_706_210_000, 176798)
+			.saturating_add(T::DbWeight::get().reads(197_u64))
+			.saturating_add(T::DbWeight::get().writes(197_u64))
 	}
 	/// Storage: `PrivateMarket::FreeEscrow` (r:1 w:1)
 	/// Proof: `PrivateMarket::FreeEscrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
@@ -144,8 +146,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `216`
 		//  Estimated: `3784`
-		// Minimum execution time: 57_766_000 picoseconds.
-		Weight::from_parts(60_489_000, 3784)
+		// Minimum execution time: 58_787_000 picoseconds.
+		Weight::from_parts(63_735_000, 3784)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -159,13 +161,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `361`
 		//  Estimated: `3784`
-		// Minimum execution time: 52_137_000 picoseconds.
-		Weight::from_parts(54_481_000, 3784)
+		// Minimum execution time: 52_478_000 picoseconds.
+		Weight::from_parts(55_032_000, 3784)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `PrivateMarket::Items` (r:1 w:0)
 	/// Proof: `PrivateMarket::Items` (`max_values`: None, `max_size`: Some(5370), added: 7845, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::EncryptionKeys` (r:1 w:0)
+	/// Proof: `PrivateMarket::EncryptionKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `PrivateMarket::FreeEscrow` (r:1 w:1)
 	/// Proof: `PrivateMarket::FreeEscrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `PrivateMarket::NextOrderId` (r:1 w:1)
@@ -178,9 +182,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `24110`
 		//  Estimated: `176798`
-		// Minimum execution time: 289_951_000 picoseconds.
-		Weight::from_parts(300_406_000, 176798)
-			.saturating_add(T::DbWeight::get().reads(68_u64))
+		// Minimum execution time: 291_934_000 picoseconds.
+		Weight::from_parts(301_788_000, 176798)
+			.saturating_add(T::DbWeight::get().reads(69_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `PrivateMarket::Orders` (r:1 w:1)
@@ -195,8 +199,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `612`
 		//  Estimated: `3784`
-		// Minimum execution time: 66_189_000 picoseconds.
-		Weight::from_parts(69_253_000, 3784)
+		// Minimum execution time: 66_579_000 picoseconds.
+		Weight::from_parts(70_274_000, 3784)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -206,8 +210,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `542`
 		//  Estimated: `3737`
-		// Minimum execution time: 14_522_000 picoseconds.
-		Weight::from_parts(16_154_000, 3737)
+		// Minimum execution time: 14_992_000 picoseconds.
+		Weight::from_parts(16_595_000, 3737)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -225,8 +229,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `812`
 		//  Estimated: `3784`
-		// Minimum execution time: 207_267_000 picoseconds.
-		Weight::from_parts(213_196_000, 3784)
+		// Minimum execution time: 210_121_000 picoseconds.
+		Weight::from_parts(216_641_000, 3784)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -244,8 +248,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1298`
 		//  Estimated: `6578`
-		// Minimum execution time: 114_930_000 picoseconds.
-		Weight::from_parts(119_838_000, 6578)
+		// Minimum execution time: 115_411_000 picoseconds.
+		Weight::from_parts(120_529_000, 6578)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -267,8 +271,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1350`
 		//  Estimated: `6578`
-		// Minimum execution time: 160_438_000 picoseconds.
-		Weight::from_parts(165_555_000, 6578)
+		// Minimum execution time: 159_918_000 picoseconds.
+		Weight::from_parts(166_287_000, 6578)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -288,8 +292,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1063`
 		//  Estimated: `6578`
-		// Minimum execution time: 152_496_000 picoseconds.
-		Weight::from_parts(158_245_000, 6578)
+		// Minimum execution time: 151_916_000 picoseconds.
+		Weight::from_parts(157_704_000, 6578)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -297,87 +301,93 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `PrivateMarket::Orders` (`max_values`: None, `max_size`: Some(272), added: 2747, mode: `MaxEncodedLen`)
 	/// Storage: `PrivateMarket::FreeEscrow` (r:1 w:1)
 	/// Proof: `PrivateMarket::FreeEscrow` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `PrivateMarket::DisputeBonds` (r:1 w:1)
+	/// Proof: `PrivateMarket::DisputeBonds` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(319), added: 2794, mode: `MaxEncodedLen`)
 	fn reject_order() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `379`
-		//  Estimated: `3737`
-		// Minimum execution time: 21_692_000 picoseconds.
-		Weight::from_parts(23_865_000, 3737)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		//  Measured:  `701`
+		//  Estimated: `3784`
+		// Minimum execution time: 67_200_000 picoseconds.
+		Weight::from_parts(70_545_000, 3784)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 }
 
 /// The same figures with ParityDB's costs, for tests and mocks.
 impl WeightInfo for () {
 	fn set_encryption_key() -> Weight {
-		Weight::from_parts(62_322_000, 3784)
+		Weight::from_parts(64_055_000, 3784)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn remove_encryption_key() -> Weight {
-		Weight::from_parts(57_515_000, 3784)
+		Weight::from_parts(57_845_000, 3784)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn list_item() -> Weight {
-		Weight::from_parts(71_506_000, 4027)
+		Weight::from_parts(73_248_000, 4027)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn cancel_item() -> Weight {
-		Weight::from_parts(987_655_000, 176798)
-			.saturating_add(ParityDbWeight::get().reads(133_u64))
-			.saturating_add(ParityDbWeight::get().writes(133_u64))
+		Weight::from_parts(3_706_210_000, 176798)
+			.saturating_add(ParityDbWeight::get().reads(197_u64))
+			.saturating_add(ParityDbWeight::get().writes(197_u64))
 	}
 	fn deposit_escrow() -> Weight {
-		Weight::from_parts(60_489_000, 3784)
+		Weight::from_parts(63_735_000, 3784)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn withdraw_escrow() -> Weight {
-		Weight::from_parts(54_481_000, 3784)
+		Weight::from_parts(55_032_000, 3784)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn place_order() -> Weight {
-		Weight::from_parts(300_406_000, 176798)
-			.saturating_add(ParityDbWeight::get().reads(68_u64))
+		Weight::from_parts(301_788_000, 176798)
+			.saturating_add(ParityDbWeight::get().reads(69_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn deliver_key() -> Weight {
-		Weight::from_parts(69_253_000, 3784)
+		Weight::from_parts(70_274_000, 3784)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn confirm() -> Weight {
-		Weight::from_parts(16_154_000, 3737)
+		Weight::from_parts(16_595_000, 3737)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn dispute() -> Weight {
-		Weight::from_parts(213_196_000, 3784)
+		Weight::from_parts(216_641_000, 3784)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn release() -> Weight {
-		Weight::from_parts(119_838_000, 6578)
+		Weight::from_parts(120_529_000, 6578)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn resolve_dispute() -> Weight {
-		Weight::from_parts(165_555_000, 6578)
+		Weight::from_parts(166_287_000, 6578)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn claim_timeout() -> Weight {
-		Weight::from_parts(158_245_000, 6578)
+		Weight::from_parts(157_704_000, 6578)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn reject_order() -> Weight {
-		Weight::from_parts(23_865_000, 3737)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+		Weight::from_parts(70_545_000, 3784)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 }

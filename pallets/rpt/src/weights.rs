@@ -6,7 +6,7 @@
 //! HOSTNAME: `vm`, CPU: `AMD EPYC`
 //!
 //! Regenerate with `scripts/benchmark-pallets.sh`.
-//! benchmarking.rs blake2-256: 0xa16f69051c7701e5ec4d082fbd6f1b3692b19fe59ae317a7f05f657877aa5741
+//! benchmarking.rs blake2-256: 0x72e6ef983e70cbb787847582054fdf73d534801ab47d5c4c57d92381de02c5fc
 
 // Executed command:
 // /root/.cache/cpchain/target/release/cpchain-node
@@ -56,8 +56,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `55`
 		//  Estimated: `1490`
-		// Minimum execution time: 9_524_000 picoseconds.
-		Weight::from_parts(10_425_000, 1490)
+		// Minimum execution time: 9_604_000 picoseconds.
+		Weight::from_parts(10_586_000, 1490)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -67,8 +67,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_178_000 picoseconds.
-		Weight::from_parts(6_009_000, 0)
+		// Minimum execution time: 5_418_000 picoseconds.
+		Weight::from_parts(6_149_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Rpt::TransactionsSent` (r:1 w:1)
@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `955`
 		//  Estimated: `4315`
-		// Minimum execution time: 9_334_000 picoseconds.
-		Weight::from_parts(10_335_000, 4315)
+		// Minimum execution time: 9_674_000 picoseconds.
+		Weight::from_parts(10_696_000, 4315)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -88,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `559`
 		//  Estimated: `3915`
-		// Minimum execution time: 9_043_000 picoseconds.
-		Weight::from_parts(9_975_000, 3915)
+		// Minimum execution time: 9_243_000 picoseconds.
+		Weight::from_parts(10_325_000, 3915)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -102,11 +102,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Register::Uploads` (r:100 w:0)
 	/// Proof: `Register::Uploads` (`max_values`: None, `max_size`: Some(22322), added: 24797, mode: `MaxEncodedLen`)
 	/// Storage: `Pdash::Purchases` (r:100 w:0)
-	/// Proof: `Pdash::Purchases` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Proof: `Pdash::Purchases` (`max_values`: None, `max_size`: Some(4658), added: 7133, mode: `MaxEncodedLen`)
 	/// Storage: `Rpt::BlocksProduced` (r:100 w:0)
 	/// Proof: `Rpt::BlocksProduced` (`max_values`: None, `max_size`: Some(450), added: 2925, mode: `MaxEncodedLen`)
 	/// Storage: `Pdash::ProxyDeals` (r:100 w:0)
-	/// Proof: `Pdash::ProxyDeals` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Proof: `Pdash::ProxyDeals` (`max_values`: None, `max_size`: Some(4658), added: 7133, mode: `MaxEncodedLen`)
 	/// Storage: `Rpt::Weights` (r:1 w:0)
 	/// Proof: `Rpt::Weights` (`max_values`: Some(1), `max_size`: Some(5), added: 500, mode: `MaxEncodedLen`)
 	/// Storage: `Dpor::ImpeachedBlocks` (r:100 w:0)
@@ -114,29 +114,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 100]`.
 	fn rank(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1819 + p * (174 ±0)`
+		//  Measured:  `24504 + p * (4929 ±0)`
 		//  Estimated: `1490 + p * (24797 ±0)`
-		// Minimum execution time: 36_214_000 picoseconds.
-		Weight::from_parts(37_215_000, 1490)
-			// Standard Error: 31_623
-			.saturating_add(Weight::from_parts(22_839_394, 0).saturating_mul(p.into()))
+		// Minimum execution time: 79_648_000 picoseconds.
+		Weight::from_parts(80_350_000, 1490)
+			// Standard Error: 79_522
+			.saturating_add(Weight::from_parts(62_019_511, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 24797).saturating_mul(p.into()))
 	}
 	/// Storage: `Rpt::Sweep` (r:1 w:1)
 	/// Proof: `Rpt::Sweep` (`max_values`: Some(1), `max_size`: Some(34), added: 529, mode: `MaxEncodedLen`)
-	/// Storage: `Rpt::TransactionsSent` (r:257 w:256)
+	/// Storage: `Rpt::TransactionsSent` (r:2049 w:2048)
 	/// Proof: `Rpt::TransactionsSent` (`max_values`: None, `max_size`: Some(850), added: 3325, mode: `MaxEncodedLen`)
-	/// The range of component `n` is `[0, 256]`.
+	/// The range of component `n` is `[0, 2048]`.
 	fn sweep(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `873 + n * (85 ±0)`
+		//  Measured:  `1183 + n * (85 ±0)`
 		//  Estimated: `4315 + n * (3325 ±0)`
-		// Minimum execution time: 4_938_000 picoseconds.
-		Weight::from_parts(20_084_510, 4315)
-			// Standard Error: 29_940
-			.saturating_add(Weight::from_parts(7_307_890, 0).saturating_mul(n.into()))
+		// Minimum execution time: 5_038_000 picoseconds.
+		Weight::from_parts(6_049_000, 4315)
+			// Standard Error: 26_935
+			.saturating_add(Weight::from_parts(8_886_347, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -148,34 +148,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures with ParityDB's costs, for tests and mocks.
 impl WeightInfo for () {
 	fn update_weight() -> Weight {
-		Weight::from_parts(10_425_000, 1490)
+		Weight::from_parts(10_586_000, 1490)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn update_window() -> Weight {
-		Weight::from_parts(6_009_000, 0)
+		Weight::from_parts(6_149_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn note_transaction() -> Weight {
-		Weight::from_parts(10_335_000, 4315)
+		Weight::from_parts(10_696_000, 4315)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn note_block_author() -> Weight {
-		Weight::from_parts(9_975_000, 3915)
+		Weight::from_parts(10_325_000, 3915)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn rank(p: u32, ) -> Weight {
-		Weight::from_parts(37_215_000, 1490)
-			.saturating_add(Weight::from_parts(22_839_394, 0).saturating_mul(p.into()))
+		Weight::from_parts(80_350_000, 1490)
+			.saturating_add(Weight::from_parts(62_019_511, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 24797).saturating_mul(p.into()))
 	}
 	fn sweep(n: u32, ) -> Weight {
-		Weight::from_parts(20_084_510, 4315)
-			.saturating_add(Weight::from_parts(7_307_890, 0).saturating_mul(n.into()))
+		Weight::from_parts(6_049_000, 4315)
+			.saturating_add(Weight::from_parts(8_886_347, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
