@@ -22,3 +22,11 @@ cargo test --release --locked --manifest-path runtime/try-runtime/Cargo.toml
 
 # The web app (web/) in a real browser against the cpchain-node built above.
 "$SCRIPTS_DIR/test-web.sh"
+
+# The same 4 + 2 network under zombienet, where @zombienet/cli is installed
+# (scripts/zombienet.sh installs it into zombienet/ from its lock file).
+if [ -x "$REPO_DIR/zombienet/node_modules/.bin/zombienet" ]; then
+    "$SCRIPTS_DIR/zombienet.sh"
+else
+    echo "test: zombienet is not installed here, so zombienet/local-testnet.zndsl is skipped (scripts/zombienet.sh runs it)" >&2
+fi
