@@ -2,7 +2,6 @@
 //! exist, with every flag it uses, in the binary's own `--help`. A renamed
 //! subcommand or flag fails here instead of in a reader's terminal.
 
-
 use std::{collections::BTreeMap, path::Path, process::Command};
 
 /// The `cpchain-node ...` commands in the shell blocks of `file`, with
@@ -60,7 +59,11 @@ fn help(path: &[&str], cache: &mut BTreeMap<Vec<String>, Option<String>>) -> Opt
 fn every_command_the_docs_show_exists_with_its_flags() {
     let mut cache = BTreeMap::new();
     let mut checked = 0;
-    for file in ["README.md", "docs/operator-guide.md", "chain-specs/README.md"] {
+    for file in [
+        "README.md",
+        "docs/operator-guide.md",
+        "chain-specs/README.md",
+    ] {
         for command in commands_in(file) {
             let words: Vec<&str> = command.split_whitespace().skip(1).collect();
             // The longest run of words that names a (sub)command.
@@ -88,6 +91,9 @@ fn every_command_the_docs_show_exists_with_its_flags() {
             checked += 1;
         }
     }
-    assert!(checked >= 20, "only {checked} commands found: is the parser still right?");
+    assert!(
+        checked >= 20,
+        "only {checked} commands found: is the parser still right?"
+    );
     eprintln!("{checked} documented commands checked against --help");
 }

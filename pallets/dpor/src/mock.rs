@@ -11,7 +11,6 @@ use frame_support::{
     traits::{ConstU32, ConstU64},
     weights::Weight,
 };
-use sp_core::crypto::UncheckedFrom;
 use sp_runtime::BuildStorage;
 use std::{cell::RefCell, collections::BTreeMap};
 
