@@ -669,12 +669,7 @@ pub mod pallet {
             validators: Vec<(T::AccountId, AuthorityId)>,
         ) -> DispatchResult {
             T::GovernanceOrigin::ensure_origin(origin)?;
-            Self::ensure_strong_keys(validators.iter().map(|(_, key)| key))?;
-            let validators = Self::check_validators(validators)?;
-            let count = validators.len() as u32;
-            NextValidators::<T>::put(validators);
-            Self::deposit_event(Event::ValidatorsScheduled { count });
-            Ok(())
+            Self::schedule_validators(validators)
         }
 
         /// Sets the term shape from the next term on.
@@ -840,12 +835,7 @@ pub mod pallet {
                     Ok((who, key))
                 })
                 .collect::<Result<Vec<_>, Error<T>>>()?;
-            Self::ensure_strong_keys(validators.iter().map(|(_, key)| key))?;
-            let validators = Self::check_validators(validators)?;
-            let count = validators.len() as u32;
-            NextValidators::<T>::put(validators);
-            Self::deposit_event(Event::ValidatorsScheduled { count });
-            Ok(())
+            Self::schedule_validators(validators)
         }
 
         /// Sets the RPT points one proven equivocation costs in elections.
@@ -1152,12 +1142,14 @@ impl<T: Config> Pallet<T> {
     /// schedules the committee's copy to change if `who` sits in it.
     fn register_key(who: T::AccountId, key: AuthorityId) -> DispatchResult {
         Self::ensure_strong_keys([&key])?;
-        let committee_holder = NextValidators::<T>::get()
-            .unwrap_or_else(Validators::<T>::get)
-            .into_iter()
-            .chain(Validators::<T>::get())
+        let current = Validators::<T>::get();
+        let scheduled = NextValidators::<T>::get();
+        let committee_holder = scheduled
+            .iter()
+            .flatten()
+            .chain(current.iter())
             .find(|(_, held)| *held == key)
-            .map(|(holder, _)| holder);
+            .map(|(holder, _)| holder.clone());
         let registered_holder = KeyOwners::<T>::get(&key);
         ensure!(
             committee_holder
@@ -1173,8 +1165,7 @@ impl<T: Config> Pallet<T> {
         }
         RegisteredKeys::<T>::insert(&who, key.clone());
         KeyOwners::<T>::insert(&key, who.clone());
-        let scheduled = NextValidators::<T>::get();
-        let mut next = scheduled.clone().unwrap_or_else(Validators::<T>::get);
+        let mut next = scheduled.clone().unwrap_or_else(|| current.clone());
         if let Some(seat) = next.iter_mut().find(|(holder, _)| *holder == who) {
             if seat.1 != key {
                 // Evidence of an equivocation is checked against the set of
@@ -1192,7 +1183,7 @@ impl<T: Config> Pallet<T> {
                 );
                 seat.1 = key.clone();
                 let count = next.len() as u32;
-                if next == Validators::<T>::get() {
+                if next == current {
                     // Back to the keys in force: no change of set at all.
                     NextValidators::<T>::kill();
                 } else {
@@ -1202,6 +1193,17 @@ impl<T: Config> Pallet<T> {
             }
         }
         Self::deposit_event(Event::KeyRegistered { who, key });
+        Ok(())
+    }
+
+    /// Checks `validators` as every call that names them must, and makes
+    /// them the next term's.
+    fn schedule_validators(validators: Vec<(T::AccountId, AuthorityId)>) -> DispatchResult {
+        Self::ensure_strong_keys(validators.iter().map(|(_, key)| key))?;
+        let validators = Self::check_validators(validators)?;
+        let count = validators.len() as u32;
+        NextValidators::<T>::put(validators);
+        Self::deposit_event(Event::ValidatorsScheduled { count });
         Ok(())
     }
 
