@@ -55,6 +55,15 @@ impl fmt::Display for Sealing {
     }
 }
 
+/// Whether a DPoR node takes transactions from its peers.
+#[derive(Debug, Copy, Clone, PartialEq, Eq, clap::ValueEnum)]
+pub enum TakeTransactions {
+    /// Every node but a validator that is no proposer of the current or next term.
+    Auto,
+    Yes,
+    No,
+}
+
 #[derive(Debug, clap::Parser)]
 #[command(
     propagate_version = true,
@@ -83,6 +92,16 @@ pub struct RunCmd {
     /// certificate; use sealing on development chains only.
     #[arg(long, value_name = "MODE")]
     pub sealing: Option<Sealing>,
+
+    /// Whether this DPoR node takes transactions from its peers into its pool.
+    ///
+    /// Only proposers build blocks, and transactions travel towards them. With `auto` a
+    /// validator that is no proposer of the current or next term takes none: it would
+    /// validate transactions it never includes. Every other node takes them and passes
+    /// them on towards the proposers. A node that takes none still validates and passes
+    /// on what is submitted to its own RPC. Decided at start; the log says what and why.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = TakeTransactions::Auto)]
+    pub take_transactions: TakeTransactions,
 }
 
 #[derive(Debug, clap::Subcommand)]

@@ -179,6 +179,7 @@ pub fn run() -> sc_cli::Result<()> {
         None => {
             let runner = cli.create_runner(&cli.run.base)?;
             let sealing = cli.run.sealing;
+            let take_transactions = cli.run.take_transactions;
             runner.run_node_until_exit(|mut config| async move {
                 claim_rpc_ports_strictly(&mut config)?;
                 match config.network.network_backend {
@@ -188,10 +189,14 @@ pub fn run() -> sc_cli::Result<()> {
                                 Block,
                                 <Block as sp_runtime::traits::Block>::Hash,
                             >,
-                        >(config, sealing)
+                        >(config, sealing, take_transactions)
                     }
                     sc_network::config::NetworkBackendType::Litep2p => {
-                        service::new_full::<sc_network::Litep2pNetworkBackend>(config, sealing)
+                        service::new_full::<sc_network::Litep2pNetworkBackend>(
+                            config,
+                            sealing,
+                            take_transactions,
+                        )
                     }
                 }
                 .map_err(sc_cli::Error::Service)

@@ -16,7 +16,7 @@ use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_runtime::traits::Block as BlockT;
 
-use crate::cli::Sealing;
+use crate::cli::{Sealing, TakeTransactions};
 
 #[cfg(feature = "runtime-benchmarks")]
 pub type HostFunctions = (
@@ -209,6 +209,7 @@ fn refuse_placeholder_accounts(client: &FullClient) -> Result<(), ServiceError> 
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     mut config: Configuration,
     sealing: Option<Sealing>,
+    take_transactions: TakeTransactions,
 ) -> Result<TaskManager, ServiceError> {
     if sealing.is_none() {
         // The DPoR worker announces blocks itself: proposals and final
@@ -258,6 +259,35 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     } else {
         None
     };
+    let transaction_relay = if sealing.is_none() {
+        let keystore = keystore_container.keystore();
+        insert_development_keys(&config, &client, &keystore)?;
+        let takes_transactions = match take_transactions {
+            TakeTransactions::Yes => true,
+            TakeTransactions::No => false,
+            TakeTransactions::Auto => {
+                let (takes, why) =
+                    cpchain_consensus_dpor::communication::transactions::takes_transactions_by_default(
+                        &*client, &keystore,
+                    );
+                log::info!(
+                    "Transactions from peers: {} ({why}; --take-transactions decides otherwise)",
+                    if takes { "taken" } else { "not taken" }
+                );
+                takes
+            }
+        };
+        let (protocol, notifications) =
+            cpchain_consensus_dpor::communication::transactions::notification_protocol::<N>(
+                genesis,
+                metrics.clone(),
+                net_config.peer_store_handle(),
+            );
+        net_config.add_notification_protocol(protocol);
+        Some((notifications, takes_transactions, keystore))
+    } else {
+        None
+    };
 
     let finality_prover = sealing.is_none().then(|| {
         Arc::new(cpchain_consensus_dpor::warp_sync::FinalityProver::new(
@@ -290,7 +320,15 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
             config: &config,
             net_config,
             client: client.clone(),
-            transaction_pool: transaction_pool.clone(),
+            // DPoR nodes pass transactions on by their own relay
+            // (`communication::transactions`), towards the proposers;
+            // Substrate's protocol, which sends each one to every peer,
+            // sees an empty pool. A sealing node seals alone.
+            transaction_pool: Arc::new(
+                cpchain_consensus_dpor::communication::transactions::StarvedPool(
+                    transaction_pool.clone(),
+                ),
+            ),
             spawn_handle: task_manager.spawn_handle(),
             spawn_essential_handle: task_manager.spawn_essential_handle(),
             import_queue,
@@ -368,7 +406,6 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     };
 
     let prometheus_registry = config.prometheus_registry().cloned();
-    let dev_key_seed = config.dev_key_seed.clone();
 
     let dpor_network = network.clone();
     let dpor_sync = sync_service.clone();
@@ -391,12 +428,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     })?;
 
     let Some(sealing) = sealing else {
-        if let Some(seed) = &dev_key_seed {
-            // `--alice` and friends: the account's key seals its proposals.
-            keystore
-                .sr25519_generate_new(cpchain_primitives::seal_crypto::KEY_TYPE, Some(seed))
-                .map_err(|e| ServiceError::Other(format!("cannot insert the sealing key: {e}")))?;
-        }
+        let relay_pool = transaction_pool.clone();
         let offchain_tx_pool_factory =
             OffchainTransactionPoolFactory::new(transaction_pool.clone());
         let env = sc_basic_authorship::ProposerFactory::new(
@@ -411,6 +443,31 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
             .map(cpchain_consensus_dpor::metrics::Metrics::register)
             .transpose()
             .map_err(|e| ServiceError::Other(format!("DPoR metrics: {e}")))?;
+        if let Some((notifications, takes_transactions, relay_keystore)) = transaction_relay {
+            let handshake = cpchain_consensus_dpor::communication::transactions::Handshake::local(
+                &relay_keystore,
+                genesis,
+                &dpor_network.local_peer_id(),
+                takes_transactions,
+            );
+            task_manager.spawn_handle().spawn(
+                "dpor-transaction-relay",
+                Some("dpor"),
+                cpchain_consensus_dpor::communication::transactions::run(
+                    cpchain_consensus_dpor::communication::transactions::RelayParams {
+                        client: client.clone(),
+                        pool: relay_pool,
+                        network: dpor_network.clone(),
+                        sync: dpor_sync.clone(),
+                        notifications,
+                        genesis,
+                        takes_transactions,
+                        handshake,
+                        metrics: metrics.clone(),
+                    },
+                ),
+            );
+        }
         if let Some(downloader) = block_downloader {
             let backfill =
                 cpchain_consensus_dpor::communication::backfill::CertificateBackfill::new(
@@ -504,6 +561,30 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
         .spawn_blocking("sealing", None, sealing_task);
 
     Ok(task_manager)
+}
+
+/// `--alice` and friends: the account's sealing key and its session keys
+/// (the consensus key), in the keystore before the network starts, so that
+/// the transaction relay's handshake can tell what this node is.
+/// `spawn_tasks` inserts the session keys again, which changes nothing.
+fn insert_development_keys(
+    config: &Configuration,
+    client: &Arc<FullClient>,
+    keystore: &sp_keystore::KeystorePtr,
+) -> Result<(), ServiceError> {
+    let Some(seed) = &config.dev_key_seed else {
+        return Ok(());
+    };
+    keystore
+        .sr25519_generate_new(cpchain_primitives::seal_crypto::KEY_TYPE, Some(seed))
+        .map_err(|e| ServiceError::Other(format!("cannot insert the sealing key: {e}")))?;
+    sp_session::generate_initial_session_keys(
+        client.clone(),
+        client.info().best_hash,
+        vec![seed.clone()],
+        keystore.clone(),
+    )
+    .map_err(|e| ServiceError::Other(format!("cannot insert the session keys: {e}")))
 }
 
 /// A command to seal and finalize a block every `period`.

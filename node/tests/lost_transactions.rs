@@ -16,7 +16,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use codec::{Decode, Encode};
+use codec::Encode;
 use common::{hex_encode, Node, TempDir};
 use cpchain_primitives::AccountId;
 use cpchain_runtime::{BalancesCall, RuntimeCall};
@@ -51,19 +51,6 @@ fn dev_spec_funding(dir: &TempDir, funded: &[AccountId]) -> String {
     let path = dir.0.join("dev-funded.json");
     std::fs::write(&path, spec.to_string()).expect("the spec is written");
     path.display().to_string()
-}
-
-fn final_nonce(node: &Node, who: &AccountId, at: &Value) -> u32 {
-    let key = frame_system::Account::<cpchain_runtime::Runtime>::hashed_key_for(who);
-    common::storage_at(node, &key, at)
-        .and_then(|bytes| {
-            frame_system::AccountInfo::<
-                cpchain_primitives::Nonce,
-                pallet_balances::AccountData<cpchain_primitives::Balance>,
-            >::decode(&mut &bytes[..])
-            .ok()
-        })
-        .map_or(0, |info| info.nonce)
 }
 
 #[test]
@@ -153,7 +140,7 @@ fn every_transfer_the_pool_accepts_becomes_final() {
         let at = node.rpc("chain_getFinalizedHead", json!([]));
         let nonces: Vec<u32> = funded
             .iter()
-            .map(|who| final_nonce(&node, who, &at))
+            .map(|who| common::nonce_at(&node, who, &at))
             .collect();
         let missing: u32 = nonces
             .iter()

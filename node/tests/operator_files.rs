@@ -8,8 +8,6 @@ mod common;
 
 use std::{
     collections::BTreeSet,
-    io::{Read, Write},
-    net::TcpStream,
     path::{Path, PathBuf},
     process::Command,
     time::Duration,
@@ -204,21 +202,6 @@ fn metric_names(expr: &str) -> Vec<String> {
         .collect()
 }
 
-fn scrape(port: u16) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("Prometheus endpoint");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text
-}
-
 #[test]
 fn the_container_network_and_its_dashboard_match_the_node() {
     let compose = yaml("docker/network/docker-compose.yml");
@@ -291,7 +274,7 @@ fn the_container_network_and_its_dashboard_match_the_node() {
     node.wait_for("two final blocks", Duration::from_secs(60), |node| {
         node.finalized_number().filter(|n| *n >= 2)
     });
-    let metrics = scrape(prometheus_port.parse().unwrap());
+    let metrics = scrape_metrics(prometheus_port.parse().unwrap());
     let exposed: BTreeSet<&str> = metrics
         .lines()
         .filter(|line| !line.starts_with('#'))

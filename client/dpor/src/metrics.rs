@@ -14,6 +14,10 @@ pub struct Metrics {
     pub impeachments: Counter<U64>,
     /// Seconds from a proposal's import to its finality.
     pub proposal_to_final: Histogram,
+    /// Transactions sent to peers by the relay, counted once per peer.
+    pub transactions_sent: Counter<U64>,
+    /// Transactions received from peers and given to the pool.
+    pub transactions_received: Counter<U64>,
 }
 
 impl Metrics {
@@ -54,6 +58,20 @@ impl Metrics {
                         "Time from a proposal's import to its finality",
                     )
                     .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0]),
+                )?,
+                registry,
+            )?,
+            transactions_sent: register(
+                Counter::new(
+                    "cpchain_dpor_transactions_sent_total",
+                    "Transactions the relay sent to peers, once per peer",
+                )?,
+                registry,
+            )?,
+            transactions_received: register(
+                Counter::new(
+                    "cpchain_dpor_transactions_received_total",
+                    "Transactions received from peers and given to the pool",
                 )?,
                 registry,
             )?,

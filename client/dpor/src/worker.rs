@@ -2,7 +2,7 @@
 //! imports, finality and timers; its actions executed on the client.
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet, VecDeque},
+    collections::{BTreeMap, HashMap, VecDeque},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -31,8 +31,8 @@ use sc_network::{
     service::traits::{NotificationEvent, NotificationService, ValidationResult},
     ProtocolName,
 };
-use sc_network_sync::{SyncEvent, SyncEventStream, SyncingService};
-use sc_network_types::{multiaddr::Protocol, PeerId};
+use sc_network_sync::{SyncEventStream, SyncingService};
+use sc_network_types::PeerId;
 use sc_transaction_pool_api::OffchainTransactionPoolFactory;
 use sp_api::{ApiExt, CallApiAt, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
@@ -348,7 +348,7 @@ where
                 }
                 event = sync_events.next() => {
                     let Some(event) = event else { return };
-                    self.on_sync_event(event);
+                    crate::communication::follow_sync_peers(&self.network, &self.protocol, event);
                 }
                 _ = rebroadcast.tick().fuse() => {
                     // Blocks imported in major sync finalize without a
@@ -672,25 +672,6 @@ where
             return Err("its inherents do not check against the local clock".into());
         }
         Ok(())
-    }
-
-    fn on_sync_event(&mut self, event: SyncEvent) {
-        match event {
-            SyncEvent::PeerConnected { peer_id, .. } => {
-                let address = std::iter::once(Protocol::P2p(peer_id.into())).collect();
-                if let Err(e) = self
-                    .network
-                    .add_peers_to_reserved_set(self.protocol.clone(), HashSet::from([address]))
-                {
-                    log::warn!(target: LOG_TARGET, "Cannot add peer {peer_id}: {e}");
-                }
-            }
-            SyncEvent::PeerDisconnected(peer_id) => {
-                let _ = self
-                    .network
-                    .remove_peers_from_reserved_set(self.protocol.clone(), vec![peer_id]);
-            }
-        }
     }
 
     async fn on_network_event(&mut self, event: NotificationEvent) {

@@ -98,6 +98,19 @@ pub fn start_network(
     names: &[&str],
     env: impl Fn(&str) -> Vec<(String, String)>,
 ) -> Vec<Node> {
+    start_network_with(base, log_prefix, chain, names, env, |_| Vec::new())
+}
+
+/// As [`start_network`]; `args` gives a node's extra arguments.
+pub fn start_network_with(
+    base: &TempDir,
+    log_prefix: &str,
+    chain: &str,
+    names: &[&str],
+    env: impl Fn(&str) -> Vec<(String, String)>,
+    args: impl Fn(&str) -> Vec<String>,
+) -> Vec<Node> {
+    let extra_args = args;
     let ports: Vec<(u16, u16)> = names.iter().map(|_| (free_port(), free_port())).collect();
     let addresses: Vec<String> = ports
         .iter()
@@ -123,6 +136,7 @@ pub fn start_network(
                 .filter(|(other, _)| *other != index)
                 .map(|(_, address)| address.clone()),
         );
+        args.extend(extra_args(name));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let env = env(name);
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -401,6 +415,53 @@ pub fn account_data(
     frame_system::AccountInfo::<cpchain_primitives::Nonce, _>::decode(&mut &bytes[..])
         .expect("account decodes")
         .data
+}
+
+/// `who`'s nonce at block `at`: how many of its transactions that block's
+/// chain holds. 0 for an account that does not exist.
+pub fn nonce_at(node: &Node, who: &cpchain_primitives::AccountId, at: &Value) -> u32 {
+    use codec::Decode;
+    let key = frame_system::Account::<cpchain_runtime::Runtime>::hashed_key_for(who);
+    storage_at(node, &key, at)
+        .and_then(|bytes| {
+            frame_system::AccountInfo::<
+                cpchain_primitives::Nonce,
+                pallet_balances::AccountData<cpchain_primitives::Balance>,
+            >::decode(&mut &bytes[..])
+            .ok()
+        })
+        .map_or(0, |info| info.nonce)
+}
+
+/// The Prometheus exposition of the node whose metrics listen on `port`.
+pub fn scrape_metrics(port: u16) -> String {
+    use std::io::Write;
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", port)).expect("Prometheus endpoint");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
+/// The sum of a metric's samples (all label sets) in `exposition`; 0 if
+/// it has none.
+pub fn metric_sum(exposition: &str, name: &str) -> f64 {
+    exposition
+        .lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 pub fn parse_hex_u64(hex: &str) -> Option<u64> {

@@ -47,14 +47,14 @@ pub fn message_id(bytes: &[u8]) -> MessageId {
 }
 
 /// A set of ids that forgets its oldest beyond `capacity`.
-struct RecentIds<V> {
+pub(crate) struct RecentIds<V> {
     entries: HashMap<MessageId, V>,
     order: VecDeque<MessageId>,
     capacity: usize,
 }
 
 impl<V> RecentIds<V> {
-    fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self {
             entries: HashMap::new(),
             order: VecDeque::new(),
@@ -62,7 +62,7 @@ impl<V> RecentIds<V> {
         }
     }
 
-    fn get(&self, id: &MessageId) -> Option<&V> {
+    pub(crate) fn get(&self, id: &MessageId) -> Option<&V> {
         self.entries.get(id)
     }
 
@@ -71,7 +71,7 @@ impl<V> RecentIds<V> {
     }
 
     /// Adds `id`; false if it was there already.
-    fn insert(&mut self, id: MessageId, value: V) -> bool {
+    pub(crate) fn insert(&mut self, id: MessageId, value: V) -> bool {
         if self.entries.contains_key(&id) {
             return false;
         }
@@ -86,10 +86,38 @@ impl<V> RecentIds<V> {
     }
 }
 
+/// What one peer sent in the current second, to cut off a flood.
+pub(crate) struct RateWindow {
+    start: Instant,
+    count: u32,
+}
+
+impl RateWindow {
+    pub(crate) fn new(now: Instant) -> Self {
+        Self {
+            start: now,
+            count: 0,
+        }
+    }
+
+    /// `items` more arrived at `now`: within `max` a second?
+    pub(crate) fn admit(&mut self, now: Instant, items: u32, max: u32) -> Result<(), Flooding> {
+        if now.saturating_duration_since(self.start) >= Duration::from_secs(1) {
+            self.start = now;
+            self.count = 0;
+        }
+        let was_within = self.count <= max;
+        self.count = self.count.saturating_add(items);
+        if self.count > max {
+            return Err(Flooding { first: was_within });
+        }
+        Ok(())
+    }
+}
+
 struct PeerState {
     known: RecentIds<()>,
-    window_start: Instant,
-    window_count: u32,
+    window: RateWindow,
 }
 
 /// A peer over its rate: the message is dropped. `first` on the first
@@ -128,8 +156,7 @@ impl<P: StdHash + Eq + Clone> Gossip<P> {
             peer,
             PeerState {
                 known: RecentIds::new(KNOWN_CAPACITY),
-                window_start: now,
-                window_count: 0,
+                window: RateWindow::new(now),
             },
         );
     }
@@ -151,17 +178,7 @@ impl<P: StdHash + Eq + Clone> Gossip<P> {
         let Some(peer) = self.peers.get_mut(from) else {
             return Ok(());
         };
-        if now.saturating_duration_since(peer.window_start) >= Duration::from_secs(1) {
-            peer.window_start = now;
-            peer.window_count = 0;
-        }
-        peer.window_count += 1;
-        if peer.window_count > MAX_MESSAGES_PER_SECOND {
-            return Err(Flooding {
-                first: peer.window_count == MAX_MESSAGES_PER_SECOND + 1,
-            });
-        }
-        Ok(())
+        peer.window.admit(now, 1, MAX_MESSAGES_PER_SECOND)
     }
 
     /// The admitted message `id` came from `from`, which has it from now
