@@ -44,7 +44,7 @@ impl SubstrateCli for Cli {
 }
 
 pub fn run() -> sc_cli::Result<()> {
-    let cli = Cli::from_args();
+    let mut cli = Cli::from_args();
     // Addresses in RPC parameters, logs and `key` output use CPChain's prefix.
     sp_core::crypto::set_default_ss58_version(cpchain_primitives::SS58_PREFIX.into());
 
@@ -177,6 +177,15 @@ pub fn run() -> sc_cli::Result<()> {
             })
         }
         None => {
+            let pool_type_given =
+                std::env::args().any(|arg| arg == "--pool-type" || arg.starts_with("--pool-type="));
+            if cli.run.sealing.is_some() && !pool_type_given {
+                // The fork-aware pool keeps thousands of accepted
+                // transactions out of its views when every block is final
+                // at import (node/tests/lost_transactions.rs loses most of
+                // 12,000 with it); a sealing node has no forks to follow.
+                cli.run.base.pool_config.pool_type = sc_cli::TransactionPoolType::SingleState;
+            }
             let runner = cli.create_runner(&cli.run.base)?;
             let sealing = cli.run.sealing;
             let take_transactions = cli.run.take_transactions;

@@ -524,18 +524,21 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     };
 
     let sealing_task = match sealing {
-        Sealing::Instant => sc_consensus_manual_seal::run_instant_seal_and_finalize(
-            sc_consensus_manual_seal::InstantSealParams {
+        Sealing::Instant => {
+            let commands_stream =
+                instant_seal_commands(transaction_pool.clone(), &task_manager.spawn_handle());
+            sc_consensus_manual_seal::run_manual_seal(sc_consensus_manual_seal::ManualSealParams {
                 block_import: client.clone(),
                 env: proposer,
                 client,
                 pool: transaction_pool,
+                commands_stream,
                 select_chain,
                 consensus_data_provider: None,
                 create_inherent_data_providers,
-            },
-        )
-        .boxed(),
+            })
+            .boxed()
+        }
         Sealing::Manual | Sealing::Interval(_) => {
             let commands_stream = match sealing {
                 Sealing::Interval(period) => {
@@ -585,6 +588,72 @@ fn insert_development_keys(
         keystore.clone(),
     )
     .map_err(|e| ServiceError::Other(format!("cannot insert the session keys: {e}")))
+}
+
+/// How often instant sealing looks at the pool when no transaction arrives.
+const INSTANT_SEAL_RECHECK: Duration = Duration::from_millis(100);
+/// How long instant sealing waits after a block that took nothing from a
+/// pool that holds ready transactions (ones no block can take).
+const INSTANT_SEAL_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Instant sealing that leaves nothing behind: a block, final at once,
+/// whenever the pool holds ready transactions, one block at a time.
+///
+/// Substrate's `run_instant_seal_and_finalize` seals once per import
+/// notification, and the pool drops notifications its bounded channel
+/// cannot hold: under a burst most are lost, and the transactions left
+/// in the pool then wait for a next submission that may never come
+/// (issue 14 measured 10,846 of 12,000 accepted transfers never final).
+/// Here a notification only wakes the loop; what it seals is decided by
+/// the pool's ready count, read once the pool has taken in the last block.
+fn instant_seal_commands(
+    pool: Arc<FullPool>,
+    spawner: &sc_service::SpawnTaskHandle,
+) -> impl futures::Stream<Item = EngineCommand<Hash>> + Send + 'static {
+    use sc_transaction_pool_api::TransactionPool;
+    let mut notifications = pool.import_notification_stream();
+    let (mut commands, stream) = mpsc::channel(1);
+    spawner.spawn("instant-sealing-commands", None, async move {
+        let mut wait = INSTANT_SEAL_RECHECK;
+        loop {
+            let ready_before = pool.status().ready;
+            if ready_before > 0 {
+                let (sender, sealed) = futures::channel::oneshot::channel();
+                let command = EngineCommand::SealNewBlock {
+                    create_empty: false,
+                    finalize: true,
+                    parent_hash: None,
+                    sender: Some(sender),
+                };
+                if futures::SinkExt::send(&mut commands, command)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                if let Ok(Ok(created)) = sealed.await {
+                    // The ready count is current once the pool has
+                    // taken in the block.
+                    pool.ready_at_with_timeout(created.hash, Duration::from_secs(1))
+                        .await;
+                }
+                if pool.status().ready < ready_before {
+                    wait = INSTANT_SEAL_RECHECK;
+                    continue;
+                }
+                wait = INSTANT_SEAL_BACKOFF;
+            }
+            let tick = tokio::time::sleep(wait);
+            futures::select! {
+                woken = notifications.next() => if woken.is_none() { return },
+                _ = FutureExt::fuse(tick) => {},
+            }
+            // A burst's other notifications say nothing more.
+            while notifications.try_recv().is_ok() {}
+            wait = INSTANT_SEAL_RECHECK;
+        }
+    });
+    stream
 }
 
 /// A command to seal and finalize a block every `period`.

@@ -55,30 +55,49 @@ fn dev_spec_funding(dir: &TempDir, funded: &[AccountId]) -> String {
 
 #[test]
 fn every_transfer_the_pool_accepts_becomes_final() {
-    let dir = TempDir::new("cpchain-lost-transactions");
+    every_accepted_transfer_becomes_final("dpor", &[]);
+}
+
+/// Substrate's instant sealing sealed once per pool notification and lost
+/// most notifications under a burst, and the fork-aware pool kept most
+/// transfers out of its views while every block was final at import:
+/// 10,846 of 12,000 accepted transfers stayed in the pool for good. A
+/// sealing node now seals while the pool holds ready transactions, on the
+/// single-state pool unless `--pool-type` says otherwise.
+#[test]
+fn every_transfer_the_pool_accepts_becomes_final_with_instant_sealing() {
+    every_accepted_transfer_becomes_final("instant", &["--sealing", "instant"]);
+}
+
+fn every_accepted_transfer_becomes_final(label: &str, extra_args: &[&str]) {
+    let dir = TempDir::new(&format!("cpchain-lost-transactions-{label}"));
     let senders: Vec<sr25519::Pair> = (0..SENDERS)
         .map(|i| sr25519::Pair::from_string(&format!("//lost//{i}"), None).unwrap())
         .collect();
     let funded: Vec<AccountId> = senders.iter().map(|pair| pair.public().into()).collect();
     let spec = dev_spec_funding(&dir, &funded);
-    let node = Node::start(
-        "lost-transactions",
-        &[
-            "--chain",
-            &spec,
-            "--alice",
-            "--tmp",
-            "--node-key",
-            "0000000000000000000000000000000000000000000000000000000000000001",
-            "--pool-limit",
-            "50000",
-            "--pool-kbytes",
-            "200000",
-        ],
-    );
-    node.wait_for("block #1 final", Duration::from_secs(60), |node| {
-        node.finalized_number().filter(|n| *n >= 1)
-    });
+    let mut args = vec![
+        "--chain",
+        &spec,
+        "--alice",
+        "--tmp",
+        "--node-key",
+        "0000000000000000000000000000000000000000000000000000000000000001",
+        "--pool-limit",
+        "50000",
+        "--pool-kbytes",
+        "200000",
+    ];
+    args.extend_from_slice(extra_args);
+    let node = Node::start(&format!("lost-transactions-{label}"), &args);
+    if extra_args.is_empty() {
+        node.wait_for("block #1 final", Duration::from_secs(60), |node| {
+            node.finalized_number().filter(|n| *n >= 1)
+        });
+    } else {
+        // Instant sealing makes no block until a transaction comes.
+        node.wait_for_rpc();
+    }
     let genesis = node.rpc("chain_getBlockHash", json!([0]));
     let genesis = H256::from_slice(&common::hex_decode(genesis.as_str().unwrap()));
     let dest = MultiAddress::Id(AccountId::from(
