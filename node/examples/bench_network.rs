@@ -19,7 +19,7 @@
 //! Options (all take a value): `--node <cpchain-node>` (required),
 //! `--period-ms` (1000), `--timeout-ms` (2000), `--rate` tx/s (1000),
 //! `--accounts` senders (1000; 60 with `--single`), `--warmup-s` (10),
-//! `--measure-s` (60), `--pool-type` (fork-aware), and:
+//! `--measure-s` (60), `--pool-type` (the node's default), and:
 //!
 //! - `--duration <seconds>`, a soak run: submits at `--rate` for that long
 //!   (the first `--warmup-s` of it outside the measured window, which
@@ -104,7 +104,8 @@ struct Settings {
     warmup: Duration,
     measure: Duration,
     /// Passed to the nodes' `--pool-type`.
-    pool_type: String,
+    /// Passed to the nodes' `--pool-type` when given; else the node's default.
+    pool_type: Option<String>,
     /// `--duration`: a soak run (then `measure` is the duration less the warm-up).
     soak: bool,
     /// How long at most to wait for the backlog to drain, in a soak or single run.
@@ -113,6 +114,13 @@ struct Settings {
 }
 
 impl Settings {
+    /// The pool the nodes run, for the output.
+    fn pool_label(&self) -> &str {
+        self.pool_type
+            .as_deref()
+            .unwrap_or("the node's default (fork-aware; single-state when sealing)")
+    }
+
     fn from_args() -> Result<Self, String> {
         let mut settings = Settings {
             node: PathBuf::new(),
@@ -122,7 +130,7 @@ impl Settings {
             accounts: 1_000,
             warmup: Duration::from_secs(10),
             measure: Duration::from_secs(60),
-            pool_type: "fork-aware".into(),
+            pool_type: None,
             soak: false,
             drain_bound: Duration::from_secs(120),
             single: None,
@@ -145,7 +153,7 @@ impl Settings {
                 "--accounts" => accounts = Some(number()?.clamp(1, 100_000) as u32),
                 "--warmup-s" => settings.warmup = Duration::from_secs(number()?),
                 "--measure-s" => settings.measure = Duration::from_secs(number()?.max(1)),
-                "--pool-type" => settings.pool_type = value.clone(),
+                "--pool-type" => settings.pool_type = Some(value.clone()),
                 "--duration" => duration = Some(Duration::from_secs(number()?)),
                 "--drain-s" => settings.drain_bound = Duration::from_secs(number()?),
                 "--single" => {
@@ -302,7 +310,12 @@ fn start_node(
         .args(["--rpc-port", &rpc_port.to_string()])
         .args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
         .args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
-        .args(["--pool-type", &settings.pool_type])
+        .args(
+            settings
+                .pool_type
+                .iter()
+                .flat_map(|pool_type| ["--pool-type", pool_type.as_str()]),
+        )
         .args([
             "--rpc-max-request-size",
             "64",
@@ -1013,7 +1026,7 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
     let _ = writeln!(
         out,
         "period {} ms, impeach timeout {} ms, offered load {} tx/s from {} accounts, window {:?}, {} pool\n",
-        settings.period_ms, settings.timeout_ms, settings.rate, settings.accounts, settings.measure, settings.pool_type
+        settings.period_ms, settings.timeout_ms, settings.rate, settings.accounts, settings.measure, settings.pool_label()
     );
     let _ = writeln!(out, "| figure | value |");
     let _ = writeln!(out, "|---|---|");
@@ -1277,7 +1290,7 @@ fn run_single(settings: &Settings, dir: &Path, mode: SingleMode) -> Result<(), S
         transfers.len(),
         settings.accounts,
         SINGLE_POOL.join(" "),
-        settings.pool_type
+        settings.pool_label()
     );
     let _ = writeln!(out, "| figure | value |");
     let _ = writeln!(out, "|---|---|");
