@@ -262,20 +262,10 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     let transaction_relay = if sealing.is_none() {
         let keystore = keystore_container.keystore();
         insert_development_keys(&config, &client, &keystore)?;
-        let takes_transactions = match take_transactions {
-            TakeTransactions::Yes => true,
-            TakeTransactions::No => false,
-            TakeTransactions::Auto => {
-                let (takes, why) =
-                    cpchain_consensus_dpor::communication::transactions::takes_transactions_by_default(
-                        &*client, &keystore,
-                    );
-                log::info!(
-                    "Transactions from peers: {} ({why}; --take-transactions decides otherwise)",
-                    if takes { "taken" } else { "not taken" }
-                );
-                takes
-            }
+        let take_transactions = match take_transactions {
+            TakeTransactions::Yes => Some(true),
+            TakeTransactions::No => Some(false),
+            TakeTransactions::Auto => None,
         };
         let (protocol, notifications) =
             cpchain_consensus_dpor::communication::transactions::notification_protocol::<N>(
@@ -284,7 +274,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                 net_config.peer_store_handle(),
             );
         net_config.add_notification_protocol(protocol);
-        Some((notifications, takes_transactions, keystore))
+        Some((notifications, take_transactions, keystore))
     } else {
         None
     };
@@ -443,13 +433,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
             .map(cpchain_consensus_dpor::metrics::Metrics::register)
             .transpose()
             .map_err(|e| ServiceError::Other(format!("DPoR metrics: {e}")))?;
-        if let Some((notifications, takes_transactions, relay_keystore)) = transaction_relay {
-            let handshake = cpchain_consensus_dpor::communication::transactions::Handshake::local(
-                &relay_keystore,
-                genesis,
-                &dpor_network.local_peer_id(),
-                takes_transactions,
-            );
+        if let Some((notifications, take_transactions, relay_keystore)) = transaction_relay {
             task_manager.spawn_handle().spawn(
                 "dpor-transaction-relay",
                 Some("dpor"),
@@ -461,8 +445,9 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                         sync: dpor_sync.clone(),
                         notifications,
                         genesis,
-                        takes_transactions,
-                        handshake,
+                        take_transactions,
+                        keystore: relay_keystore,
+                        local_peer_id: dpor_network.local_peer_id(),
                         metrics: metrics.clone(),
                     },
                 ),

@@ -66,7 +66,7 @@ impl<V> RecentIds<V> {
         self.entries.get(id)
     }
 
-    fn get_mut(&mut self, id: &MessageId) -> Option<&mut V> {
+    pub(crate) fn get_mut(&mut self, id: &MessageId) -> Option<&mut V> {
         self.entries.get_mut(id)
     }
 
