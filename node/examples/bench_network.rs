@@ -878,7 +878,8 @@ fn run(settings: Settings) -> Result<(), String> {
         Some(mode) => run_single(&settings, &dir, mode),
         None => run_network(&settings, &dir),
     };
-    if result.is_ok() {
+    // A soak's logs are what explains a loss or a slowdown it found.
+    if result.is_ok() && !settings.soak {
         let _ = std::fs::remove_dir_all(&dir);
     } else {
         eprintln!("node logs kept in {}", dir.display());
