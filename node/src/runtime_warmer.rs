@@ -58,6 +58,20 @@ where
     }
 }
 
+/// Whether `extrinsic` applies the upgrade the council authorized. Every
+/// node must see that one, also a validator that takes no transactions
+/// from peers (`communication::transactions`), so that it compiles the
+/// code here before it votes on the block that applies it.
+pub fn is_authorized_upgrade<Client>(client: &Client, extrinsic: &[u8]) -> bool
+where
+    Client: StorageProvider<Block, crate::service::FullBackend> + HeaderBackend<Block>,
+{
+    extrinsic.len() >= MIN_CODE_EXTRINSIC_LEN
+        && upgrade_code(extrinsic).is_some_and(|code| {
+            authorized_code_hash(client) == Some(sp_io::hashing::blake2_256(&code))
+        })
+}
+
 /// Shorter extrinsics cannot carry a runtime.
 const MIN_CODE_EXTRINSIC_LEN: usize = 16 * 1024;
 

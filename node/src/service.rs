@@ -448,6 +448,12 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                         take_transactions,
                         keystore: relay_keystore,
                         local_peer_id: dpor_network.local_peer_id(),
+                        for_every_node: {
+                            let client = client.clone();
+                            Arc::new(move |extrinsic: &[u8]| {
+                                crate::runtime_warmer::is_authorized_upgrade(&*client, extrinsic)
+                            })
+                        },
                         metrics: metrics.clone(),
                     },
                 ),

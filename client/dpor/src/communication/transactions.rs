@@ -344,6 +344,18 @@ impl<P: StdHash + Eq + Clone> Relay<P> {
             })
             .map(|(who, _)| who.clone())
             .collect();
+        self.lacking(chosen, id, now)
+    }
+
+    /// Every peer that lacks transaction `id`, takes transactions or not.
+    pub fn to_every_peer(&mut self, id: [u8; 32], now: Instant) -> Vec<P> {
+        let everyone = self.peer_ids();
+        self.lacking(everyone, id, now)
+    }
+
+    /// Those of `chosen` that lack `id` (never got it, or got it
+    /// [`RESEND_AFTER`] ago), who have it from `now` on.
+    fn lacking(&mut self, chosen: Vec<P>, id: [u8; 32], now: Instant) -> Vec<P> {
         chosen
             .into_iter()
             .filter(|who| {
@@ -534,8 +546,19 @@ pub struct RelayParams<C, P, N, S> {
     pub take_transactions: Option<bool>,
     pub keystore: KeystorePtr,
     pub local_peer_id: PeerId,
+    /// Transactions every peer gets, also one that takes none, and that
+    /// such a node takes (the council's runtime upgrade, which every node
+    /// compiles before the block that applies it); given the encoding.
+    pub for_every_node: ForEveryNode,
     pub metrics: Option<crate::metrics::Metrics>,
 }
+
+/// See [`RelayParams::for_every_node`].
+pub type ForEveryNode = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// Transactions in one notification to a node that takes none: it reads
+/// no more than these.
+const MAX_FOR_EVERY_NODE: u32 = 2;
 
 /// A validation of one notification's transactions, with who sent them.
 type Validation = BoxFuture<'static, (PeerId, Vec<Result<Hash, PoolError>>)>;
@@ -551,6 +574,7 @@ struct RelayWorker<C, P, N, S> {
     take_transactions: Option<bool>,
     keystore: KeystorePtr,
     local_peer_id: PeerId,
+    for_every_node: ForEveryNode,
     /// What this node announces.
     handshake: Option<Handshake>,
     takes_transactions: bool,
@@ -586,6 +610,7 @@ where
         take_transactions: params.take_transactions,
         keystore: params.keystore,
         local_peer_id: params.local_peer_id,
+        for_every_node: params.for_every_node,
         handshake: None,
         takes_transactions: false,
         metrics: params.metrics,
@@ -740,11 +765,6 @@ where
         if !self.relay.is_connected(&peer) {
             return;
         }
-        if !self.takes_transactions {
-            // Its handshake said so; a peer that sends anyway wastes ours.
-            self.network.report_peer(peer, COST_UNWANTED);
-            return;
-        }
         if self.sync.is_major_syncing() {
             // Checked against old state, honest transactions would fail
             // and be banned by the pool; the sender offers them again.
@@ -761,10 +781,22 @@ where
             }
             return;
         }
-        let Ok(transactions) = Vec::<OpaqueExtrinsic>::decode_all(&mut &bytes[..]) else {
+        if !self.takes_transactions && count > MAX_FOR_EVERY_NODE {
+            // Its handshake said so; a peer that sends anyway wastes ours.
+            self.network.report_peer(peer, COST_UNWANTED);
+            return;
+        }
+        let Ok(mut transactions) = Vec::<OpaqueExtrinsic>::decode_all(&mut &bytes[..]) else {
             self.network.report_peer(peer, COST_BAD_TRANSACTION);
             return;
         };
+        if !self.takes_transactions {
+            transactions.retain(|transaction| (self.for_every_node)(&transaction.encode()));
+            if transactions.is_empty() {
+                self.network.report_peer(peer, COST_UNWANTED);
+                return;
+            }
+        }
         if self.pending + transactions.len() > MAX_PENDING_VALIDATIONS {
             log::debug!(target: LOG_TARGET, "Transaction relay: {count} from {peer} dropped, validation is behind");
             return;
@@ -836,7 +868,12 @@ where
         if !transaction.is_propagable() {
             return;
         }
-        let targets = self.relay.targets(hash.0, &self.proposers, Instant::now());
+        let encoded = transaction.data().encode();
+        let targets = if (self.for_every_node)(&encoded) {
+            self.relay.to_every_peer(hash.0, Instant::now())
+        } else {
+            self.relay.targets(hash.0, &self.proposers, Instant::now())
+        };
         if targets.is_empty() {
             if !self.relay.has_takers()
                 && self
@@ -852,7 +889,6 @@ where
             }
             return;
         }
-        let encoded = transaction.data().encode();
         if encoded.len() as u64 > MAX_TRANSACTION_SIZE {
             // A notification over the protocol's limit closes the link,
             // which would reopen and get it again.
@@ -970,6 +1006,16 @@ mod tests {
         assert!(targets.contains(&5), "{targets:?}");
         assert_eq!(targets.len(), 1 + FALLBACK_RELAYS, "{targets:?}");
         assert!(!targets.contains(&1));
+    }
+
+    /// The council's runtime upgrade reaches validators that take no
+    /// transactions, so that they compile it before voting on its block.
+    #[test]
+    fn a_transaction_for_every_node_goes_to_every_peer_once() {
+        let mut relay = relay(&[(1, false, &[]), (5, true, &[5]), (7, true, &[])]);
+        relay.received(&7, [2; 32]);
+        assert_eq!(sorted(relay.to_every_peer([2; 32], now())), vec![1, 5]);
+        assert!(relay.to_every_peer([2; 32], now()).is_empty());
     }
 
     /// Review finding: a transaction was taken to be known by a peer once
