@@ -58,8 +58,17 @@ fn transfers_reach_the_proposers_and_validators_validate_none_from_peers() {
         node.finalized_number().filter(|n| *n >= 2)
     });
     for (index, name) in NAMES.iter().enumerate() {
+        // The relay decides when its task starts, which may be after the
+        // first final blocks.
         let expected = if index < 4 { "not taken" } else { "taken" };
-        let said = nodes[index].log_lines_with("Transactions from peers:");
+        let said = nodes[index].wait_for(
+            &format!("{name} to say whether it takes transactions"),
+            Duration::from_secs(30),
+            |node| {
+                let lines = node.log_lines_with("Transactions from peers:");
+                (!lines.is_empty()).then_some(lines)
+            },
+        );
         assert!(
             said.iter().any(|line| line.contains(expected)),
             "{name} should say transactions from peers are {expected}: {said:?}"
