@@ -274,7 +274,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                 net_config.peer_store_handle(),
             );
         net_config.add_notification_protocol(protocol);
-        Some((notifications, take_transactions, keystore))
+        Some((notifications, take_transactions))
     } else {
         None
     };
@@ -433,7 +433,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
             .map(cpchain_consensus_dpor::metrics::Metrics::register)
             .transpose()
             .map_err(|e| ServiceError::Other(format!("DPoR metrics: {e}")))?;
-        if let Some((notifications, take_transactions, relay_keystore)) = transaction_relay {
+        if let Some((notifications, take_transactions)) = transaction_relay {
             task_manager.spawn_handle().spawn(
                 "dpor-transaction-relay",
                 Some("dpor"),
@@ -446,7 +446,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
                         notifications,
                         genesis,
                         take_transactions,
-                        keystore: relay_keystore,
+                        keystore: keystore.clone(),
                         local_peer_id: dpor_network.local_peer_id(),
                         for_every_node: {
                             let client = client.clone();

@@ -181,7 +181,11 @@ impl Handshake {
 /// force and none of its sealing keys is a proposer of this term or the
 /// next; it would only validate transactions it never includes. With the
 /// reason, for the log.
-pub fn takes_transactions_by_default<C>(client: &C, keystore: &KeystorePtr) -> (bool, String)
+pub fn takes_transactions_by_default<C>(
+    client: &C,
+    keystore: &KeystorePtr,
+    proposers: &HashSet<AccountId>,
+) -> (bool, String)
 where
     C: ProvideRuntimeApi<Block> + HeaderBackend<Block>,
     C::Api: DporApi<Block, AccountId>,
@@ -199,7 +203,6 @@ where
     if !validates {
         return (true, "this node is no validator".into());
     }
-    let proposers = proposers_now_and_next(client);
     let proposes = keystore
         .sr25519_public_keys(seal_crypto::KEY_TYPE)
         .into_iter()
@@ -576,7 +579,10 @@ struct RelayWorker<C, P, N, S> {
     local_peer_id: PeerId,
     for_every_node: ForEveryNode,
     /// What this node announces.
-    handshake: Option<Handshake>,
+    /// Whether it takes transactions and the sealing keys it proves, as
+    /// last announced. (Not the handshake itself: sr25519 signatures are
+    /// randomized, so a fresh one never equals the last.)
+    announced: Option<(bool, Vec<sr25519::Public>)>,
     takes_transactions: bool,
     metrics: Option<crate::metrics::Metrics>,
     relay: Relay<PeerId>,
@@ -611,7 +617,7 @@ where
         keystore: params.keystore,
         local_peer_id: params.local_peer_id,
         for_every_node: params.for_every_node,
-        handshake: None,
+        announced: None,
         takes_transactions: false,
         metrics: params.metrics,
         relay: Relay::default(),
@@ -679,8 +685,9 @@ where
         let takes = match self.take_transactions {
             Some(takes) => takes,
             None => {
-                let (takes, why) = takes_transactions_by_default(&*self.client, &self.keystore);
-                if self.handshake.is_none() || takes != self.takes_transactions {
+                let (takes, why) =
+                    takes_transactions_by_default(&*self.client, &self.keystore, &self.proposers);
+                if self.announced.is_none() || takes != self.takes_transactions {
                     log::info!(
                         target: LOG_TARGET,
                         "Transactions from peers: {} ({why}; --take-transactions decides otherwise)",
@@ -690,12 +697,15 @@ where
                 takes
             }
         };
-        let handshake = Handshake::local(&self.keystore, self.genesis, &self.local_peer_id, takes);
-        if self.handshake.as_ref() == Some(&handshake) {
+        let mut keys = self.keystore.sr25519_public_keys(seal_crypto::KEY_TYPE);
+        keys.sort();
+        let announced = Some((takes, keys));
+        if self.announced == announced {
             return;
         }
-        let first = self.handshake.is_none();
+        let first = self.announced.is_none();
         self.takes_transactions = takes;
+        let handshake = Handshake::local(&self.keystore, self.genesis, &self.local_peer_id, takes);
         if self
             .notifications
             .set_handshake(handshake.encode())
@@ -704,7 +714,7 @@ where
         {
             log::error!(target: LOG_TARGET, "Transaction relay: cannot announce this node's handshake");
         }
-        self.handshake = Some(handshake);
+        self.announced = announced;
         if !first {
             for peer in self.relay.peer_ids() {
                 self.network.disconnect_peer(peer, self.protocol.clone());
@@ -1110,6 +1120,22 @@ mod tests {
             ],
         };
         assert_eq!(Handshake::read(&oversized.encode(), genesis, &eve), None);
+    }
+
+    /// Why the relay compares what it announces, not handshakes: it
+    /// compared handshakes, and re-announced (closing every substream) at
+    /// every final block.
+    #[test]
+    fn two_handshakes_of_one_node_differ_in_their_signatures() {
+        let keystore: KeystorePtr = Arc::new(sc_keystore::LocalKeystore::in_memory());
+        keystore
+            .sr25519_generate_new(seal_crypto::KEY_TYPE, Some("//Eve"))
+            .unwrap();
+        let (genesis, eve) = (Hash::repeat_byte(3), PeerId::random());
+        assert_ne!(
+            Handshake::local(&keystore, genesis, &eve, true),
+            Handshake::local(&keystore, genesis, &eve, true)
+        );
     }
 
     #[test]
