@@ -9,7 +9,8 @@
 #                            [--warmup-s 10] [--measure-s 60]
 #                            [--pool-type fork-aware|single-state]
 #                            [--duration <seconds>] [--drain-s 120]
-#                            [--single instant|dpor]
+#                            [--single instant|dpor] [--burst N]
+#                            [--node-arg "<flags for every node>"]...
 #
 # The table also gives node CPU per finalized transfer, in total and per
 # validator and per proposer node, and the load generator's own CPU apart.

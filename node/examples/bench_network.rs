@@ -42,6 +42,13 @@
 //!   reports the transfers accepted, refused and lost (as above), the time
 //!   from the first submission to the last transfer final, and finalized
 //!   transfers per second over that time.
+//! - `--burst N`: the six nodes at their own pool limits; N transfers to
+//!   one proposer (Eve) as fast as it takes them, a refused one again a
+//!   second later with its sender's later ones held back (as a wallet
+//!   would); reports transfers accepted, refusals, lost, and the time to
+//!   the last one final.
+//! - `--node-arg "<flags>"` (repeatable): more flags for every node, such
+//!   as `--trie-cache-size 67108864` or `--max-runtime-instances 2`.
 //!
 //! A transfer counts as accepted by a node when its answer in the batch
 //! carries a `result` (or the node says it already has it: it came by
@@ -103,17 +110,29 @@ struct Settings {
     accounts: u32,
     warmup: Duration,
     measure: Duration,
-    /// Passed to the nodes' `--pool-type`.
     /// Passed to the nodes' `--pool-type` when given; else the node's default.
     pool_type: Option<String>,
+    /// `--node-arg`, repeatable: more flags for every node, split on spaces.
+    node_args: Vec<String>,
     /// `--duration`: a soak run (then `measure` is the duration less the warm-up).
     soak: bool,
     /// How long at most to wait for the backlog to drain, in a soak or single run.
     drain_bound: Duration,
     single: Option<SingleMode>,
+    /// `--burst N`: N transfers to one proposer as fast as it takes them.
+    burst: Option<u64>,
 }
 
 impl Settings {
+    /// The `--node-arg` flags, for the output's header line.
+    fn node_flags_note(&self) -> String {
+        if self.node_args.is_empty() {
+            String::new()
+        } else {
+            format!(", node flags `{}`", self.node_args.join(" "))
+        }
+    }
+
     /// The pool the nodes run, for the output.
     fn pool_label(&self) -> &str {
         self.pool_type
@@ -131,9 +150,11 @@ impl Settings {
             warmup: Duration::from_secs(10),
             measure: Duration::from_secs(60),
             pool_type: None,
+            node_args: Vec::new(),
             soak: false,
             drain_bound: Duration::from_secs(120),
             single: None,
+            burst: None,
         };
         let (mut accounts, mut duration) = (None, None);
         let args: Vec<String> = std::env::args().skip(1).collect();
@@ -154,6 +175,9 @@ impl Settings {
                 "--warmup-s" => settings.warmup = Duration::from_secs(number()?),
                 "--measure-s" => settings.measure = Duration::from_secs(number()?.max(1)),
                 "--pool-type" => settings.pool_type = Some(value.clone()),
+                "--node-arg" => settings
+                    .node_args
+                    .extend(value.split_whitespace().map(String::from)),
                 "--duration" => duration = Some(Duration::from_secs(number()?)),
                 "--drain-s" => settings.drain_bound = Duration::from_secs(number()?),
                 "--single" => {
@@ -163,6 +187,7 @@ impl Settings {
                         _ => return Err(format!("--single {value}: instant or dpor")),
                     })
                 }
+                "--burst" => settings.burst = Some(number()?.max(1)),
                 _ => return Err(format!("unknown option {flag}")),
             }
         }
@@ -171,6 +196,9 @@ impl Settings {
                 "--node {}: no cpchain-node binary there",
                 settings.node.display()
             ));
+        }
+        if settings.burst.is_some() && (settings.single.is_some() || duration.is_some()) {
+            return Err("--burst goes with neither --single nor --duration".into());
         }
         if let Some(duration) = duration {
             if settings.single.is_some() {
@@ -201,11 +229,16 @@ fn cpu_ticks(pid: &str) -> Option<u64> {
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
-/// Resident memory (VmRSS) of process `pid`, in KiB, from /proc.
-fn rss_kib(pid: &str) -> Option<u64> {
+/// Resident memory of process `pid` in KiB, from /proc: all of it (VmRSS)
+/// and its anonymous part (RssAnon: the heap, without the database files
+/// ParityDB maps, which the kernel can take back).
+fn rss_kib(pid: &str) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((field("VmRSS:")?, field("RssAnon:")?))
 }
 
 fn free_port() -> u16 {
@@ -316,6 +349,7 @@ fn start_node(
                 .iter()
                 .flat_map(|pool_type| ["--pool-type", pool_type.as_str()]),
         )
+        .args(&settings.node_args)
         .args([
             "--rpc-max-request-size",
             "64",
@@ -561,6 +595,16 @@ fn observe(
     observations
 }
 
+/// When the last transfer seen became final, from `start`.
+fn last_final_after(observations: &Observations, start: Instant) -> Option<Duration> {
+    observations
+        .submit_to_final
+        .iter()
+        .map(|(seen, _)| *seen)
+        .max()
+        .map(|seen| seen.saturating_duration_since(start))
+}
+
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -653,6 +697,101 @@ fn submit(
     errors.sort_by_key(|(_, id)| *id);
     outcome.errors = errors.into_iter().map(|(text, _)| text).collect();
     outcome
+}
+
+/// Sends `transfers` to one node back to back in batches of `batch`, as a
+/// wallet would: a refused transfer goes again a second later, and its
+/// sender's later transfers wait for it, until `until`. Gives each
+/// transfer's answer (accepted, or its last refusal) and the number of
+/// refusals. A transfer's submission time is its first try's.
+fn submit_retrying(
+    rpc: &RpcClient,
+    transfers: &[Transfer],
+    batch: usize,
+    submitted: &Mutex<HashMap<[u8; 32], Instant>>,
+    until: Instant,
+) -> (Submitted, usize) {
+    let mut outcome = Submitted {
+        answers: vec![Answer::NotSent; transfers.len()],
+        errors: Vec::new(),
+    };
+    let mut refusals = 0;
+    let senders = transfers.iter().map(|t| t.sender + 1).max().unwrap_or(0);
+    let mut pending: Vec<usize> = (0..transfers.len()).collect();
+    while !pending.is_empty() && Instant::now() < until {
+        let mut blocked = vec![false; senders];
+        let mut again = Vec::new();
+        let mut queue = pending.into_iter().peekable();
+        while queue.peek().is_some() {
+            let mut chunk = Vec::new();
+            while chunk.len() < batch {
+                let Some(index) = queue.next() else { break };
+                if blocked[transfers[index].sender] {
+                    again.push(index);
+                } else {
+                    chunk.push(index);
+                }
+            }
+            if chunk.is_empty() {
+                continue;
+            }
+            {
+                let now = Instant::now();
+                let mut submitted = submitted.lock().unwrap_or_else(|e| e.into_inner());
+                for index in &chunk {
+                    submitted.entry(transfers[*index].hash).or_insert(now);
+                }
+            }
+            let request =
+                RpcClient::submit_batch(chunk.iter().map(|index| transfers[*index].hex.as_str()));
+            let mut replies: Vec<Result<(), String>> =
+                vec![Err("no answer in the batch".into()); chunk.len()];
+            match rpc.post(&request) {
+                Ok(Value::Array(answers)) => {
+                    for reply in answers {
+                        let Some(slot) = reply["id"]
+                            .as_u64()
+                            .and_then(|id| replies.get_mut(id as usize))
+                        else {
+                            continue;
+                        };
+                        let text = reply["error"].to_string();
+                        *slot = if reply.get("result").is_some()
+                            || text.to_ascii_lowercase().contains("already imported")
+                        {
+                            Ok(())
+                        } else {
+                            Err(text)
+                        };
+                    }
+                }
+                Ok(other) => replies.fill(Err(other.to_string())),
+                Err(e) => replies.fill(Err(e)),
+            }
+            for (index, reply) in chunk.into_iter().zip(replies) {
+                outcome.answers[index] = match reply {
+                    Ok(()) => Answer::Accepted,
+                    Err(text) => {
+                        refusals += 1;
+                        blocked[transfers[index].sender] = true;
+                        again.push(index);
+                        let known = outcome.errors.iter().position(|e| *e == text);
+                        Answer::Refused(known.unwrap_or_else(|| {
+                            outcome.errors.push(text);
+                            outcome.errors.len() - 1
+                        }))
+                    }
+                };
+            }
+        }
+        // Transfers are nonce-major: index order is each sender's nonce order.
+        again.sort_unstable();
+        pending = again;
+        if !pending.is_empty() {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+    (outcome, refusals)
 }
 
 /// What the nodes made of the transfers, together: a transfer is accepted
@@ -821,6 +960,11 @@ struct Usage {
     window_cpu: Vec<Duration>,
     /// (first, last, max) VmRSS in KiB.
     rss_kib: Vec<(u64, u64, u64)>,
+    /// (first, last) RssAnon in KiB.
+    anon_kib: Vec<(u64, u64)>,
+    /// Every second: the largest VmRSS and the largest RssAnon of the nodes
+    /// (all but the last pid, this process), in KiB.
+    largest_node_rss: Vec<(Instant, u64, u64)>,
 }
 
 /// Reads the CPU of `pids` ("self" for this process) at `from` and `to`,
@@ -833,6 +977,8 @@ fn sample_usage(pids: Vec<String>, from: Instant, to: Instant, stop: Arc<AtomicB
     };
     let (mut before, mut after) = (None, None);
     let mut rss: Vec<Option<(u64, u64, u64)>> = vec![None; pids.len()];
+    let mut anon: Vec<Option<(u64, u64)>> = vec![None; pids.len()];
+    let mut largest_node_rss = Vec::new();
     loop {
         let now = Instant::now();
         if before.is_none() && now >= from {
@@ -841,11 +987,22 @@ fn sample_usage(pids: Vec<String>, from: Instant, to: Instant, stop: Arc<AtomicB
         if after.is_none() && now >= to {
             after = Some(cpu());
         }
-        for (slot, pid) in rss.iter_mut().zip(&pids) {
-            if let Some(kib) = rss_kib(pid) {
+        for ((slot, anon_slot), pid) in rss.iter_mut().zip(anon.iter_mut()).zip(&pids) {
+            if let Some((kib, anon_kib)) = rss_kib(pid) {
                 let (first, _, max) = slot.unwrap_or((kib, kib, kib));
                 *slot = Some((first, kib, max.max(kib)));
+                let (first, _) = anon_slot.unwrap_or((anon_kib, anon_kib));
+                *anon_slot = Some((first, anon_kib));
             }
+        }
+        let nodes = rss.len().saturating_sub(1);
+        let largest = |of: &[Option<(u64, u64)>]| of.iter().flatten().map(|(_, last)| *last).max();
+        let vm: Vec<Option<(u64, u64)>> = rss[..nodes]
+            .iter()
+            .map(|r| r.map(|(f, l, _)| (f, l)))
+            .collect();
+        if let (Some(vm), Some(anon)) = (largest(&vm), largest(&anon[..nodes])) {
+            largest_node_rss.push((now, vm, anon));
         }
         if stop.load(Ordering::Relaxed) {
             break;
@@ -867,6 +1024,8 @@ fn sample_usage(pids: Vec<String>, from: Instant, to: Instant, stop: Arc<AtomicB
             .map(|(after, before)| Duration::from_millis(after.saturating_sub(before) * 10))
             .collect(),
         rss_kib: rss.into_iter().map(Option::unwrap_or_default).collect(),
+        anon_kib: anon.into_iter().map(Option::unwrap_or_default).collect(),
+        largest_node_rss,
     }
 }
 
@@ -874,9 +1033,10 @@ fn run(settings: Settings) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("cpchain-bench-network-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let result = match settings.single {
-        Some(mode) => run_single(&settings, &dir, mode),
-        None => run_network(&settings, &dir),
+    let result = match (settings.single, settings.burst) {
+        (Some(mode), _) => run_single(&settings, &dir, mode),
+        (None, Some(count)) => run_burst(&settings, &dir, count),
+        (None, None) => run_network(&settings, &dir),
     };
     // A soak's logs are what explains a loss or a slowdown it found.
     if result.is_ok() && !settings.soak {
@@ -896,7 +1056,11 @@ fn wait_for_rpc(node: &NodeProcess) -> Result<(), String> {
     .map(drop)
 }
 
-fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
+/// The bench accounts, funded, and the six nodes once block #2 is final.
+fn start_network(
+    settings: &Settings,
+    dir: &Path,
+) -> Result<(Vec<sr25519::Pair>, Vec<AccountId>, Vec<NodeProcess>), String> {
     let (senders, funded) = bench_accounts(settings.accounts);
     let spec = chain_spec(settings, dir, "local", &funded)?;
     eprintln!(
@@ -905,13 +1069,18 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
         settings.timeout_ms,
         dir.display()
     );
-    let mut nodes = start_nodes(settings, dir, &spec)?;
+    let nodes = start_nodes(settings, dir, &spec)?;
     for node in &nodes {
         wait_for_rpc(node)?;
     }
     wait_until("block #2 final", Duration::from_secs(120), || {
         finalized_number(&nodes[0].rpc).filter(|n| *n >= 2)
     })?;
+    Ok((senders, funded, nodes))
+}
+
+fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
+    let (senders, funded, mut nodes) = start_network(settings, dir)?;
 
     // Pre-sign everything the run can submit.
     let total = settings.rate * (settings.warmup + settings.measure).as_secs();
@@ -1026,8 +1195,9 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
     );
     let _ = writeln!(
         out,
-        "period {} ms, impeach timeout {} ms, offered load {} tx/s from {} accounts, window {:?}, {} pool\n",
-        settings.period_ms, settings.timeout_ms, settings.rate, settings.accounts, settings.measure, settings.pool_label()
+        "period {} ms, impeach timeout {} ms, offered load {} tx/s from {} accounts, window {:?}, {} pool{}\n",
+        settings.period_ms, settings.timeout_ms, settings.rate, settings.accounts, settings.measure, settings.pool_label(),
+        settings.node_flags_note()
     );
     let _ = writeln!(out, "| figure | value |");
     let _ = writeln!(out, "|---|---|");
@@ -1126,7 +1296,7 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
     }
     if settings.soak {
         print_memory(&mut out, &nodes, &usage);
-        print_minutes(&mut out, &observations, start);
+        print_minutes(&mut out, &observations, &usage, start);
     }
     Ok(())
 }
@@ -1153,30 +1323,41 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-/// Each node's VmRSS at the start and the end of the run, and its maximum.
+/// Each node's VmRSS at the start and the end of the run, and its maximum;
+/// and its anonymous part (RssAnon) at the start and the end.
 fn print_memory(out: &mut impl Write, nodes: &[NodeProcess], usage: &Usage) {
     let _ = writeln!(
         out,
-        "\nMemory (VmRSS, sampled every second from the first submission to the end of the wait)\n"
+        "\nMemory (sampled every second from the first submission to the end of the wait; RssAnon: VmRSS without mapped files such as ParityDB's tables)\n"
     );
-    let _ = writeln!(out, "| node | at start | at end | max | growth |");
-    let _ = writeln!(out, "|---|---|---|---|---|");
-    for (node, (first, last, max)) in nodes.iter().zip(&usage.rss_kib) {
+    let _ = writeln!(
+        out,
+        "| node | VmRSS at start | at end | max | growth | RssAnon at start | at end | growth |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for ((node, (first, last, max)), (anon_first, anon_last)) in
+        nodes.iter().zip(&usage.rss_kib).zip(&usage.anon_kib)
+    {
         let _ = writeln!(
             out,
-            "| {} | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:+.1} MiB |",
+            "| {} | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:+.1} MiB | {:.1} MiB | {:.1} MiB | {:+.1} MiB |",
             node.name,
             mib(*first),
             mib(*last),
             mib(*max),
-            mib(*last) - mib(*first)
+            mib(*last) - mib(*first),
+            mib(*anon_first),
+            mib(*anon_last),
+            mib(*anon_last) - mib(*anon_first)
         );
     }
 }
 
 /// Per minute from the first submission, by when a transfer became final:
-/// finalized transfers per second and submit to final, p50 and p99.
-fn print_minutes(out: &mut impl Write, observations: &Observations, start: Instant) {
+/// finalized transfers per second, submit to final, p50 and p99, and the
+/// largest node's VmRSS and RssAnon at the minute's end (whether memory
+/// levels off).
+fn print_minutes(out: &mut impl Write, observations: &Observations, usage: &Usage, start: Instant) {
     const MINUTE: Duration = Duration::from_secs(60);
     let span = observations.until.saturating_duration_since(start);
     let minutes = span.as_secs().div_ceil(60).max(1) as usize;
@@ -1193,21 +1374,107 @@ fn print_minutes(out: &mut impl Write, observations: &Observations, start: Insta
     );
     let _ = writeln!(
         out,
-        "| minute | finalized transfers/s | submit to final p50 | p99 |"
+        "| minute | finalized transfers/s | submit to final p50 | p99 | largest node VmRSS / RssAnon |"
     );
-    let _ = writeln!(out, "|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|");
     for (minute, mut bucket) in latencies.into_iter().enumerate() {
         let length = span.saturating_sub(MINUTE * minute as u32).min(MINUTE);
         bucket.sort_unstable();
+        let minute_end = start + MINUTE * (minute as u32 + 1);
+        let rss = usage
+            .largest_node_rss
+            .iter()
+            .take_while(|(at, _, _)| *at <= minute_end)
+            .last()
+            .map_or("-".to_string(), |(_, vm, anon)| {
+                format!("{:.0} / {:.0} MiB", mib(*vm), mib(*anon))
+            });
         let _ = writeln!(
             out,
-            "| {} | {:.1} | {} ms | {} ms |",
+            "| {} | {:.1} | {} ms | {} ms | {rss} |",
             minute + 1,
             bucket.len() as f64 / length.as_secs_f64().max(0.001),
             percentile(&bucket, 50.0),
             percentile(&bucket, 99.0)
         );
     }
+}
+
+/// `--burst N`: the six-node network at the nodes' own pool limits; N
+/// transfers to one proposer (Eve), as fast as it takes them, refused ones
+/// again a second later (`submit_retrying`); then how many it accepted,
+/// refused and lost, and how long until the last was final.
+fn run_burst(settings: &Settings, dir: &Path, count: u64) -> Result<(), String> {
+    let (senders, funded, nodes) = start_network(settings, dir)?;
+    let transfers = sign_transfers(&nodes[0].rpc, &senders, count)?;
+    let submitted = Arc::new(Mutex::new(HashMap::with_capacity(transfers.len())));
+    let stop = Arc::new(AtomicBool::new(false));
+    let observer = {
+        let rpc = RpcClient::new(&nodes[0].url)?;
+        let (submitted, stop) = (submitted.clone(), stop.clone());
+        std::thread::spawn(move || observe(rpc, submitted, stop))
+    };
+    let proposer = &nodes[PROPOSERS.start];
+    eprintln!(
+        "bench: submitting {count} transfers to {} in batches of {SINGLE_BATCH}",
+        proposer.name
+    );
+    let start = Instant::now();
+    let (outcome, refusals) = submit_retrying(
+        &proposer.rpc,
+        &transfers,
+        SINGLE_BATCH,
+        &submitted,
+        start + settings.drain_bound,
+    );
+    let submission = start.elapsed();
+    let first_refusal = outcome.errors.first().cloned();
+    let acceptance = combine(&[outcome]);
+    let drained = drain(
+        &nodes[0].rpc,
+        &funded,
+        &transfers,
+        &acceptance,
+        settings.drain_bound,
+    );
+    stop.store(true, Ordering::Relaxed);
+    let observations = observer.join().map_err(|_| "the observer panicked")?;
+    let drained = drained?;
+    let last_final = last_final_after(&observations, start);
+
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "\nDPoR network burst: {count} pre-signed transfers from {} senders to {} alone, JSON-RPC batches of {SINGLE_BATCH} back to back, a refused one again a second later; {} pool{}\n",
+        settings.accounts,
+        proposer.name,
+        settings.pool_label(),
+        settings.node_flags_note()
+    );
+    let _ = writeln!(out, "| figure | value |");
+    let _ = writeln!(out, "|---|---|");
+    print_lost(&mut out, &acceptance, &drained);
+    let _ = writeln!(
+        out,
+        "| refusals on the way (each tried again a second later) | {refusals} |"
+    );
+    let _ = writeln!(
+        out,
+        "| submission: until the last was accepted | {} ms |",
+        submission.as_millis()
+    );
+    if let Some(span) = last_final {
+        let _ = writeln!(
+            out,
+            "| first submission to last transfer final | {} ms ({:.0} finalized transfers/s) |",
+            span.as_millis(),
+            drained.final_transfers as f64 / span.as_secs_f64()
+        );
+    }
+    if let Some(error) = first_refusal {
+        let _ = writeln!(out, "\nfirst refusal: {error}");
+    }
+    Ok(())
 }
 
 /// One dev node (`--single`): submits `--accounts` × 200 transfers as fast
@@ -1272,12 +1539,7 @@ fn run_single(settings: &Settings, dir: &Path, mode: SingleMode) -> Result<(), S
     stop.store(true, Ordering::Relaxed);
     let observations = observer.join().map_err(|_| "the observer panicked")?;
     let drained = drained?;
-    let last_final = observations
-        .submit_to_final
-        .iter()
-        .map(|(seen, _)| *seen)
-        .max()
-        .map(|seen| seen.saturating_duration_since(start));
+    let last_final = last_final_after(&observations, start);
 
     let mut out = std::io::stdout().lock();
     let what = match mode {

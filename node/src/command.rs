@@ -189,6 +189,8 @@ pub fn run() -> sc_cli::Result<()> {
             let runner = cli.create_runner(&cli.run.base)?;
             let sealing = cli.run.sealing;
             let take_transactions = cli.run.take_transactions;
+            let pool_limits =
+                crate::pool_admission::PoolLimits::from_cli(&cli.run.base.pool_config);
             runner.run_node_until_exit(|mut config| async move {
                 claim_rpc_ports_strictly(&mut config)?;
                 match config.network.network_backend {
@@ -198,13 +200,14 @@ pub fn run() -> sc_cli::Result<()> {
                                 Block,
                                 <Block as sp_runtime::traits::Block>::Hash,
                             >,
-                        >(config, sealing, take_transactions)
+                        >(config, sealing, take_transactions, pool_limits)
                     }
                     sc_network::config::NetworkBackendType::Litep2p => {
                         service::new_full::<sc_network::Litep2pNetworkBackend>(
                             config,
                             sealing,
                             take_transactions,
+                            pool_limits,
                         )
                     }
                 }

@@ -11,6 +11,7 @@ mod governance_cli;
 mod market_cli;
 mod market_crypto;
 mod market_rpc;
+mod pool_admission;
 mod prover;
 mod rpc;
 mod rpc_client;

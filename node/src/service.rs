@@ -30,6 +30,9 @@ pub type FullClient = sc_service::TFullClient<Block, RuntimeApi, WasmExecutor<Ho
 pub type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type FullPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
+/// The pool as a running node serves it: submissions beyond its limits are
+/// refused (see `pool_admission`).
+type GatedPool = crate::pool_admission::AdmissionGate<FullPool>;
 
 pub type Service = sc_service::PartialComponents<
     FullClient,
@@ -210,6 +213,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     mut config: Configuration,
     sealing: Option<Sealing>,
     take_transactions: TakeTransactions,
+    pool_limits: crate::pool_admission::PoolLimits,
 ) -> Result<TaskManager, ServiceError> {
     if sealing.is_none() {
         // The DPoR worker announces blocks itself: proposals and final
@@ -227,6 +231,14 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
         transaction_pool,
         other: (mut telemetry, proven_warp_target),
     } = new_partial_with(&config, sealing.is_some())?;
+    let transaction_pool: Arc<GatedPool> = Arc::new(
+        crate::pool_admission::AdmissionGate::new(
+            transaction_pool,
+            pool_limits,
+            config.prometheus_registry(),
+        )
+        .map_err(|e| ServiceError::Other(format!("transaction pool metrics: {e}")))?,
+    );
 
     if config.chain_spec.chain_type() == sc_service::ChainType::Live {
         refuse_placeholder_accounts(&*client)?;
@@ -598,7 +610,7 @@ const INSTANT_SEAL_BACKOFF: Duration = Duration::from_secs(1);
 /// Here a notification only wakes the loop; what it seals is decided by
 /// the pool's ready count, read once the pool has taken in the last block.
 fn instant_seal_commands(
-    pool: Arc<FullPool>,
+    pool: Arc<GatedPool>,
     spawner: &sc_service::SpawnTaskHandle,
 ) -> impl futures::Stream<Item = EngineCommand<Hash>> + Send + 'static {
     use sc_transaction_pool_api::TransactionPool;
