@@ -10,6 +10,7 @@
 #                            [--pool-type fork-aware|single-state]
 #                            [--duration <seconds>] [--drain-s 120]
 #                            [--single instant|dpor] [--burst N]
+#                            [--submit-to one|both]
 #                            [--node-arg "<flags for every node>"]...
 #
 # The table also gives node CPU per finalized transfer, in total and per

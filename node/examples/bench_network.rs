@@ -47,6 +47,9 @@
 //!   second later with its sender's later ones held back (as a wallet
 //!   would); reports transfers accepted, refusals, lost, and the time to
 //!   the last one final.
+//! - `--submit-to one|both`: each transfer to one proposer, alternating,
+//!   which relays it to the other (as a wallet submits to one node), or to
+//!   both (the default, as measured before the relay existed).
 //! - `--node-arg "<flags>"` (repeatable): more flags for every node, such
 //!   as `--trie-cache-size 67108864` or `--max-runtime-instances 2`.
 //!
@@ -121,6 +124,9 @@ struct Settings {
     single: Option<SingleMode>,
     /// `--burst N`: N transfers to one proposer as fast as it takes them.
     burst: Option<u64>,
+    /// `--submit-to one`: each transfer to one proposer (alternating), which
+    /// relays it to the other; `both` (the default): to both.
+    submit_to_one: bool,
 }
 
 impl Settings {
@@ -155,6 +161,7 @@ impl Settings {
             drain_bound: Duration::from_secs(120),
             single: None,
             burst: None,
+            submit_to_one: false,
         };
         let (mut accounts, mut duration) = (None, None);
         let args: Vec<String> = std::env::args().skip(1).collect();
@@ -188,6 +195,13 @@ impl Settings {
                     })
                 }
                 "--burst" => settings.burst = Some(number()?.max(1)),
+                "--submit-to" => {
+                    settings.submit_to_one = match value.as_str() {
+                        "one" => true,
+                        "both" => false,
+                        _ => return Err(format!("--submit-to {value}: one or both")),
+                    }
+                }
                 _ => return Err(format!("unknown option {flag}")),
             }
         }
@@ -622,6 +636,16 @@ enum Answer {
     Refused(usize),
 }
 
+/// Which transfers a submitter sends: those whose index is `index`
+/// modulo `of`.
+#[derive(Clone, Copy)]
+struct Share {
+    index: usize,
+    of: usize,
+}
+
+const ALL: Share = Share { index: 0, of: 1 };
+
 /// One node's answers, a transfer each.
 struct Submitted {
     answers: Vec<Answer>,
@@ -635,6 +659,7 @@ struct Submitted {
 fn submit(
     rpc: RpcClient,
     transfers: &[Transfer],
+    share: Share,
     batch: usize,
     interval: Duration,
     submitted: &Mutex<HashMap<[u8; 32], Instant>>,
@@ -650,8 +675,8 @@ fn submit(
         let next = error_ids.len();
         Answer::Refused(*error_ids.entry(text).or_insert(next))
     };
-    for (tick, from) in (0..transfers.len()).step_by(batch).enumerate() {
-        let chunk = &transfers[from..(from + batch).min(transfers.len())];
+    let mine: Vec<usize> = (share.index..transfers.len()).step_by(share.of).collect();
+    for (tick, indices) in mine.chunks(batch).enumerate() {
         let due = start + interval * tick as u32;
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
@@ -659,12 +684,13 @@ fn submit(
         {
             let now = Instant::now();
             let mut submitted = submitted.lock().unwrap_or_else(|e| e.into_inner());
-            for transfer in chunk {
-                submitted.entry(transfer.hash).or_insert(now);
+            for index in indices {
+                submitted.entry(transfers[*index].hash).or_insert(now);
             }
         }
-        let request = RpcClient::submit_batch(chunk.iter().map(|t| t.hex.as_str()));
-        let answers = &mut outcome.answers[from..from + chunk.len()];
+        let request =
+            RpcClient::submit_batch(indices.iter().map(|index| transfers[*index].hex.as_str()));
+        let mut answers = vec![Answer::NotSent; indices.len()];
         match rpc.post(&request) {
             Ok(Value::Array(replies)) => {
                 answers.fill(refusal("no answer in the batch".into()));
@@ -688,6 +714,9 @@ fn submit(
             }
             Ok(other) => answers.fill(refusal(other.to_string())),
             Err(e) => answers.fill(refusal(e)),
+        }
+        for (index, answer) in indices.iter().zip(answers) {
+            outcome.answers[*index] = answer;
         }
         if Instant::now() > until {
             break;
@@ -1094,7 +1123,8 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
         std::thread::spawn(move || observe(rpc, submitted, stop))
     };
 
-    // Submit in batches every 100 ms, to both proposers in parallel; a
+    // Submit in batches every 100 ms, to both proposers in parallel (each
+    // transfer to both, or with --submit-to one to one of them); a
     // transaction's submission time is its first batch's.
     eprintln!(
         "bench: {} tx/s for {:?} warm-up and {:?} measured{}",
@@ -1113,15 +1143,28 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
         let stop = stop.clone();
         std::thread::spawn(move || sample_usage(pids, measure_from, measure_to, stop))
     };
+    let proposers = PROPOSERS.len();
     let submitters: Vec<_> = nodes[PROPOSERS]
         .iter()
-        .map(|proposer| {
+        .enumerate()
+        .map(|(index, proposer)| {
             let rpc = RpcClient::new(&proposer.url);
             let (transfers, submitted) = (transfers.clone(), submitted.clone());
+            let (share, batch) = if settings.submit_to_one {
+                (
+                    Share {
+                        index,
+                        of: proposers,
+                    },
+                    batch.div_ceil(proposers),
+                )
+            } else {
+                (ALL, batch)
+            };
             std::thread::spawn(move || {
                 let interval = Duration::from_millis(100);
                 Ok::<_, String>(submit(
-                    rpc?, &transfers, batch, interval, &submitted, start, measure_to,
+                    rpc?, &transfers, share, batch, interval, &submitted, start, measure_to,
                 ))
             })
         })
@@ -1195,8 +1238,10 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
     );
     let _ = writeln!(
         out,
-        "period {} ms, impeach timeout {} ms, offered load {} tx/s from {} accounts, window {:?}, {} pool{}\n",
-        settings.period_ms, settings.timeout_ms, settings.rate, settings.accounts, settings.measure, settings.pool_label(),
+        "period {} ms, impeach timeout {} ms, offered load {} tx/s from {} accounts, each to {}, window {:?}, {} pool{}\n",
+        settings.period_ms, settings.timeout_ms, settings.rate, settings.accounts,
+        if settings.submit_to_one { "one proposer" } else { "both proposers" },
+        settings.measure, settings.pool_label(),
         settings.node_flags_note()
     );
     let _ = writeln!(out, "| figure | value |");
@@ -1252,6 +1297,11 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
         authoring.0, authoring.1, authoring.2
     );
     let _ = writeln!(out, "| why building ended | {} |", authoring.3);
+    let _ = writeln!(
+        out,
+        "| blocks imported but never best (impeach candidates), per node | {} |",
+        not_best_imports(dir)
+    );
     let (node_cpu, own_cpu) = usage.window_cpu.split_at(nodes.len());
     let total_cpu: Duration = node_cpu.iter().sum();
     let per_node: Vec<String> = NAMES
@@ -1515,6 +1565,7 @@ fn run_single(settings: &Settings, dir: &Path, mode: SingleMode) -> Result<(), S
     let outcome = submit(
         RpcClient::new(&node.url)?,
         &transfers,
+        ALL,
         SINGLE_BATCH,
         Duration::ZERO,
         &submitted,
@@ -1675,6 +1726,21 @@ fn measure_recovery(
 
 /// What the proposers' logs say about building: (blocks, median build ms,
 /// median extrinsics, end reasons with counts).
+/// Per node, the blocks its log says it imported but not as best
+/// (Substrate's informant marks them 🆕): impeach candidates, and before
+/// 2026-11-28 also guessed impeach blocks that a certificate did not name.
+fn not_best_imports(dir: &Path) -> String {
+    NAMES
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+            let count = text.lines().filter(|l| l.contains("🆕 Imported")).count();
+            format!("{name} {count}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn authoring_summary(dir: &Path) -> (usize, u64, u64, String) {
     let (mut took, mut counts) = (Vec::new(), Vec::new());
     let mut reasons: HashMap<String, usize> = HashMap::new();

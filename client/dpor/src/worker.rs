@@ -860,8 +860,7 @@ where
                     // can stall behind peers' pruned proposals.
                     let known = matches!(self.client.header(hash), Ok(Some(_)))
                         || (height == self.machine.height().unwrap_or(0)
-                            && self.build_impeach_block(height, self.parent).await.ok()
-                                == Some(hash));
+                            && self.build_impeach_block_if(height, self.parent, hash).await);
                     if known {
                         self.finalize(height, hash, justification).await;
                     } else {
@@ -1070,11 +1069,36 @@ where
     /// an impeach block only with its certificate (or if it is the one they
     /// build themselves), and would drop a peer that offered one without.
     async fn build_impeach_block(&mut self, height: u64, parent: Hash) -> Result<Hash, String> {
+        self.import_impeach_block(height, parent, None).await
+    }
+
+    /// Builds the impeach block of `height` and imports it only if it is
+    /// `certified`. A certificate can come before the block it certifies;
+    /// importing a wrong guess would leave a dead fork beside the final
+    /// block, whose state is discarded at once, and pools that kept a view
+    /// on it refused transactions with "State already discarded".
+    async fn build_impeach_block_if(&mut self, height: u64, parent: Hash, certified: Hash) -> bool {
+        self.import_impeach_block(height, parent, Some(certified))
+            .await
+            .ok()
+            == Some(certified)
+    }
+
+    /// Builds the impeach block of `height` on `parent` and imports it
+    /// (never as best), unless it is not `only_if`; gives its hash.
+    async fn import_impeach_block(
+        &mut self,
+        height: u64,
+        parent: Hash,
+        only_if: Option<Hash>,
+    ) -> Result<Hash, String> {
         let built = authorship::impeach_block(&*self.client, height, parent)?;
         let (block, changes) = (built.block, built.storage_changes);
         let (header, body) = block.deconstruct();
         let hash = header.hash();
-        if matches!(self.client.header(hash), Ok(Some(_))) {
+        if only_if.is_some_and(|wanted| wanted != hash)
+            || matches!(self.client.header(hash), Ok(Some(_)))
+        {
             return Ok(hash);
         }
         let mut import = BlockImportParams::new(BlockOrigin::Own, header);

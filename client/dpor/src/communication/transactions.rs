@@ -396,6 +396,28 @@ fn is_junk(error: &PoolError) -> bool {
     )
 }
 
+/// What a peer's batch earns it, from the pool's answers: each junk
+/// transaction costs, as in Substrate's protocol, so that a flood of junk
+/// is cut off within seconds; a batch with none and at least one taken
+/// earns a little. A full pool's refusal, or a stale transaction, costs
+/// nothing: the peer could not know.
+fn reputation_for(results: &[Result<Hash, PoolError>]) -> Option<ReputationChange> {
+    let junk = results
+        .iter()
+        .filter(|result| result.as_ref().is_err_and(is_junk))
+        .count();
+    if junk > 0 {
+        let cost = COST_BAD_TRANSACTION
+            .value
+            .saturating_mul(i32::try_from(junk).unwrap_or(i32::MAX));
+        Some(ReputationChange::new(cost, COST_BAD_TRANSACTION.reason))
+    } else if results.iter().any(Result::is_ok) {
+        Some(BENEFIT_GOOD_TRANSACTIONS)
+    } else {
+        None
+    }
+}
+
 /// The notification protocol's configuration. Its handshake is set once
 /// the network runs and this node's peer id is known
 /// ([`RelayParams::handshake`]; the network starts every protocol with the
@@ -850,22 +872,8 @@ where
 
     fn on_validated(&mut self, peer: PeerId, results: Vec<Result<Hash, PoolError>>) {
         self.pending = self.pending.saturating_sub(results.len());
-        let junk = results
-            .iter()
-            .filter(|result| result.as_ref().is_err_and(is_junk))
-            .count();
-        if junk > 0 {
-            // Each one costs, as in Substrate's protocol: a flood of junk
-            // is cut off within seconds.
-            let cost = COST_BAD_TRANSACTION
-                .value
-                .saturating_mul(i32::try_from(junk).unwrap_or(i32::MAX));
-            self.network.report_peer(
-                peer,
-                ReputationChange::new(cost, COST_BAD_TRANSACTION.reason),
-            );
-        } else if results.iter().any(Result::is_ok) {
-            self.network.report_peer(peer, BENEFIT_GOOD_TRANSACTIONS);
+        if let Some(change) = reputation_for(&results) {
+            self.network.report_peer(peer, change);
         }
     }
 
@@ -1146,6 +1154,29 @@ mod tests {
         assert_eq!(relay.admit(&5, 1, now), Err(Flooding { first: true }));
         assert_eq!(relay.admit(&5, 1, now), Err(Flooding { first: false }));
         assert_eq!(relay.admit(&5, 1, now + Duration::from_secs(1)), Ok(()));
+    }
+
+    #[test]
+    fn each_junk_transaction_costs_and_a_full_pool_costs_nothing() {
+        let junk = || Err(PoolError::InvalidTransaction(InvalidTransaction::BadProof));
+        let taken = || Ok(Hash::repeat_byte(1));
+        let three_junk = reputation_for(&[junk(), taken(), junk(), junk()]).unwrap();
+        assert_eq!(three_junk.value, 3 * COST_BAD_TRANSACTION.value);
+        // The node's own limit, and transactions another block made stale
+        // or not yet valid, are no fault of the sender.
+        assert_eq!(
+            reputation_for(&[
+                Err(PoolError::ImmediatelyDropped),
+                Err(PoolError::InvalidTransaction(InvalidTransaction::Stale)),
+                Err(PoolError::InvalidTransaction(InvalidTransaction::Future)),
+                Err(PoolError::TemporarilyBanned),
+            ]),
+            None
+        );
+        assert_eq!(
+            reputation_for(&[Err(PoolError::ImmediatelyDropped), taken()]),
+            Some(BENEFIT_GOOD_TRANSACTIONS)
+        );
     }
 
     #[test]
