@@ -143,7 +143,7 @@ impl Settings {
     fn pool_label(&self) -> &str {
         self.pool_type
             .as_deref()
-            .unwrap_or("the node's default (fork-aware; single-state when sealing)")
+            .unwrap_or("the node's default (single-state since 2026-11-28, fork-aware before)")
     }
 
     fn from_args() -> Result<Self, String> {
