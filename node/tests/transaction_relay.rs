@@ -132,9 +132,14 @@ fn transfers_reach_the_proposers_and_validators_validate_none_from_peers() {
         .iter()
         .map(|port| scrape_metrics(*port))
         .collect();
+    // The single-state pool (the default) and the fork-aware one name
+    // their counter of transactions submitted differently.
     let submitted: Vec<f64> = metrics
         .iter()
-        .map(|m| metric_sum(m, "substrate_sub_txpool_submitted_txs_total"))
+        .map(|m| {
+            metric_sum(m, "substrate_sub_txpool_submitted_transactions")
+                + metric_sum(m, "substrate_sub_txpool_submitted_txs_total")
+        })
         .collect();
     eprintln!("transactions submitted to each pool: {submitted:?}");
     for (index, name) in NAMES.iter().enumerate().take(4).skip(1) {
