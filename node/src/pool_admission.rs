@@ -89,18 +89,28 @@ impl<P: TransactionPool> AdmissionGate<P> {
         })
     }
 
-    /// Reserves room for the longest prefix of `sizes` that fits; gives
-    /// its length.
-    fn reserve(&self, sizes: &[usize]) -> usize {
+    /// Reserves room for the longest prefix of `sizes` that fits, until
+    /// the reservation is dropped.
+    fn reserve(&self, mut sizes: Vec<usize>) -> Reservation<'_, P> {
         let status = self.inner.status();
         let mut reserved = self.reserved.lock().unwrap_or_else(|e| e.into_inner());
-        let taken = fitting_prefix(held(&status, &reserved), self.limits, sizes);
-        reserved.count += taken;
-        reserved.bytes += sizes[..taken].iter().sum::<usize>();
+        let taken = fitting_prefix(held(&status, &reserved), self.limits, &sizes);
         if let Some(refused) = &self.refused {
             refused.inc_by((sizes.len() - taken) as u64);
         }
-        taken
+        sizes.truncate(taken);
+        reserved.count += taken;
+        reserved.bytes += sizes.iter().sum::<usize>();
+        Reservation { gate: self, sizes }
+    }
+
+    /// Room for one transaction of `size`, or the pool's refusal.
+    fn reserve_one(&self, size: usize) -> Result<Reservation<'_, P>, PoolError> {
+        let reservation = self.reserve(vec![size]);
+        if reservation.sizes.is_empty() {
+            return Err(PoolError::ImmediatelyDropped);
+        }
+        Ok(reservation)
     }
 
     fn release(&self, sizes: &[usize]) {
@@ -164,12 +174,8 @@ where
         source: TransactionSource,
         xts: Vec<TransactionFor<Self>>,
     ) -> Result<Vec<Result<TxHash<Self>, Self::Error>>, Self::Error> {
-        let sizes: Vec<usize> = xts.iter().map(Encode::encoded_size).collect();
-        let taken = self.reserve(&sizes);
-        let _reservation = Reservation {
-            gate: self,
-            sizes: sizes[..taken].to_vec(),
-        };
+        let reservation = self.reserve(xts.iter().map(Encode::encoded_size).collect());
+        let taken = reservation.sizes.len();
         let refused = xts.len() - taken;
         let mut xts = xts;
         xts.truncate(taken);
@@ -188,11 +194,7 @@ where
         source: TransactionSource,
         xt: TransactionFor<Self>,
     ) -> Result<TxHash<Self>, Self::Error> {
-        let sizes = vec![xt.encoded_size()];
-        if self.reserve(&sizes) == 0 {
-            return Err(PoolError::ImmediatelyDropped.into());
-        }
-        let _reservation = Reservation { gate: self, sizes };
+        let _reservation = self.reserve_one(xt.encoded_size())?;
         self.inner.submit_one(at, source, xt).await
     }
 
@@ -202,11 +204,7 @@ where
         source: TransactionSource,
         xt: TransactionFor<Self>,
     ) -> Result<Pin<Box<TransactionStatusStreamFor<Self>>>, Self::Error> {
-        let sizes = vec![xt.encoded_size()];
-        if self.reserve(&sizes) == 0 {
-            return Err(PoolError::ImmediatelyDropped.into());
-        }
-        let _reservation = Reservation { gate: self, sizes };
+        let _reservation = self.reserve_one(xt.encoded_size())?;
         self.inner.submit_and_watch(at, source, xt).await
     }
 
@@ -287,11 +285,7 @@ where
         at: <Self::Block as BlockT>::Hash,
         xt: LocalTransactionFor<Self>,
     ) -> Result<Self::Hash, Self::Error> {
-        let sizes = vec![xt.encoded_size()];
-        if self.reserve(&sizes) == 0 {
-            return Err(PoolError::ImmediatelyDropped.into());
-        }
-        let _reservation = Reservation { gate: self, sizes };
+        let _reservation = self.reserve_one(xt.encoded_size())?;
         self.inner.submit_local(at, xt)
     }
 }

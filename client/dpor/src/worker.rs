@@ -824,7 +824,7 @@ where
                         .push(sleep.map(move |_| (height, round)).boxed());
                 }
                 Action::BuildImpeachBlock { height, parent } => {
-                    match self.build_impeach_block(height, parent).await {
+                    match self.import_impeach_block(height, parent, None).await {
                         Ok(hash) => {
                             log::info!(
                                 target: LOG_TARGET,
@@ -860,7 +860,11 @@ where
                     // can stall behind peers' pruned proposals.
                     let known = matches!(self.client.header(hash), Ok(Some(_)))
                         || (height == self.machine.height().unwrap_or(0)
-                            && self.build_impeach_block_if(height, self.parent, hash).await);
+                            && self
+                                .import_impeach_block(height, self.parent, Some(hash))
+                                .await
+                                .ok()
+                                == Some(hash));
                     if known {
                         self.finalize(height, hash, justification).await;
                     } else {
@@ -1064,28 +1068,15 @@ where
         authorship::pre_digest(&*self.client, height, parent, impeach)
     }
 
-    /// Builds and imports the impeach block of `height`. It is neither made
-    /// best nor announced until a certificate makes it final: peers import
-    /// an impeach block only with its certificate (or if it is the one they
+    /// Builds the impeach block of `height` on `parent` and imports it,
+    /// unless it is not `only_if`; gives its hash. It is neither made best
+    /// nor announced until a certificate makes it final: peers import an
+    /// impeach block only with its certificate (or if it is the one they
     /// build themselves), and would drop a peer that offered one without.
-    async fn build_impeach_block(&mut self, height: u64, parent: Hash) -> Result<Hash, String> {
-        self.import_impeach_block(height, parent, None).await
-    }
-
-    /// Builds the impeach block of `height` and imports it only if it is
-    /// `certified`. A certificate can come before the block it certifies;
-    /// importing a wrong guess would leave a dead fork beside the final
-    /// block, whose state is discarded at once, and pools that kept a view
-    /// on it refused transactions with "State already discarded".
-    async fn build_impeach_block_if(&mut self, height: u64, parent: Hash, certified: Hash) -> bool {
-        self.import_impeach_block(height, parent, Some(certified))
-            .await
-            .ok()
-            == Some(certified)
-    }
-
-    /// Builds the impeach block of `height` on `parent` and imports it
-    /// (never as best), unless it is not `only_if`; gives its hash.
+    /// `only_if` is the block a certificate names when it came before that
+    /// block: importing a wrong guess would leave a dead fork beside the
+    /// final block, whose state is discarded at once, and pools that kept a
+    /// view on it refused transactions with "State already discarded".
     async fn import_impeach_block(
         &mut self,
         height: u64,
