@@ -166,11 +166,22 @@ fn transfers_reach_the_proposers_and_validators_validate_none_from_peers() {
     );
 
     for (index, name) in NAMES.iter().enumerate().take(4) {
-        let imported = metric_sum(&metrics[index], "substrate_import_queue_processed_total");
-        eprintln!("{name}: {imported} blocks through the import queue, {final_height} final");
+        // The queue also counts blocks it found already imported (sync
+        // fetching an impeach block this node built itself): those are not
+        // executed. Only blocks past that check and the verifier are timed.
+        let processed = metric_sum(&metrics[index], "substrate_import_queue_processed_total");
+        let executed = metric_sum(
+            &metrics[index],
+            "substrate_block_verification_and_import_time_count",
+        );
+        eprintln!(
+            "{name}: {executed} blocks executed by the import queue ({processed} processed), {final_height} final"
+        );
+        // Blocks #1 and #2 are impeach blocks each node builds itself, so
+        // a second execution of each proposal would pass the final count.
         assert!(
-            imported <= (final_height + 3) as f64,
-            "{name} imported {imported} blocks for {final_height} final ones"
+            executed <= final_height as f64,
+            "{name} executed {executed} blocks for {final_height} final ones"
         );
     }
 }
