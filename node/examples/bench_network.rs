@@ -268,6 +268,7 @@ struct NodeProcess {
     child: Option<Child>,
     url: String,
     rpc: RpcClient,
+    prometheus_port: u16,
 }
 
 impl NodeProcess {
@@ -280,6 +281,27 @@ impl NodeProcess {
 
     fn pid(&self) -> Option<String> {
         self.child.as_ref().map(|child| child.id().to_string())
+    }
+
+    /// The sum of the node's Prometheus samples named `name` (0 when the
+    /// node does not answer).
+    fn metric(&self, name: &str) -> f64 {
+        use std::io::Read;
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.prometheus_port))
+        else {
+            return 0.0;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text.lines()
+            .filter(|line| {
+                line.strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+            })
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
     }
 }
 
@@ -349,14 +371,15 @@ fn start_node(
     name: &'static str,
     args: &[String],
 ) -> Result<(NodeProcess, u16), String> {
-    let (rpc_port, p2p_port) = (free_port(), free_port());
+    let (rpc_port, p2p_port, prometheus_port) = (free_port(), free_port(), free_port());
     let log = std::fs::File::create(dir.join(format!("{name}.log"))).map_err(|e| e.to_string())?;
     let mut command = Command::new(&settings.node);
     command
         .args(args)
         .args(["--rpc-port", &rpc_port.to_string()])
         .args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
-        .args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
+        .args(["--prometheus-port", &prometheus_port.to_string()])
+        .args(["--no-telemetry", "--no-mdns"])
         .args(
             settings
                 .pool_type
@@ -388,6 +411,7 @@ fn start_node(
         child: Some(child),
         rpc: RpcClient::new(&url)?,
         url,
+        prometheus_port,
     };
     Ok((node, p2p_port))
 }
@@ -1221,6 +1245,16 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
         .map(|block| block.transfers)
         .sum();
 
+    // Each pool validation is a runtime call; a pool that validates a
+    // transfer many times (revalidating a backlog) shows here.
+    let validations: Vec<String> = nodes
+        .iter()
+        .map(|node| {
+            let count = node.metric("substrate_sub_txpool_validations_finished");
+            format!("{} {:.2}", node.name, count / included.max(1) as f64)
+        })
+        .collect();
+
     // Recovery: kill the proposer of the next block as its round begins
     // (not in a soak run).
     let recovery = if settings.soak {
@@ -1301,6 +1335,11 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
         out,
         "| blocks imported but never best (impeach candidates), per node | {} |",
         not_best_imports(dir)
+    );
+    let _ = writeln!(
+        out,
+        "| pool validations per included transfer (whole run), per node | {} |",
+        validations.join(", ")
     );
     let (node_cpu, own_cpu) = usage.window_cpu.split_at(nodes.len());
     let total_cpu: Duration = node_cpu.iter().sum();

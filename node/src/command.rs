@@ -180,12 +180,7 @@ pub fn run() -> sc_cli::Result<()> {
             let pool_type_given =
                 std::env::args().any(|arg| arg == "--pool-type" || arg.starts_with("--pool-type="));
             if !pool_type_given {
-                // Every block here is final within a round, so there are no
-                // forks for Substrate's fork-aware pool to follow, and its
-                // view bookkeeping lost accepted transfers: most of a burst
-                // of 12,000 under instant sealing (lost_transactions), and
-                // 71,723 of 720,000 in a 20-minute soak at 600 tx/s, each
-                // sent to one proposer (none lost with this pool).
+                // Why: crate::transaction_pool.
                 cli.run.base.pool_config.pool_type = sc_cli::TransactionPoolType::SingleState;
             }
             if cli.run.sealing.is_none() {
@@ -200,8 +195,10 @@ pub fn run() -> sc_cli::Result<()> {
             let runner = cli.create_runner(&cli.run.base)?;
             let sealing = cli.run.sealing;
             let take_transactions = cli.run.take_transactions;
-            let pool_limits =
-                crate::pool_admission::PoolLimits::from_cli(&cli.run.base.pool_config);
+            let pool = crate::transaction_pool::PoolSettings::from_cli(
+                &cli.run.base.pool_config,
+                cli.run.base.shared_params.is_dev(),
+            );
             runner.run_node_until_exit(|mut config| async move {
                 claim_rpc_ports_strictly(&mut config)?;
                 match config.network.network_backend {
@@ -211,14 +208,14 @@ pub fn run() -> sc_cli::Result<()> {
                                 Block,
                                 <Block as sp_runtime::traits::Block>::Hash,
                             >,
-                        >(config, sealing, take_transactions, pool_limits)
+                        >(config, sealing, take_transactions, pool)
                     }
                     sc_network::config::NetworkBackendType::Litep2p => {
                         service::new_full::<sc_network::Litep2pNetworkBackend>(
                             config,
                             sealing,
                             take_transactions,
-                            pool_limits,
+                            pool,
                         )
                     }
                 }

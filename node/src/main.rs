@@ -18,6 +18,7 @@ mod rpc_client;
 mod runtime_warmer;
 mod service;
 mod signing_client;
+mod transaction_pool;
 
 fn main() {
     if let Err(error) = command::run() {

@@ -16,7 +16,10 @@ use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_runtime::traits::Block as BlockT;
 
-use crate::cli::{Sealing, TakeTransactions};
+use crate::{
+    cli::{Sealing, TakeTransactions},
+    transaction_pool::PoolSettings,
+};
 
 #[cfg(feature = "runtime-benchmarks")]
 pub type HostFunctions = (
@@ -49,11 +52,17 @@ pub type Service = sc_service::PartialComponents<
 /// The parts of a node that commands other than `run` need too: blocks are
 /// imported as DPoR blocks (digest, seal and certificate checked).
 pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
-    new_partial_with(config, false)
+    new_partial_with(config, false, None)
 }
 
 /// As [`new_partial`]; `sealing` imports development-sealed blocks instead.
-fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, ServiceError> {
+/// A running node's pool follows `pool` (see [`crate::transaction_pool`]);
+/// other commands get Substrate's.
+fn new_partial_with(
+    config: &Configuration,
+    sealing: bool,
+    pool: Option<&PoolSettings>,
+) -> Result<Service, ServiceError> {
     let telemetry = config
         .telemetry_endpoints
         .clone()
@@ -89,8 +98,15 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
 
     let select_chain = sc_consensus::LongestChain::new(backend.clone());
 
-    let transaction_pool = Arc::from(
-        sc_transaction_pool::Builder::new(
+    let transaction_pool = Arc::from(match pool {
+        Some(settings) if settings.single_state => crate::transaction_pool::single_state_pool(
+            settings,
+            config.role.is_authority(),
+            client.clone(),
+            task_manager.spawn_essential_handle(),
+            config.prometheus_registry(),
+        ),
+        _ => sc_transaction_pool::Builder::new(
             task_manager.spawn_essential_handle(),
             client.clone(),
             config.role.is_authority().into(),
@@ -98,7 +114,7 @@ fn new_partial_with(config: &Configuration, sealing: bool) -> Result<Service, Se
         .with_options(config.transaction_pool.clone())
         .with_prometheus(config.prometheus_registry())
         .build(),
-    );
+    });
 
     task_manager.spawn_handle().spawn(
         "runtime-upgrade-warmer",
@@ -213,7 +229,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
     mut config: Configuration,
     sealing: Option<Sealing>,
     take_transactions: TakeTransactions,
-    pool_limits: crate::pool_admission::PoolLimits,
+    pool: PoolSettings,
 ) -> Result<TaskManager, ServiceError> {
     if sealing.is_none() {
         // The DPoR worker announces blocks itself: proposals and final
@@ -230,11 +246,11 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
         select_chain,
         transaction_pool,
         other: (mut telemetry, proven_warp_target),
-    } = new_partial_with(&config, sealing.is_some())?;
+    } = new_partial_with(&config, sealing.is_some(), Some(&pool))?;
     let transaction_pool: Arc<GatedPool> = Arc::new(
         crate::pool_admission::AdmissionGate::new(
             transaction_pool,
-            pool_limits,
+            pool.limits,
             config.prometheus_registry(),
         )
         .map_err(|e| ServiceError::Other(format!("transaction pool metrics: {e}")))?,
