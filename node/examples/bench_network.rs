@@ -283,25 +283,26 @@ impl NodeProcess {
         self.child.as_ref().map(|child| child.id().to_string())
     }
 
-    /// The sum of the node's Prometheus samples named `name` (0 when the
-    /// node does not answer).
-    fn metric(&self, name: &str) -> f64 {
+    /// The sum of the node's Prometheus samples named `name`, if the node
+    /// answers.
+    fn metric(&self, name: &str) -> Option<f64> {
         use std::io::Read;
-        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.prometheus_port))
-        else {
-            return 0.0;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let _ = stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.prometheus_port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        stream
+            .write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .ok()?;
         let mut text = String::new();
-        let _ = stream.read_to_string(&mut text);
-        text.lines()
+        stream.read_to_string(&mut text).ok()?;
+        let sum: f64 = text
+            .lines()
             .filter(|line| {
                 line.strip_prefix(name)
                     .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
             })
             .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
+            .sum();
+        Some(sum)
     }
 }
 
@@ -1249,10 +1250,12 @@ fn run_network(settings: &Settings, dir: &Path) -> Result<(), String> {
     // transfer many times (revalidating a backlog) shows here.
     let validations: Vec<String> = nodes
         .iter()
-        .map(|node| {
-            let count = node.metric("substrate_sub_txpool_validations_finished");
-            format!("{} {:.2}", node.name, count / included.max(1) as f64)
-        })
+        .map(
+            |node| match node.metric("substrate_sub_txpool_validations_finished") {
+                Some(count) => format!("{} {:.2}", node.name, count / included.max(1) as f64),
+                None => format!("{} (no metrics)", node.name),
+            },
+        )
         .collect();
 
     // Recovery: kill the proposer of the next block as its round begins

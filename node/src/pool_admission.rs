@@ -14,6 +14,19 @@
 //! that a transaction turning them ready cannot overflow the ready limit.
 //! A refusal is for now: a wallet submits again once blocks have emptied
 //! the pool.
+//!
+//! On a DPoR node with the single-state pool the gate also makes the pool
+//! follow finality ([`Maintenance::FinalOnly`]). A proposal is imported as
+//! the best block before it is certified, and the pool prunes the
+//! transactions a best block includes and bans them (30 minutes by
+//! default). When validators refuse the proposal (late, stamped ahead of
+//! their clocks, or a byzantine proposer's) the impeach block becomes final
+//! at its height, and Substrate's pool, which revalidates lightly here (see
+//! `crate::transaction_pool`), does not take the retracted block's
+//! transactions back: every node that imported the proposal had lost them,
+//! and refused them again as banned (`future_clock`). Pruned at finality,
+//! they stay until a final block includes them. A proposer builds on a final
+//! parent only, so the pool is pruned when it is needed.
 
 use std::{
     collections::HashMap,
@@ -29,7 +42,10 @@ use sc_transaction_pool_api::{
     LocalTransactionPool, MaintainedTransactionPool, PoolStatus, ReadyTransactions, TransactionFor,
     TransactionPool, TransactionSource, TransactionStatusStreamFor, TxHash, TxInvalidityReportMap,
 };
-use sp_runtime::traits::Block as BlockT;
+use sp_runtime::{
+    traits::Block as BlockT,
+    transaction_validity::{InvalidTransaction, TransactionValidityError},
+};
 
 /// What the pool may hold: `--pool-limit` transactions, `--pool-kbytes`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,10 +72,22 @@ struct Reserved {
     bytes: usize,
 }
 
+/// Which chain events maintain the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Maintenance {
+    /// Every event (new blocks, new best blocks, finality), as Substrate
+    /// does: for development sealing, and for the fork-aware pool, which
+    /// keeps a retracted block's transactions itself.
+    Every,
+    /// Finality only.
+    FinalOnly,
+}
+
 /// The pool `P` with submissions refused beyond its limits.
 pub struct AdmissionGate<P> {
     inner: Arc<P>,
     limits: PoolLimits,
+    maintenance: Maintenance,
     reserved: Mutex<Reserved>,
     refused: Option<Counter<U64>>,
 }
@@ -68,6 +96,7 @@ impl<P: TransactionPool> AdmissionGate<P> {
     pub fn new(
         inner: Arc<P>,
         limits: PoolLimits,
+        maintenance: Maintenance,
         registry: Option<&Registry>,
     ) -> Result<Self, PrometheusError> {
         let refused = registry
@@ -84,6 +113,7 @@ impl<P: TransactionPool> AdmissionGate<P> {
         Ok(Self {
             inner,
             limits,
+            maintenance,
             reserved: Mutex::new(Reserved::default()),
             refused,
         })
@@ -120,6 +150,13 @@ impl<P: TransactionPool> AdmissionGate<P> {
             reserved.bytes = reserved.bytes.saturating_sub(*size);
         }
     }
+}
+
+fn is_stale(error: Option<&TransactionValidityError>) -> bool {
+    matches!(
+        error,
+        Some(TransactionValidityError::Invalid(InvalidTransaction::Stale))
+    )
 }
 
 /// (transactions, bytes) the pool holds or is taking in.
@@ -222,8 +259,16 @@ where
     async fn report_invalid(
         &self,
         at: Option<<Self::Block as BlockT>::Hash>,
-        invalid_tx_errors: TxInvalidityReportMap<TxHash<Self>>,
+        mut invalid_tx_errors: TxInvalidityReportMap<TxHash<Self>>,
     ) -> Vec<Arc<Self::InPoolTransaction>> {
+        if self.maintenance == Maintenance::FinalOnly {
+            // A block builder that did not wait for the pool to be pruned
+            // for its parent finds the parent's transactions stale. The
+            // single-state pool would remove each with every later
+            // transaction of its sender, still valid; pruning at the
+            // parent's finality removes the stale ones alone.
+            invalid_tx_errors.retain(|_, error| !is_stale(error.as_ref()));
+        }
         self.inner.report_invalid(at, invalid_tx_errors).await
     }
 
@@ -267,7 +312,9 @@ where
     TransactionFor<P>: Encode,
 {
     async fn maintain(&self, event: ChainEvent<Self::Block>) {
-        self.inner.maintain(event).await
+        if self.maintenance == Maintenance::Every || matches!(event, ChainEvent::Finalized { .. }) {
+            self.inner.maintain(event).await
+        }
     }
 }
 

@@ -251,6 +251,11 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
         crate::pool_admission::AdmissionGate::new(
             transaction_pool,
             pool.limits,
+            if sealing.is_none() && pool.single_state {
+                crate::pool_admission::Maintenance::FinalOnly
+            } else {
+                crate::pool_admission::Maintenance::Every
+            },
             config.prometheus_registry(),
         )
         .map_err(|e| ServiceError::Other(format!("transaction pool metrics: {e}")))?,

@@ -14,11 +14,15 @@
 //! 3.6 times, and the backlog grew because of it (scripts/bench-network.sh,
 //! row "pool validations per included transfer"). Here the single-state
 //! pool revalidates "lightly": all ready transactions once every 20 blocks
-//! or 60 s. Nothing else needs revalidation on this chain: a transaction a
-//! block includes is pruned by its tags at import, and one that no longer
-//! applies (spent balance, expired era) is dropped when a proposer tries
-//! it. Light revalidation also never resubmits transactions of retracted
-//! blocks, which a chain without forks does not have.
+//! or 60 s. In between, a transaction a final block includes is pruned by
+//! its tags (the pool follows finality: `crate::pool_admission`), one whose
+//! era expired is dropped at each block, and one that no longer applies
+//! (its sender's balance spent) is dropped when a proposer tries it. The
+//! cost of that moves into block building: after a runtime upgrade, which
+//! every signed transaction's spec version check turns invalid, proposers
+//! try the old ones once each, until the next revalidation. Light
+//! revalidation never resubmits the transactions of retracted blocks; a
+//! pool that follows finality retracts none.
 
 use std::{sync::Arc, time::Duration};
 
@@ -84,7 +88,7 @@ pub fn single_state_pool<Block, Client>(
     settings: &PoolSettings,
     is_validator: bool,
     client: Arc<Client>,
-    spawner: impl SpawnEssentialNamed + Clone,
+    spawner: impl SpawnEssentialNamed,
     prometheus: Option<&Registry>,
 ) -> TransactionPoolHandle<Block, Client>
 where
@@ -102,9 +106,17 @@ where
     Client::Api: sp_transaction_pool::runtime_api::TaggedTransactionQueue<Block>,
 {
     let chain = client.usage_info().chain;
+    let options = settings.options();
+    log::info!(
+        "Transaction pool: single-state, light revalidation, {} ready / {} future transactions, {} / {} KiB",
+        options.ready.count,
+        options.future.count,
+        options.ready.total_bytes / 1024,
+        options.future.total_bytes / 1024,
+    );
     let api = Arc::new(FullChainApi::new(client, prometheus, &spawner));
     TransactionPoolWrapper(Box::new(BasicPool::with_revalidation_type(
-        settings.options(),
+        options,
         is_validator.into(),
         api,
         prometheus,
@@ -146,6 +158,27 @@ mod tests {
         );
         assert_eq!(options.ban_time, Duration::from_secs(1800));
         assert!(!options.reject_future_transactions);
+    }
+
+    /// Substrate's own reading of the same flags, compared through its
+    /// `Debug` output (its fields are private), follows its code if it
+    /// changes.
+    #[test]
+    fn the_options_equal_the_ones_substrate_makes() {
+        for (args, is_dev) in [
+            (&[][..], false),
+            (&[][..], true),
+            (&["--pool-limit", "123", "--pool-kbytes", "77"][..], false),
+            (&["--tx-ban-seconds", "9"][..], true),
+        ] {
+            let params = Params::parse_from(std::iter::once("node").chain(args.iter().copied()));
+            let ours = PoolSettings::from_cli(&params.pool, is_dev).options();
+            let substrates = format!("{:?}", params.pool.transaction_pool(is_dev));
+            assert!(
+                substrates.contains(&format!("options: {ours:?}")),
+                "{args:?}, dev {is_dev}: ours {ours:?}, Substrate's {substrates}"
+            );
+        }
     }
 
     #[test]

@@ -4,17 +4,25 @@
 //! which waits for `timestamp + period`, is never impeached because of it.
 //! No proposal is stamped more than the clock rule's drift ahead of the
 //! wall clock at the time it became final.
+//!
+//! Every node imports Eve's proposals, as the best block, before it
+//! refuses to vote for them. The transfers in them must still become
+//! final: the pools follow finality, so an impeached proposal takes no
+//! transfer with it. (They pruned the transfers of a best block and banned
+//! them; a wallet sending one again was refused for 30 minutes.)
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use codec::Decode;
-use common::{hex_decode, Node, TempDir};
+use codec::{Decode, Encode};
+use common::{hex_decode, hex_encode, Node, RpcClient, TempDir};
 use cpchain_primitives::{digest::DporPreDigest, AccountId};
+use cpchain_runtime::{BalancesCall, RuntimeCall};
 use serde_json::json;
+use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::DigestItem;
+use sp_runtime::{DigestItem, MultiAddress};
 
 const NAMES: [&str; 6] = ["alice", "bob", "charlie", "dave", "eve", "ferdie"];
 const HEIGHTS: u64 = 12;
@@ -75,7 +83,7 @@ fn a_proposer_stamping_blocks_a_minute_ahead_is_impeached_and_the_next_one_is_no
     let base = TempDir::new("cpchain-clock");
     let preload = preload.display().to_string();
     // Eve's wall clock is a minute fast; her timers (monotonic) are not.
-    let nodes = common::start_local_network(&base, "clock", &NAMES, |name| {
+    let mut nodes = common::start_local_network(&base, "clock", &NAMES, |name| {
         if name != "eve" {
             return Vec::new();
         }
@@ -160,4 +168,105 @@ fn a_proposer_stamping_blocks_a_minute_ahead_is_impeached_and_the_next_one_is_no
     );
     let refusals = alice.log_lines_with("ahead of the local clock");
     assert!(!refusals.is_empty(), "Alice never applied the clock rule");
+
+    transfers_in_impeached_proposals_become_final(&mut nodes);
+}
+
+/// With Ferdie stopped, transfers sent to Eve go into her proposals only,
+/// which are impeached; once he is back, each must become final. Before,
+/// Eve's pool pruned them when it imported her own proposal as best and
+/// banned them, and Ferdie, restarted with an empty pool, never heard of
+/// them.
+fn transfers_in_impeached_proposals_become_final(nodes: &mut [Node]) {
+    const ROUNDS: u32 = 5;
+    let senders = [
+        Sr25519Keyring::Alice,
+        Sr25519Keyring::Bob,
+        Sr25519Keyring::Charlie,
+        Sr25519Keyring::Dave,
+    ];
+    nodes[5].stop();
+    let (alice, eve) = (&nodes[0], &nodes[4]);
+    let genesis = alice.rpc("chain_getBlockHash", json!([0]));
+    let genesis = H256::from_slice(&hex_decode(genesis.as_str().unwrap()));
+    let dest = MultiAddress::Id(Sr25519Keyring::One.to_account_id());
+    let at = alice.rpc("chain_getFinalizedHead", json!([]));
+    let first_height = alice.finalized_number().unwrap_or(0);
+    let first_nonces: Vec<u32> = senders
+        .iter()
+        .map(|sender| common::nonce_at(alice, &sender.to_account_id(), &at))
+        .collect();
+    let signed: Vec<String> = (0..ROUNDS)
+        .flat_map(|round| {
+            senders
+                .iter()
+                .zip(&first_nonces)
+                .map(move |(s, n)| (s, n + round))
+        })
+        .map(|(sender, nonce)| {
+            let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+                dest: dest.clone(),
+                value: 1_000_000_000_000,
+            });
+            hex_encode(
+                &cpchain_runtime::sign_extrinsic(call, &sender.pair(), nonce, genesis).encode(),
+            )
+        })
+        .collect();
+    for answer in eve.rpc_batch(RpcClient::submit_batch(signed.iter().map(String::as_str))) {
+        assert!(
+            answer.get("result").is_some(),
+            "Eve refused a transfer: {answer}"
+        );
+    }
+    // Or the test proves nothing: a proposal of Eve's carried them (one
+    // extrinsic is the timestamp).
+    let carried = eve.wait_for(
+        "a proposal of Eve's with the transfers",
+        Duration::from_secs(60),
+        |eve| {
+            eve.log_lines_with("Prepared block for proposing at")
+                .into_iter()
+                .find(|line| {
+                    let number = |key: &str| {
+                        line.split(key)
+                            .nth(1)?
+                            .split(|c: char| !c.is_ascii_digit())
+                            .next()?
+                            .parse::<u64>()
+                            .ok()
+                    };
+                    number("proposing at ").is_some_and(|height| height > first_height)
+                        && number("extrinsics_count: ").is_some_and(|count| count > 1)
+                })
+        },
+    );
+    eprintln!("Eve's proposal with the transfers: {carried}");
+    eve.wait_for("the next height final", Duration::from_secs(60), |eve| {
+        eve.finalized_number().filter(|n| *n > first_height + 1)
+    });
+    nodes[5].restart();
+    let alice = &nodes[0];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let at = alice.rpc("chain_getFinalizedHead", json!([]));
+        let nonces: Vec<u32> = senders
+            .iter()
+            .map(|sender| common::nonce_at(alice, &sender.to_account_id(), &at))
+            .collect();
+        if nonces
+            .iter()
+            .zip(&first_nonces)
+            .all(|(nonce, first)| *nonce >= first + ROUNDS)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "transfers not final after 120 s: final nonces {nonces:?}, expected {first_nonces:?} \
+             + {ROUNDS}\n{}",
+            nodes[4].log_tail()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
 }
