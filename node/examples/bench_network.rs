@@ -82,6 +82,8 @@ use serde_json::{json, Value};
 use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
 use sp_runtime::MultiAddress;
 
+#[path = "../tests/common/metrics.rs"]
+mod metrics;
 #[path = "../src/rpc_client.rs"]
 mod rpc_client;
 use rpc_client::RpcClient;
@@ -286,23 +288,8 @@ impl NodeProcess {
     /// The sum of the node's Prometheus samples named `name`, if the node
     /// answers.
     fn metric(&self, name: &str) -> Option<f64> {
-        use std::io::Read;
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.prometheus_port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        stream
-            .write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .ok()?;
-        let mut text = String::new();
-        stream.read_to_string(&mut text).ok()?;
-        let sum: f64 = text
-            .lines()
-            .filter(|line| {
-                line.strip_prefix(name)
-                    .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
-            })
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum();
-        Some(sum)
+        let exposition = metrics::scrape(self.prometheus_port).ok()?;
+        Some(metrics::metric_sum(&exposition, name))
     }
 }
 

@@ -12,6 +12,8 @@ use std::{
 
 use serde_json::{json, Value};
 
+mod metrics;
+
 // The node's own client, so the tests speak HTTP exactly as its subcommands do.
 #[path = "../../src/rpc_client.rs"]
 mod rpc_client;
@@ -435,33 +437,13 @@ pub fn nonce_at(node: &Node, who: &cpchain_primitives::AccountId, at: &Value) ->
 
 /// The Prometheus exposition of the node whose metrics listen on `port`.
 pub fn scrape_metrics(port: u16) -> String {
-    use std::io::Write;
-    let mut stream =
-        std::net::TcpStream::connect(("127.0.0.1", port)).expect("Prometheus endpoint");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text
+    metrics::scrape(port).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The sum of a metric's samples (all label sets) in `exposition`; 0 if
 /// it has none.
 pub fn metric_sum(exposition: &str, name: &str) -> f64 {
-    exposition
-        .lines()
-        .filter(|line| {
-            line.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    metrics::metric_sum(exposition, name)
 }
 
 pub fn parse_hex_u64(hex: &str) -> Option<u64> {
