@@ -14,6 +14,14 @@
 //! - `CPCHAIN_TEST_LOSE_CERTIFICATES=n`: finalize blocks #1 to #n without
 //!   storing their certificates, as a node does that loses the race
 //!   between its own certificate and a later block's from sync.
+//! - `CPCHAIN_TEST_DEAF_AFTER_PROPOSING=h`: after its first proposal at
+//!   height `h` or above, drop every consensus message received until it
+//!   has dropped a certificate of a later height, and for a second more:
+//!   as a node does whose links are down while the committee decides its
+//!   block and the next one without it (sync keeps running).
+//! - `CPCHAIN_TEST_NO_FINAL_ANNOUNCE=1`: do not announce the final block a
+//!   height starts on, so that peers that missed its certificate cannot
+//!   fetch it through sync's block announcements.
 
 use cpchain_lbft::{Crypto, Message, Phase, SignedVote};
 use cpchain_primitives::{Hash, OpaqueBlock as Block};
@@ -35,6 +43,53 @@ pub fn lose_certificate(height: u64) -> bool {
         .ok()
         .and_then(|n| n.parse::<u64>().ok())
         .is_some_and(|n| height <= n)
+}
+
+/// Whether to go deaf after proposing at `height`.
+pub fn deaf_after_proposing(height: u64) -> bool {
+    std::env::var("CPCHAIN_TEST_DEAF_AFTER_PROPOSING")
+        .ok()
+        .and_then(|from| from.parse::<u64>().ok())
+        .is_some_and(|from| height >= from)
+}
+
+/// A node deaf since it proposed at `proposed`.
+pub struct Deafness {
+    proposed: u64,
+    until: Option<std::time::Instant>,
+}
+
+impl Deafness {
+    pub fn new(proposed: u64) -> Self {
+        Self {
+            proposed,
+            until: None,
+        }
+    }
+
+    /// Whether to drop the consensus message `bytes`, received at `now`.
+    pub fn drops(&mut self, bytes: &[u8], now: std::time::Instant) -> bool {
+        if let Some(until) = self.until {
+            return now < until;
+        }
+        if let Ok(Message::Validate(certificate)) =
+            crate::communication::wire::decode_message(bytes)
+        {
+            if certificate.vote.height > self.proposed {
+                log::warn!(
+                    target: LOG_TARGET,
+                    "byzantine-test: dropped the certificate of #{}; hearing again in a second",
+                    certificate.vote.height
+                );
+                self.until = Some(now + std::time::Duration::from_secs(1));
+            }
+        }
+        true
+    }
+}
+
+pub fn no_final_announce() -> bool {
+    std::env::var("CPCHAIN_TEST_NO_FINAL_ANNOUNCE").is_ok_and(|v| v == "1")
 }
 
 pub fn double_vote() -> bool {

@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use codec::Encode;
+use codec::{Decode, Encode};
 use cpchain_lbft::{Action, Machine, Message, Params};
 use cpchain_primitives::{
     digest::{DporPreDigest, DPOR_ENGINE_ID},
@@ -61,6 +61,13 @@ use crate::{
 const REBROADCAST_EVERY: Duration = Duration::from_secs(2);
 /// Blocks are remembered for the machine's height and this many above.
 const IMPORTED_AHEAD: u64 = 16;
+/// A peer behind gets at most this many certificates at once: its own
+/// height's and those of the later heights its machine keeps one for
+/// (`Params::max_heights_ahead`, 4), less one.
+const MAX_CERTIFICATES_PER_ANSWER: u64 = 4;
+/// A peer further behind than this is left to sync, which fetches blocks
+/// with their certificates in bulk.
+const MAX_ANSWERED_LAG: u64 = 32;
 /// At most this many relayed messages of one height are sent again.
 const MAX_RESENT_PER_HEIGHT: usize = 512;
 /// How far ahead of a validator's clock a proposal's timestamp may be for
@@ -190,10 +197,21 @@ struct Worker<C, BE, BI, E> {
     /// count it (a later height's vote by a validator it did not know yet)
     /// is taken to have it, and would not get it again otherwise.
     relayed_this_height: Vec<Vec<u8>>,
+    /// The certificate of the last final block, as a VALIDATE message:
+    /// sent to a peer when it connects, and to every peer while a height
+    /// takes long, for a peer that missed it. Every node sends it, not only
+    /// validators: a node whose only path to the committee is a follower
+    /// would otherwise wait for a timeout to hear of a later height.
+    parent_certificate: Option<Vec<u8>>,
+    /// `byzantine-test`: set once, after a proposal (see
+    /// `byzantine::deaf_after_proposing`).
+    #[cfg(feature = "byzantine-test")]
+    deaf: Option<crate::byzantine::Deafness>,
     /// When this node started the height being decided.
     height_started: Instant,
-    /// The highest height of a message the machine counted: above the
-    /// height being decided, the network decided it without this node.
+    /// The highest height of a message the machine counted, or of a later
+    /// certificate it keeps: above the height being decided, the network
+    /// decided it without this node.
     highest_seen: u64,
     timers: FuturesUnordered<Timer>,
     authoring: Option<Authoring>,
@@ -293,6 +311,9 @@ where
             signing_stopped: false,
             gossip: Gossip::new(),
             relayed_this_height: Vec::new(),
+            parent_certificate: None,
+            #[cfg(feature = "byzantine-test")]
+            deaf: None,
             height_started: Instant::now(),
             highest_seen: 0,
             timers: FuturesUnordered::new(),
@@ -330,7 +351,11 @@ where
                 result = authoring.fuse() => {
                     self.authoring = None;
                     match result {
-                        Ok(hash) => log::info!(target: LOG_TARGET, "Proposed {hash}"),
+                        Ok(hash) => {
+                            log::info!(target: LOG_TARGET, "Proposed {hash}");
+                            #[cfg(feature = "byzantine-test")]
+                            self.go_deaf_if_asked();
+                        }
                         Err(e) => log::warn!(target: LOG_TARGET, "Proposing failed: {e}"),
                     }
                 }
@@ -355,11 +380,24 @@ where
                     // notification: catch up with them here.
                     self.follow_finality().await;
                     let actions = self.machine.rebroadcast();
+                    let sent_certificate = actions
+                        .iter()
+                        .any(|action| matches!(action, Action::Broadcast(Message::Validate(_))));
                     self.execute(actions).await;
                     // Only for a height that is taking long: a peer that
-                    // missed a message is then why.
+                    // missed a message is then why. (With a period over
+                    // 2 s, that is every height: a node sends each peer its
+                    // parent's certificate once or twice a height, which
+                    // peers at its height drop after a lookup.)
                     if self.height_started.elapsed() >= REBROADCAST_EVERY {
                         let peers: Vec<PeerId> = self.gossip.peers().copied().collect();
+                        if let Some(bytes) = self
+                            .parent_certificate
+                            .clone()
+                            .filter(|_| !sent_certificate)
+                        {
+                            self.send(peers.clone(), &bytes);
+                        }
                         for bytes in std::mem::take(&mut self.relayed_this_height) {
                             self.send(peers.clone(), &bytes);
                             self.relayed_this_height.push(bytes);
@@ -411,9 +449,16 @@ where
         let parent = info.finalized_hash;
         self.parent = parent;
         self.relayed_this_height.clear();
+        self.parent_certificate = self.certificate_message(height - 1, parent);
         self.height_started = Instant::now();
         // Peers that lack it fetch it with its certificate.
-        self.sync.announce_block(parent, None);
+        #[cfg(feature = "byzantine-test")]
+        let announce = !crate::byzantine::no_final_announce();
+        #[cfg(not(feature = "byzantine-test"))]
+        let announce = true;
+        if announce {
+            self.sync.announce_block(parent, None);
+        }
         self.imported = self.imported.split_off(&height);
         if self
             .pending_final
@@ -681,6 +726,9 @@ where
             }
             NotificationEvent::NotificationStreamOpened { peer, .. } => {
                 self.gossip.connected(peer, Instant::now());
+                if let Some(bytes) = self.parent_certificate.clone() {
+                    self.send(vec![peer], &bytes);
+                }
                 // A peer that (re)connects missed what was sent meanwhile.
                 let actions = self.machine.rebroadcast();
                 self.execute(actions).await;
@@ -697,6 +745,12 @@ where
     /// A consensus message from `peer`: checked by the machine, acted on,
     /// and relayed if the machine counted it.
     async fn on_notification(&mut self, peer: PeerId, bytes: Vec<u8>) {
+        #[cfg(feature = "byzantine-test")]
+        if let Some(deaf) = self.deaf.as_mut() {
+            if deaf.drops(&bytes, Instant::now()) {
+                return;
+            }
+        }
         if let Err(Flooding { first }) = self.gossip.admit(&peer, Instant::now()) {
             if first {
                 self.network.report_peer(peer, COST_FLOODING);
@@ -711,6 +765,9 @@ where
                 return;
             }
         };
+        if let Message::Validate(certificate) = &message {
+            self.answer_peer_behind(peer, certificate.vote.height, certificate.vote.hash);
+        }
         let id = content_id(&message);
         if let Some(height) = self.gossip.on_receive(&peer, id) {
             if self
@@ -738,6 +795,9 @@ where
         let counted = self.machine.accepts(&message);
         match self.machine.on_message(message) {
             Ok(actions) => {
+                if let Some(ahead) = self.machine.highest_certified_ahead() {
+                    self.highest_seen = self.highest_seen.max(ahead);
+                }
                 if counted {
                     self.highest_seen = self.highest_seen.max(height);
                     let targets = self.gossip.relay(id, height, signer.as_deref());
@@ -755,6 +815,50 @@ where
                 log::debug!(target: LOG_TARGET, "Invalid message from {peer}: {e:?}");
                 self.network.report_peer(peer, COST_INVALID_VOTE);
             }
+        }
+    }
+
+    /// `peer` sent a VALIDATE naming this node's final block `hash` at
+    /// `height`, below its last final block. Nodes send the certificate of
+    /// their last final block while a height takes long, so the peer is
+    /// most likely stuck at the height after it: decided without it, and
+    /// its messages are not sent again. Sync would not fetch its own block's
+    /// certificate for it (README, "Missed certificates"). It gets the next
+    /// certificates from this node's database, at most
+    /// [`MAX_CERTIFICATES_PER_ANSWER`] a second; the VALIDATE is not
+    /// checked, so any peer can have that, as it can through sync's block
+    /// requests.
+    fn answer_peer_behind(&mut self, peer: PeerId, height: u64, hash: Hash) {
+        let finalized = u64::from(self.client.info().finalized_number);
+        let now = Instant::now();
+        if height >= finalized
+            || height.saturating_add(MAX_ANSWERED_LAG) < finalized
+            || !self.gossip.may_answer_behind(&peer, now)
+        {
+            return;
+        }
+        let canonical = |number: u64| {
+            u32::try_from(number)
+                .ok()
+                .and_then(|number| self.client.hash(number).ok().flatten())
+        };
+        if canonical(height) != Some(hash) {
+            return;
+        }
+        let last = finalized.min(height.saturating_add(MAX_CERTIFICATES_PER_ANSWER));
+        let answer: Vec<(u64, Vec<u8>)> = (height.saturating_add(1)..=last)
+            .filter_map(|next| {
+                let bytes = self.certificate_message(next, canonical(next)?)?;
+                Some((next, bytes))
+            })
+            .collect();
+        if answer.is_empty() {
+            return;
+        }
+        self.gossip.answered_behind(&peer, now);
+        for (next, bytes) in answer {
+            log::debug!(target: LOG_TARGET, "#{next}: sending its certificate to {peer}, which is behind");
+            self.send(vec![peer], &bytes);
         }
     }
 
@@ -1032,7 +1136,7 @@ where
     /// finalized first (sync imported that one meanwhile): without it, this
     /// node would serve the block uncertified, and a node syncing history
     /// from it would drop it as a bad peer.
-    fn keep_certificate(&self, height: u64, hash: Hash, justification: &DporJustification) {
+    fn keep_certificate(&mut self, height: u64, hash: Hash, justification: &DporJustification) {
         let canonical = u32::try_from(height)
             .ok()
             .and_then(|number| self.client.hash(number).ok().flatten());
@@ -1047,12 +1151,36 @@ where
             .append_justification(hash, (DPOR_ENGINE_ID, justification.encode()))
         {
             Ok(()) => {
+                if hash == self.parent {
+                    self.parent_certificate = self.certificate_message(height, hash);
+                }
                 log::debug!(target: LOG_TARGET, "#{height}: stored the certificate of a block already final")
             }
             Err(e) => {
                 log::debug!(target: LOG_TARGET, "#{height}: cannot store its certificate: {e}")
             }
         }
+    }
+
+    /// `byzantine-test`: after this node's proposal, goes deaf if
+    /// `CPCHAIN_TEST_DEAF_AFTER_PROPOSING` says so.
+    #[cfg(feature = "byzantine-test")]
+    fn go_deaf_if_asked(&mut self) {
+        let height = self.machine.height().unwrap_or_default();
+        if self.deaf.is_none() && crate::byzantine::deaf_after_proposing(height) {
+            log::warn!(target: LOG_TARGET, "byzantine-test: deaf to consensus messages after proposing at #{height}");
+            self.deaf = Some(crate::byzantine::Deafness::new(height));
+        }
+    }
+
+    /// The VALIDATE message of the final block `hash` at `height`, from
+    /// the certificate stored with it; none for genesis.
+    fn certificate_message(&self, height: u64, hash: Hash) -> Option<Vec<u8>> {
+        let justifications = self.client.justifications(hash).ok().flatten()?;
+        let justification =
+            DporJustification::decode(&mut &justifications.get(DPOR_ENGINE_ID)?[..]).ok()?;
+        let message = Message::Validate(justification.certificate(height, hash));
+        Some(WireMessage::from(message).encode())
     }
 
     fn parent_timestamp(&self, parent: Hash) -> u64 {

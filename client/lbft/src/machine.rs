@@ -260,8 +260,10 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
     /// height within the buffer window that a current validator signed. A
     /// later height's VALIDATE is kept only if it verifies against this
     /// height's validators, and silently dropped otherwise (that height's
-    /// set may differ), so it is not counted: nodes that far behind fetch
-    /// certificates with their blocks instead. The glue relays a message to its peers only if this held
+    /// set may differ), so it is not counted, and not relayed; the glue
+    /// reads [`Machine::highest_certified_ahead`] as a sign that this node
+    /// is behind. The glue
+    /// relays a message to its peers only if this held
     /// before `on_message` and `on_message` then accepted it, so that
     /// nothing unchecked, stale or unsigned by the committee travels
     /// further than one hop.
@@ -283,6 +285,16 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
             Message::RoundChange { change, .. } => state.validators.contains(&change.signer),
             Message::Validate(_) => false,
         }
+    }
+
+    /// The highest later height whose certificate this machine keeps (it
+    /// verified against the current validators): proof that the height
+    /// being decided was decided without this node, whose peers will not
+    /// send that height's messages again. The glue then asks for the
+    /// missed certificate; while the committee waits in silence (for
+    /// instance for this node's own proposal) no later vote shows it.
+    pub fn highest_certified_ahead(&self) -> Option<Height> {
+        self.buffered_certificates.keys().next_back().copied()
     }
 
     /// The height being decided, if any.
@@ -389,13 +401,20 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
 
     /// Sends again what this validator signed in its current round (the
     /// leader's proposal with its justification) and the certificate of the
-    /// last height it decided. The glue calls it now and then, and when a
-    /// peer connects: nothing is retransmitted otherwise, and a message lost
-    /// while peers reconnect would cost a round. Signs nothing new.
+    /// last height it decided, if that is this height or the one before.
+    /// The glue calls it now and then, and when a peer connects: nothing is
+    /// retransmitted otherwise, and a message lost while peers reconnect
+    /// would cost a round. Signs nothing new. An older certificate (this
+    /// node caught up without deciding) would tell peers it is behind.
     pub fn rebroadcast(&mut self) -> Vec<Action<C>> {
         let mut actions = Vec::new();
+        let height = self.height().unwrap_or_default();
         if self.is_member() {
-            if let Some(certificate) = &self.last_certificate {
+            if let Some(certificate) = self
+                .last_certificate
+                .as_ref()
+                .filter(|c| c.vote.height.saturating_add(1) >= height)
+            {
                 actions.push(Action::Broadcast(Message::Validate(certificate.clone())));
             }
         }
@@ -585,6 +604,13 @@ impl<C: Config, K: Crypto<C>> Machine<C, K> {
         };
         let (signer, slot) = match &message {
             Message::Validate(certificate) => {
+                // One per height is kept: the next copy costs no check.
+                if self
+                    .buffered_certificates
+                    .contains_key(&certificate.vote.height)
+                {
+                    return Ok(());
+                }
                 let checks = certificate.vote.phase == Phase::Commit
                     && certificate
                         .verify(&state.validators, &self.params.chain_id, &self.crypto)

@@ -290,11 +290,53 @@ fn rebroadcast_sends_the_current_round_again_without_signing_anything_new() {
     machine
         .on_message(Message::Validate(commit.clone()))
         .unwrap();
-    machine.start_height(2, x, validators);
+    machine.start_height(2, x, validators.clone());
     let again = machine.rebroadcast();
     assert!(again
         .iter()
         .any(|a| matches!(a, Action::Broadcast(Message::Validate(c)) if *c == commit)));
+    // Caught up to height 4 without deciding 2 and 3: the certificate of 1
+    // would tell peers that this node is behind, and they would answer it.
+    machine.start_height(4, [3; 8], validators);
+    assert!(!machine
+        .rebroadcast()
+        .iter()
+        .any(|a| matches!(a, Action::Broadcast(Message::Validate(_)))));
+}
+
+/// A node that missed its height's certificate learns that it did from a
+/// later height's certificate, which verifies; a broken one, or one
+/// signed by too few, proves nothing.
+#[test]
+fn a_later_certificate_that_verifies_shows_the_height_was_decided_elsewhere() {
+    let validators = ValidatorSet::new(0u16..4).unwrap();
+    let mut machine = validator_zero(Vec::new());
+    machine.start_height(2, GENESIS, validators.clone());
+    assert_eq!(machine.highest_certified_ahead(), None);
+    let three = vote(3, 1, Phase::Commit, [3; 8]);
+    let too_few = certificate(&[1, 2], three);
+    let mut forged = certificate(&[1, 2, 3], three);
+    forged.signatures[0].1 ^= 1;
+    for broken in [too_few, forged] {
+        machine.on_message(Message::Validate(broken)).unwrap();
+        assert_eq!(machine.highest_certified_ahead(), None);
+    }
+    machine
+        .on_message(Message::Validate(certificate(&[1, 2, 3], three)))
+        .unwrap();
+    assert_eq!(machine.highest_certified_ahead(), Some(3));
+    machine
+        .on_message(Message::Validate(certificate(
+            &[0, 2, 3],
+            vote(4, 0, Phase::Commit, [4; 8]),
+        )))
+        .unwrap();
+    assert_eq!(machine.highest_certified_ahead(), Some(4));
+    // Once this node reaches them, they are no longer ahead.
+    machine.start_height(3, [2; 8], validators.clone());
+    assert_eq!(machine.highest_certified_ahead(), Some(4));
+    machine.start_height(4, [3; 8], validators);
+    assert_eq!(machine.highest_certified_ahead(), None);
 }
 
 /// Validator 0, restarted with `records`.

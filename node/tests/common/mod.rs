@@ -572,6 +572,27 @@ pub fn certificate_signers(
         .collect()
 }
 
+/// The proposer a block names in its DPoR digest, and whether it is an
+/// impeach block.
+pub fn block_origin(node: &Node, hash: &str) -> (cpchain_primitives::AccountId, bool) {
+    use codec::Decode;
+    let header = node.rpc("chain_getHeader", json!([hash]));
+    let items: Vec<sp_runtime::DigestItem> = header["digest"]["logs"]
+        .as_array()
+        .expect("digest logs")
+        .iter()
+        .map(|log| {
+            sp_runtime::DigestItem::decode(&mut &hex_decode(log.as_str().unwrap())[..]).unwrap()
+        })
+        .collect();
+    let digest =
+        cpchain_primitives::digest::DporPreDigest::<cpchain_primitives::AccountId>::find_in_items(
+            &items,
+        )
+        .expect("a DPoR digest");
+    (digest.proposer, digest.impeach)
+}
+
 /// Whether the block at `hash` is an impeach block: a DPoR pre-runtime
 /// digest and no seal.
 pub fn is_impeach_block(node: &Node, hash: &str) -> bool {

@@ -18,7 +18,10 @@
 //! validator sends its current round's messages every few seconds), it is
 //! passed on to peers that connected since, as long as its height is not
 //! behind the local one. Nothing the machine did not count is relayed:
-//! forged, stale and far-future messages stop at the first hop.
+//! forged, stale and far-future messages stop at the first hop. A peer
+//! that shows it is behind (it sends the certificate of a final block of
+//! this node's, below its last one) is sent the certificates it missed, at
+//! most once a second.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -40,6 +43,9 @@ const KNOWN_CAPACITY: usize = 2_048;
 pub const MAX_RELAYED_PER_SIGNER_AND_HEIGHT: u32 = 64;
 /// How many (signer, height) counters a node keeps.
 const SIGNER_COUNTERS: usize = 4_096;
+/// A peer behind gets missed certificates at most this often, whatever it
+/// sends: answering costs a database read and a send.
+pub const ANSWER_BEHIND_EVERY: Duration = Duration::from_secs(1);
 
 /// The blake2-256 of `bytes`.
 pub fn message_id(bytes: &[u8]) -> MessageId {
@@ -118,6 +124,7 @@ impl RateWindow {
 struct PeerState {
     known: RecentIds<()>,
     window: RateWindow,
+    answered_at: Option<Instant>,
 }
 
 /// A peer over its rate: the message is dropped. `first` on the first
@@ -157,6 +164,7 @@ impl<P: StdHash + Eq + Clone> Gossip<P> {
             PeerState {
                 known: RecentIds::new(KNOWN_CAPACITY),
                 window: RateWindow::new(now),
+                answered_at: None,
             },
         );
     }
@@ -179,6 +187,24 @@ impl<P: StdHash + Eq + Clone> Gossip<P> {
             return Ok(());
         };
         peer.window.admit(now, 1, MAX_MESSAGES_PER_SECOND)
+    }
+
+    /// `peer` showed it is behind: whether it may be sent what it missed
+    /// now, at most once per [`ANSWER_BEHIND_EVERY`] (see
+    /// [`Gossip::answered_behind`]).
+    pub fn may_answer_behind(&self, peer: &P, now: Instant) -> bool {
+        self.peers.get(peer).is_some_and(|state| {
+            state
+                .answered_at
+                .is_none_or(|at| now.saturating_duration_since(at) >= ANSWER_BEHIND_EVERY)
+        })
+    }
+
+    /// `peer` was sent what it missed: the next answer waits.
+    pub fn answered_behind(&mut self, peer: &P, now: Instant) {
+        if let Some(state) = self.peers.get_mut(peer) {
+            state.answered_at = Some(now);
+        }
     }
 
     /// The admitted message `id` came from `from`, which has it from now
@@ -319,6 +345,22 @@ mod tests {
         assert_eq!(gossip.admit(&1, now), Err(Flooding { first: true }));
         assert_eq!(gossip.admit(&1, now), Err(Flooding { first: false }));
         assert_eq!(gossip.admit(&1, now + Duration::from_secs(1)), Ok(()));
+    }
+
+    #[test]
+    fn a_peer_behind_is_answered_at_most_once_a_second() {
+        let now = Instant::now();
+        let mut gossip = gossip(&[1, 2], now);
+        assert!(gossip.may_answer_behind(&1, now));
+        // Asking spends nothing; an answer does.
+        assert!(gossip.may_answer_behind(&1, now));
+        gossip.answered_behind(&1, now);
+        assert!(!gossip.may_answer_behind(&1, now + Duration::from_millis(999)));
+        // Each peer has its own allowance.
+        assert!(gossip.may_answer_behind(&2, now));
+        assert!(gossip.may_answer_behind(&1, now + ANSWER_BEHIND_EVERY));
+        // Nor is a peer that is not connected answered.
+        assert!(!gossip.may_answer_behind(&3, now));
     }
 
     #[test]

@@ -5,11 +5,15 @@
 //! its only peer was down at the time) would wait for ever: the committee
 //! has moved on and nobody sends that certificate again. The evidence that
 //! the height was decided elsewhere is a checked message of a later height,
-//! or a block of a later height (a proposal is built on the last final
-//! block only). Then the node asks sync for the certificate of every block
-//! it holds at its height, and of the parent of every later block it
-//! holds: peers that finalized one of them answer with its justification,
-//! which the justification import checks and finalizes.
+//! a later certificate that verifies, or a block of a later height (a
+//! proposal is built on the last final block only). Then the node asks sync
+//! for the certificate of every block it holds at its height, and of the
+//! parent of every later block it holds: peers that finalized one of them
+//! answer with its justification, which the justification import checks
+//! and finalizes. Sync asks only peers whose best block it knows to be that
+//! high, which excludes a proposer's own block; peers also answer the
+//! certificate a node behind keeps sending with the ones it missed
+//! (`Worker::answer_peer_behind`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,7 +25,7 @@ pub type Imported = BTreeMap<u64, Vec<(Hash, Hash, bool)>>;
 /// The blocks (hash, number) whose certificates to ask for, if the node
 /// deciding `height` on top of `parent` has evidence that `height` was
 /// decided elsewhere: `highest_seen` is the highest height of a message
-/// its machine counted.
+/// its machine counted or of a later certificate it keeps.
 pub fn certificates_to_request(
     height: u64,
     parent: Hash,
