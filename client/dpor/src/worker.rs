@@ -825,9 +825,9 @@ where
     /// its messages are not sent again. Sync would not fetch its own block's
     /// certificate for it (README, "Missed certificates"). It gets the next
     /// certificates from this node's database, at most
-    /// [`MAX_CERTIFICATES_PER_ANSWER`] a second; the VALIDATE is not
-    /// checked, so any peer can have that, as it can through sync's block
-    /// requests.
+    /// [`MAX_CERTIFICATES_PER_ANSWER`] a second (and all peers together
+    /// 16 answers a second); the VALIDATE is not checked, so any peer can
+    /// have that, as it can through sync's block requests.
     fn answer_peer_behind(&mut self, peer: PeerId, height: u64, hash: Hash) {
         let finalized = u64::from(self.client.info().finalized_number);
         let now = Instant::now();

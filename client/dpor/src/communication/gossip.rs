@@ -46,6 +46,10 @@ const SIGNER_COUNTERS: usize = 4_096;
 /// A peer behind gets missed certificates at most this often, whatever it
 /// sends: answering costs a database read and a send.
 pub const ANSWER_BEHIND_EVERY: Duration = Duration::from_secs(1);
+/// And all peers together at most this many times a second, so that many
+/// connections (one adversary's, say) do not keep the worker, which also
+/// votes, reading the database.
+pub const MAX_ANSWERS_PER_SECOND: u32 = 16;
 
 /// The blake2-256 of `bytes`.
 pub fn message_id(bytes: &[u8]) -> MessageId {
@@ -106,6 +110,16 @@ impl RateWindow {
         }
     }
 
+    /// Whether `items` more at `now` would be within `max` a second.
+    pub(crate) fn would_admit(&self, now: Instant, items: u32, max: u32) -> bool {
+        let count = if now.saturating_duration_since(self.start) >= Duration::from_secs(1) {
+            0
+        } else {
+            self.count
+        };
+        count.saturating_add(items) <= max
+    }
+
     /// `items` more arrived at `now`: within `max` a second?
     pub(crate) fn admit(&mut self, now: Instant, items: u32, max: u32) -> Result<(), Flooding> {
         if now.saturating_duration_since(self.start) >= Duration::from_secs(1) {
@@ -140,6 +154,8 @@ pub struct Gossip<P> {
     peers: HashMap<P, PeerState>,
     /// Messages relayed per (signer, height), keyed by their hash.
     relayed_per_signer: RecentIds<u32>,
+    /// Answers to peers behind in the current second, all peers together.
+    answers: RateWindow,
 }
 
 impl<P: StdHash + Eq + Clone> Default for Gossip<P> {
@@ -154,6 +170,7 @@ impl<P: StdHash + Eq + Clone> Gossip<P> {
             seen: RecentIds::new(SEEN_CAPACITY),
             peers: HashMap::new(),
             relayed_per_signer: RecentIds::new(SIGNER_COUNTERS),
+            answers: RateWindow::new(Instant::now()),
         }
     }
 
@@ -193,15 +210,17 @@ impl<P: StdHash + Eq + Clone> Gossip<P> {
     /// now, at most once per [`ANSWER_BEHIND_EVERY`] (see
     /// [`Gossip::answered_behind`]).
     pub fn may_answer_behind(&self, peer: &P, now: Instant) -> bool {
-        self.peers.get(peer).is_some_and(|state| {
-            state
-                .answered_at
-                .is_none_or(|at| now.saturating_duration_since(at) >= ANSWER_BEHIND_EVERY)
-        })
+        self.answers.would_admit(now, 1, MAX_ANSWERS_PER_SECOND)
+            && self.peers.get(peer).is_some_and(|state| {
+                state
+                    .answered_at
+                    .is_none_or(|at| now.saturating_duration_since(at) >= ANSWER_BEHIND_EVERY)
+            })
     }
 
     /// `peer` was sent what it missed: the next answer waits.
     pub fn answered_behind(&mut self, peer: &P, now: Instant) {
+        let _ = self.answers.admit(now, 1, MAX_ANSWERS_PER_SECOND);
         if let Some(state) = self.peers.get_mut(peer) {
             state.answered_at = Some(now);
         }
@@ -361,6 +380,28 @@ mod tests {
         assert!(gossip.may_answer_behind(&1, now + ANSWER_BEHIND_EVERY));
         // Nor is a peer that is not connected answered.
         assert!(!gossip.may_answer_behind(&3, now));
+    }
+
+    #[test]
+    fn all_peers_together_are_answered_at_most_sixteen_times_a_second() {
+        let now = Instant::now();
+        let peers: Vec<u32> = (0..40).collect();
+        let mut gossip = gossip(&peers, now);
+        let answered = peers
+            .iter()
+            .filter(|peer| {
+                let may = gossip.may_answer_behind(peer, now);
+                if may {
+                    gossip.answered_behind(peer, now);
+                }
+                may
+            })
+            .count();
+        assert_eq!(answered, MAX_ANSWERS_PER_SECOND as usize);
+        // The next second, the others get their turn.
+        let later = now + Duration::from_secs(2);
+        assert!(gossip.may_answer_behind(&39, later));
+        assert!(!gossip.may_answer_behind(&0, now + Duration::from_millis(999)));
     }
 
     #[test]
