@@ -4,9 +4,27 @@
 
 use cpchain_lbft::{Certificate, Phase, Vote};
 pub use cpchain_primitives::finality::DporJustification;
-use cpchain_primitives::Hash;
+use cpchain_primitives::{digest::DPOR_ENGINE_ID, Hash, OpaqueBlock as Block};
+use sc_client_api::BlockBackend;
 
 use crate::Dpor;
+
+/// The certificate stored with block `hash`, if it has one.
+pub fn stored_justification<C: BlockBackend<Block>>(
+    client: &C,
+    hash: Hash,
+) -> Result<Option<DporJustification>, String> {
+    let Some(encoded) = client
+        .justifications(hash)
+        .map_err(|e| e.to_string())?
+        .and_then(|all| all.get(DPOR_ENGINE_ID).cloned())
+    else {
+        return Ok(None);
+    };
+    DporJustification::decode_all(&mut &encoded[..])
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
 
 /// Converts between the machine's certificates and justifications.
 pub trait CertificateJustification {

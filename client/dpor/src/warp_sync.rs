@@ -84,14 +84,9 @@ where
 
     fn fragment(&self, number: u32) -> Result<Fragment, String> {
         let (hash, header) = self.header_at(number)?;
-        let justification = self
-            .client
-            .justifications(hash)
-            .map_err(|e| e.to_string())?
-            .and_then(|all| all.get(DPOR_ENGINE_ID).cloned())
+        let justification = crate::justification::stored_justification(&*self.client, hash)
+            .map_err(|e| format!("block #{number}: {e}"))?
             .ok_or_else(|| format!("block #{number} has no stored certificate"))?;
-        let justification = DporJustification::decode_all(&justification)
-            .map_err(|e| format!("block #{number}: {e}"))?;
         Ok(Fragment {
             header,
             justification,

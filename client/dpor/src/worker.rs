@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use codec::{Decode, Encode};
+use codec::Encode;
 use cpchain_lbft::{Action, Machine, Message, Params};
 use cpchain_primitives::{
     digest::{DporPreDigest, DPOR_ENGINE_ID},
@@ -1152,7 +1152,7 @@ where
         {
             Ok(()) => {
                 if hash == self.parent {
-                    self.parent_certificate = self.certificate_message(height, hash);
+                    self.parent_certificate = Some(validate_message(height, hash, justification));
                 }
                 log::debug!(target: LOG_TARGET, "#{height}: stored the certificate of a block already final")
             }
@@ -1176,11 +1176,9 @@ where
     /// The VALIDATE message of the final block `hash` at `height`, from
     /// the certificate stored with it; none for genesis.
     fn certificate_message(&self, height: u64, hash: Hash) -> Option<Vec<u8>> {
-        let justifications = self.client.justifications(hash).ok().flatten()?;
         let justification =
-            DporJustification::decode(&mut &justifications.get(DPOR_ENGINE_ID)?[..]).ok()?;
-        let message = Message::Validate(justification.certificate(height, hash));
-        Some(WireMessage::from(message).encode())
+            crate::justification::stored_justification(&*self.client, hash).ok()??;
+        Some(validate_message(height, hash, &justification))
     }
 
     fn parent_timestamp(&self, parent: Hash) -> u64 {
@@ -1327,6 +1325,12 @@ where
 }
 
 /// The key of `validators` this node's keystore holds, if any.
+/// The encoded VALIDATE message of block `hash` at `height`.
+fn validate_message(height: u64, hash: Hash, justification: &DporJustification) -> Vec<u8> {
+    let message = Message::Validate(justification.certificate(height, hash));
+    WireMessage::from(message).encode()
+}
+
 fn local_key(
     keystore: &KeystorePtr,
     validators: &cpchain_lbft::ValidatorSet<AuthorityId>,
